@@ -1,0 +1,113 @@
+"""Score a model on whole lines of IAM-OnDB, so that any two models compare.
+
+Protocol: for a line of T points the first input is (0, 0, 1), then the true
+steps; the model is scored on steps 1..T-1 (clamped to +-limit as in training,
+eos as in the data), with dropout off.
+
+    python evaluate.py --model_dir save --data_dir ../data/lineStrokes-all.tar.gz --json
+"""
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from model import load_model, mixture_params, point_nll, raw_units_offset
+from utils import DataLoader, preprocess
+
+START = (0.0, 0.0, 1.0)
+
+
+def line_batches(lines, max_points=60_000):
+    """Group lines of similar length: yields (index list, x, y, mask) with
+    x = [START, p1 .. p(T-2)] and y = [p1 .. p(T-1)], zero-padded."""
+    order = np.argsort([len(line) for line in lines], kind="stable")
+    batch = []
+    for i in order:
+        longest = len(lines[i]) - 1
+        if batch and (len(batch) + 1) * longest > max_points:
+            yield _pad(lines, batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        yield _pad(lines, batch)
+
+
+def _pad(lines, batch):
+    steps = max(len(lines[i]) for i in batch) - 1
+    x = np.zeros((len(batch), steps, 3), np.float32)
+    y = np.zeros((len(batch), steps, 3), np.float32)
+    mask = np.zeros((len(batch), steps), np.float32)
+    for row, i in enumerate(batch):
+        n = len(lines[i]) - 1
+        x[row, 0] = START
+        x[row, 1:n] = lines[i][1:-1]
+        y[row, :n] = lines[i][1:]
+        mask[row, :n] = 1.0
+    return batch, x, y, mask
+
+
+@tf.function(reduce_retracing=True)
+def _score_batch(model, x, y, mask):
+    z, _ = model(x, training=False)
+    params = mixture_params(z)
+    nll = point_nll(params, y) * mask
+    expected = tf.stack([tf.reduce_sum(params["pi"] * params["mu1"], -1),
+                         tf.reduce_sum(params["pi"] * params["mu2"], -1)], -1)
+    sse = tf.reduce_sum(tf.square(expected - y[..., :2]), -1) * mask
+    return tf.reduce_sum(nll, 1), tf.reduce_sum(sse, 1)
+
+
+def score_lines(model, lines, data_scale):
+    """lines: float32 [T, 3] arrays in model units. Returns the protocol's figures."""
+    nll_sum = sse_sum = 0.0
+    points = 0
+    for _, x, y, mask in line_batches(lines):
+        nll, sse = _score_batch(model, tf.constant(x), tf.constant(y), tf.constant(mask))
+        nll_sum += float(tf.reduce_sum(nll))
+        sse_sum += float(tf.reduce_sum(sse))
+        points += int(mask.sum())
+    per_point = nll_sum / points
+    offset = raw_units_offset(data_scale)
+    return {
+        "nll_per_point_model": per_point,
+        "nll_per_point_raw": per_point + offset,
+        "nll_per_sequence_raw": (nll_sum + offset * points) / len(lines),
+        "sse_per_point": sse_sum / points,
+        "lines": len(lines),
+        "points": points,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model_dir", default="save", help="model to score")
+    parser.add_argument("--data_dir", default="data",
+                        help="folder holding lineStrokes/, or lineStrokes-all.tar.gz")
+    parser.add_argument("--cache_dir", default=None, help="where to keep the parsed-data cache")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    model = load_model(args.model_dir)
+    cfg = model.config
+    try:
+        loader = DataLoader(args.data_dir, seq_length=0, data_scale=cfg.data_scale,
+                            limit=cfg.limit, cache_dir=args.cache_dir)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"--data_dir: {err}")
+    lines = [preprocess(raw, cfg.limit, cfg.data_scale) for raw in loader.raw_data if len(raw) > 1]
+    start = time.perf_counter()
+    result = score_lines(model, lines, cfg.data_scale)
+    result["points_per_s"] = result["points"] / (time.perf_counter() - start)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>22}: {value:.4f}" if isinstance(value, float) else f"{key:>22}: {value}")
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main() and 0)

@@ -1,0 +1,424 @@
+"""The handwriting prediction network of Graves (2013), section 4, in Keras 3.
+
+A stack of recurrent layers reads pen steps (dx, dy, eos) and emits, for the
+next step, a Bernoulli end-of-stroke probability and a mixture of bivariate
+normals over (dx, dy). Equation numbers refer to arXiv:1308.0850v5.
+"""
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from utils import write_atomic
+
+CONFIG_NAME = "config.json"
+# Fields that fix the shape of the weights: a model_dir holding other values
+# cannot be resumed with these.
+ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole")
+
+
+@dataclasses.dataclass
+class Config:
+    """Everything needed to rebuild a model and continue its training."""
+
+    model: str = "lstm"
+    rnn_size: int = 256
+    num_layers: int = 2
+    num_mixture: int = 20
+    keep_prob: float = 0.8
+    skip_connections: bool = False
+    peephole: bool = False
+    data_scale: float = 20.0
+    limit: float = 500.0
+    batch_size: int = 50
+    seq_length: int = 300
+    num_epochs: int = 30
+    learning_rate: float = 0.005
+    decay_rate: float = 0.95
+    grad_clip: float = 10.0
+    optimizer: str = "adam"
+
+    def __post_init__(self):
+        if self.model not in ("lstm", "gru", "rnn"):
+            raise ValueError(f"model must be lstm, gru or rnn, not {self.model!r}")
+        if self.peephole and self.model != "lstm":
+            raise ValueError("peephole connections exist only for model=lstm")
+        if not 0 < self.keep_prob <= 1:
+            raise ValueError(f"keep_prob must be in (0, 1], not {self.keep_prob}")
+
+    @property
+    def output_size(self):
+        return 1 + 6 * self.num_mixture
+
+    def save(self, model_dir):
+        text = json.dumps(dataclasses.asdict(self), indent=2) + "\n"
+        write_atomic(Path(model_dir) / CONFIG_NAME, text.encode())
+
+    @classmethod
+    def load(cls, model_dir):
+        path = Path(model_dir) / CONFIG_NAME
+        try:
+            fields = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"no {CONFIG_NAME} in '{model_dir}': train a model there with "
+                f"`python train.py --model_dir {model_dir}`, or use the shipped one in save/"
+            ) from None
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(fields) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown fields {sorted(unknown)}")
+        return cls(**fields)
+
+
+# ---------------------------------------------------------------- the maths
+
+
+def mixture_params(z, bias=0.0):
+    """Network outputs z [..., 1 + 6M] -> mixture parameters (eq. 18-23).
+
+    bias b sharpens sampling as in eq. 61-62: pi = softmax(z_pi (1 + b)),
+    sigma = exp(z_sigma - b). Besides the parameters themselves, the dict holds
+    their logarithms, computed directly from z so that they stay finite.
+    """
+    m = (z.shape[-1] - 1) // 6
+    z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho = tf.split(z, [1, m, m, m, m, m, m], axis=-1)
+    z_e = z_e[..., 0]
+    log_pi = tf.nn.log_softmax(z_pi * (1.0 + bias), axis=-1)
+    return {
+        "e": tf.sigmoid(-z_e),  # eq. 18: e = 1 / (1 + exp(z_e))
+        "pi": tf.exp(log_pi),
+        "mu1": mu1,
+        "mu2": mu2,
+        "sigma1": tf.exp(z_s1 - bias),
+        "sigma2": tf.exp(z_s2 - bias),
+        "rho": tf.tanh(z_rho),
+        "log_e": tf.math.log_sigmoid(-z_e),
+        "log_not_e": tf.math.log_sigmoid(z_e),
+        "log_pi": log_pi,
+        "log_sigma1": z_s1 - bias,
+        "log_sigma2": z_s2 - bias,
+        "z_rho": z_rho,
+    }
+
+
+def log_bivariate_normal(x1, x2, mu1, mu2, log_sigma1, log_sigma2, z_rho):
+    """log N(x | mu, sigma, rho) of eq. 24-25, with rho = tanh(z_rho).
+
+    Written in the rotated coordinates a = (u + v)/sqrt2, b = (u - v)/sqrt2 of
+    the standardised offsets u, v, where Z / (1 - rho^2) = a^2/(1+rho) + b^2/(1-rho),
+    and 1 +- rho = 2 sigmoid(+-2 z_rho): exact, and finite even when rho rounds to +-1.
+    """
+    u = (x1 - mu1) * tf.exp(-log_sigma1)
+    v = (x2 - mu2) * tf.exp(-log_sigma2)
+    log_1p_rho = math.log(2.0) + tf.math.log_sigmoid(2.0 * z_rho)
+    log_1m_rho = math.log(2.0) + tf.math.log_sigmoid(-2.0 * z_rho)
+    quad = 0.5 * (tf.square(u + v) * tf.exp(-log_1p_rho) + tf.square(u - v) * tf.exp(-log_1m_rho))
+    return (-math.log(2.0 * math.pi) - log_sigma1 - log_sigma2
+            - 0.5 * (log_1p_rho + log_1m_rho) - 0.5 * quad)
+
+
+def point_nll(params, y):
+    """-log Pr(y | params) per point, in nats (eq. 26). y [..., 3] = (dx, dy, eos)."""
+    x1, x2, eos = y[..., 0:1], y[..., 1:2], y[..., 2]
+    log_n = log_bivariate_normal(x1, x2, params["mu1"], params["mu2"], params["log_sigma1"],
+                                 params["log_sigma2"], params["z_rho"])
+    log_mixture = tf.reduce_logsumexp(params["log_pi"] + log_n, axis=-1)
+    log_bernoulli = eos * params["log_e"] + (1.0 - eos) * params["log_not_e"]
+    return -(log_mixture + log_bernoulli)
+
+
+def masked_mean(values, mask=None):
+    if mask is None:
+        return tf.reduce_mean(values)
+    mask = tf.cast(mask, values.dtype)
+    return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+# ---------------------------------------------------------------- the LSTM
+
+
+def lstm_gates(z):
+    """Gate activations from pre-activations z = [i, f, o, g] (eq. 7, 8, 10 and the
+    input of eq. 9): the three sigmoid gates are one contiguous slice."""
+    n = z.shape[-1] // 4
+    return tf.concat([tf.sigmoid(z[..., : 3 * n]), tf.tanh(z[..., 3 * n:])], axis=-1)
+
+
+def lstm_update(a, c):
+    """New hidden and cell state from gate activations a = [i, f, o, g] (eq. 9, 11)."""
+    i, f, o, g = tf.split(a, 4, axis=-1)
+    c = f * c + i * g
+    return o * tf.tanh(c), c
+
+
+@tf.function(jit_compile=True)
+def lstm_forward(xw, recurrent_kernel, h0, c0):
+    """The forward recursion of lstm_sequence, compiled by XLA: per-step op
+    dispatch, not arithmetic, is what a CPU spends its time on otherwise."""
+    steps = tf.shape(xw)[0]
+    new = lambda: tf.TensorArray(xw.dtype, size=steps)  # noqa: E731
+    xw_t = new().unstack(xw)
+
+    def step(t, h, c, acts, cells, hs):
+        a = lstm_gates(xw_t.read(t) + tf.matmul(h, recurrent_kernel))
+        h, c = lstm_update(a, c)
+        return t + 1, h, c, acts.write(t, a), cells.write(t, c), hs.write(t, h)
+
+    _, h, c, acts, cells, hs = tf.while_loop(
+        lambda t, *_: t < steps, step, (0, h0, c0, new(), new(), new()))
+    return hs.stack(), h, c, acts.stack(), cells.stack()
+
+
+@tf.function(jit_compile=True)
+def lstm_backward(d_hs, d_h_last, d_c_last, acts, cells, hs, recurrent_kernel, h0, c0):
+    """Backpropagation through time for lstm_forward (eq. 7-11 differentiated)."""
+    steps = tf.shape(acts)[0]
+    n = recurrent_kernel.shape[0]
+    new = lambda: tf.TensorArray(acts.dtype, size=steps)  # noqa: E731
+    i, f, o, g = tf.split(acts, 4, axis=-1)
+    c_prev = tf.concat([c0[None], cells[:-1]], axis=0)
+    tanh_c = tf.tanh(cells)
+    slope = tf.concat([acts[..., : 3 * n] * (1 - acts[..., : 3 * n]), 1 - tf.square(g)], -1)
+    # dz = [dc, dc, dh, dc] * gain, from d(c)/d(i, f, g) and d(h)/d(o)
+    gain = tf.concat([g, c_prev, tanh_c, i], axis=-1) * slope
+    dc_dh = o * (1 - tf.square(tanh_c))
+    d_hs_t, gain_t, dc_dh_t, f_t = (new().unstack(v) for v in (d_hs, gain, dc_dh, f))
+    kernel_t = tf.transpose(recurrent_kernel)
+
+    def step(t, dh, dc, dzs):
+        dh = dh + d_hs_t.read(t)
+        dc = dc + dh * dc_dh_t.read(t)
+        dz = tf.concat([dc, dc, dh, dc], axis=-1) * gain_t.read(t)
+        return t - 1, tf.matmul(dz, kernel_t), dc * f_t.read(t), dzs.write(t, dz)
+
+    _, d_h0, d_c0, dzs = tf.while_loop(
+        lambda t, *_: t >= 0, step, (steps - 1, d_h_last, d_c_last, new()))
+    dz = dzs.stack()
+    h_prev = tf.concat([h0[None], hs[:-1]], axis=0)
+    # the recurrent weight gradient: one product over all steps
+    d_kernel = tf.matmul(tf.reshape(h_prev, [-1, n]), tf.reshape(dz, [-1, 4 * n]),
+                         transpose_a=True)
+    return dz, d_kernel, d_h0, d_c0
+
+
+@tf.custom_gradient
+def lstm_sequence(xw, recurrent_kernel, h0, c0):
+    """An LSTM over time: xw [T, B, 4H] are the input projections x W + b of every step.
+
+    Returns (h for every step [T, B, H], last h, last c). Has its own backward
+    pass, so that the weight gradient is one matrix product over all steps
+    instead of T small ones.
+    """
+    hs, h, c, acts, cells = lstm_forward(xw, recurrent_kernel, h0, c0)
+
+    def grad(d_hs, d_h_last, d_c_last):
+        return lstm_backward(d_hs, d_h_last, d_c_last, acts, cells, hs, recurrent_kernel, h0, c0)
+
+    return (hs, h, c), grad
+
+
+def peephole_lstm_step(xw_t, h, c, recurrent_kernel, peepholes):
+    """One step of Graves' LSTM with peepholes (eq. 7-11): the gates see the cell."""
+    w_ci, w_cf, w_co = tf.unstack(peepholes)
+    zi, zf, zo, zg = tf.split(xw_t + tf.matmul(h, recurrent_kernel), 4, axis=-1)
+    i = tf.sigmoid(zi + w_ci * c)
+    f = tf.sigmoid(zf + w_cf * c)
+    c = f * c + i * tf.tanh(zg)
+    o = tf.sigmoid(zo + w_co * c)
+    return o * tf.tanh(c), c
+
+
+class LSTM(keras.layers.Layer):
+    """An LSTM layer with Graves' gate layout, optional peepholes, and a one-step call.
+
+    Gates are stored in the order [i, f, o, g]; the forget bias starts at 1.
+    """
+
+    def __init__(self, units, peephole=False, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.peephole = peephole
+
+    def build(self, input_shape):
+        n = self.units
+        self.kernel = self.add_weight(shape=(input_shape[-1], 4 * n), name="kernel",
+                                      initializer="glorot_uniform")
+        self.recurrent_kernel = self.add_weight(shape=(n, 4 * n), name="recurrent_kernel",
+                                                initializer="orthogonal")
+        self.bias = self.add_weight(
+            shape=(4 * n,), name="bias",
+            initializer=lambda shape, dtype=None: tf.concat(
+                [tf.zeros([n]), tf.ones([n]), tf.zeros([2 * n])], 0))
+        if self.peephole:
+            self.peepholes = self.add_weight(shape=(3, n), name="peepholes", initializer="zeros")
+
+    def zero_state(self, batch_size):
+        return (tf.zeros([batch_size, self.units]),) * 2
+
+    def call(self, x, state=None):
+        """x [T, B, F], time-major -> (h [T, B, H], (h, c) after the last step)."""
+        h0, c0 = self.zero_state(tf.shape(x)[1]) if state is None else state
+        # one product for the input projections of all steps
+        xw = tf.tensordot(x, self.kernel, 1) + self.bias
+        if self.peephole:
+            def step(carry, xw_t):
+                return peephole_lstm_step(xw_t, *carry, self.recurrent_kernel, self.peepholes)
+            hs, cs = tf.scan(step, xw, initializer=(h0, c0))
+            h, c = hs[-1], cs[-1]
+        else:
+            hs, h, c = lstm_sequence(xw, tf.convert_to_tensor(self.recurrent_kernel), h0, c0)
+        return hs, (h, c)
+
+    def step(self, x, state):
+        """One step: x [B, F] -> (h, (h, c)). Used by the sampler."""
+        h, c = state
+        xw = tf.matmul(x, self.kernel) + self.bias
+        if self.peephole:
+            h, c = peephole_lstm_step(xw, h, c, self.recurrent_kernel, self.peepholes)
+        else:
+            h, c = lstm_update(lstm_gates(xw + tf.matmul(h, self.recurrent_kernel)), c)
+        return h, (h, c)
+
+
+class KerasRNN(keras.layers.Layer):
+    """keras GRU or SimpleRNN behind the same interface as LSTM above."""
+
+    def __init__(self, units, kind, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        make = {"gru": keras.layers.GRUCell, "rnn": keras.layers.SimpleRNNCell}[kind]
+        self.cell = make(units)
+        self.rnn = keras.layers.RNN(self.cell, return_sequences=True, return_state=True)
+
+    def build(self, input_shape):
+        self.rnn.build(input_shape)
+
+    def zero_state(self, batch_size):
+        return (tf.zeros([batch_size, self.units]),)
+
+    def call(self, x, state=None):
+        """x [T, B, F], time-major, as LSTM.call."""
+        state = self.zero_state(tf.shape(x)[1]) if state is None else state
+        hs, h = self.rnn(tf.transpose(x, [1, 0, 2]), initial_state=list(state))
+        return tf.transpose(hs, [1, 0, 2]), (h,)
+
+    def step(self, x, state):
+        h, new = self.cell(x, list(state))
+        return h, (new[0] if isinstance(new, (list, tuple)) else new,)
+
+
+# ---------------------------------------------------------------- the model
+
+
+class HandwritingModel(keras.Model):
+    """Pen steps in, mixture-density parameters of the next step out."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        make = (lambda: LSTM(config.rnn_size, peephole=config.peephole)) \
+            if config.model == "lstm" else (lambda: KerasRNN(config.rnn_size, config.model))
+        self.cells = [make() for _ in range(config.num_layers)]
+        self.dropouts = [keras.layers.Dropout(1.0 - config.keep_prob)
+                         for _ in range(config.num_layers)]
+        self.head = keras.layers.Dense(config.output_size)
+
+    def build(self, input_shape=(None, None, 3)):
+        width = input_shape[-1]
+        for cell in self.cells:
+            cell.build((None, None, width))
+            width = self.config.rnn_size + (input_shape[-1] if self.config.skip_connections else 0)
+        head_in = self.config.rnn_size * (self.config.num_layers if self.config.skip_connections
+                                          else 1)
+        self.head.build((None, None, head_in))
+        self.built = True
+
+    def zero_state(self, batch_size):
+        return tuple(cell.zero_state(batch_size) for cell in self.cells)
+
+    def _stack(self, x, run, training):
+        """Shared wiring of the layers for sequences and single steps (Graves fig. 1)."""
+        outputs, layer_in = [], x
+        for i, (cell, dropout) in enumerate(zip(self.cells, self.dropouts)):
+            h = dropout(run(i, cell, layer_in), training=training)
+            outputs.append(h)
+            layer_in = tf.concat([x, h], -1) if self.config.skip_connections else h
+        return self.head(tf.concat(outputs, -1) if self.config.skip_connections else outputs[-1])
+
+    def call(self, x, state=None, training=False):
+        """x [B, T, 3] -> (outputs z [B, T, 1 + 6M], state after the last step)."""
+        state = list(self.zero_state(tf.shape(x)[0]) if state is None else state)
+
+        def run(i, cell, layer_in):
+            h, state[i] = cell(layer_in, state[i])
+            return h
+
+        # time-major inside: the per-step slices are contiguous, and the
+        # input projections are plain matrix products
+        z = self._stack(tf.transpose(x, [1, 0, 2]), run, training)
+        return tf.transpose(z, [1, 0, 2]), tuple(state)
+
+    def step(self, x, state):
+        """x [B, 3] -> (outputs z [B, 1 + 6M], new state): one step, dropout off."""
+        state = list(state)
+
+        def run(i, cell, layer_in):
+            h, state[i] = cell.step(layer_in, state[i])
+            return h
+
+        return self._stack(x, run, False), tuple(state)
+
+    # ------------------------------------------------ conveniences
+
+    def mixture_params(self, x, bias=0.0):
+        """Mixture parameters for inputs x [B, T, 3], as numpy arrays (dropout off)."""
+        z, _ = self(tf.convert_to_tensor(x, tf.float32))
+        params = mixture_params(z, bias)
+        return {k: params[k].numpy() for k in ("e", "pi", "mu1", "mu2", "sigma1", "sigma2", "rho")}
+
+    def nll(self, x, y, mask=None, training=False):
+        """Mean negative log-likelihood per point of y given x, in nats (model units)."""
+        z, _ = self(tf.convert_to_tensor(x, tf.float32), training=training)
+        return masked_mean(point_nll(mixture_params(z), tf.convert_to_tensor(y, tf.float32)),
+                           mask)
+
+
+def build_model(config):
+    model = HandwritingModel(config)
+    model.build()
+    return model
+
+
+def checkpoint_for(model, **extra):
+    """The object graph saved by training and read by load_model."""
+    return tf.train.Checkpoint(model=model, **extra)
+
+
+def load_model(model_dir="save"):
+    """The model saved in model_dir (config.json + checkpoint), ready to sample."""
+    config = Config.load(model_dir)
+    model = build_model(config)
+    latest = tf.train.latest_checkpoint(str(model_dir))
+    if latest is None:
+        raise FileNotFoundError(
+            f"'{model_dir}' has {CONFIG_NAME} but no checkpoint: train with "
+            f"`python train.py --model_dir {model_dir}` or use the shipped save/")
+    status = checkpoint_for(model).read(latest)
+    try:
+        status.expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError) as err:
+        raise ValueError(f"the weights in '{latest}' do not fit {model_dir}/{CONFIG_NAME}: {err}") \
+            from None
+    return model
+
+
+def raw_units_offset(data_scale):
+    """nats per point to add to model-unit NLL for tablet units: the density of
+    (dx, dy) / data_scale is data_scale^2 times that of (dx, dy)."""
+    return 2.0 * float(np.log(data_scale))

@@ -1,0 +1,221 @@
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import matplotlib
+import numpy as np
+import pytest
+
+import utils
+
+matplotlib.use("Agg")
+
+NS = "{http://www.w3.org/2000/svg}"
+FACTOR = 2.0
+
+# Three strokes of 3, 2 and 3 points.
+STROKES = np.array(
+    [
+        [5, 5, 0],
+        [10, 0, 0],
+        [0, 10, 1],
+        [20, -30, 0],
+        [10, 10, 1],
+        [-40, 20, 0],
+        [5, 5, 0],
+        [5, -5, 1],
+    ],
+    dtype=np.int16,
+)
+N_STROKES = 3
+
+
+def parse(svg):
+    return ET.fromstring(svg.data)
+
+
+def paths(root):
+    return root.findall(f"{NS}path")
+
+
+def path_points(path):
+    numbers = re.findall(r"-?\d+(?:\.\d+)?", path.get("d"))
+    return np.array(numbers, dtype=float).reshape(-1, 2)
+
+
+def canvas_offset(root, data, factor):
+    """Shift from absolute positions to SVG coordinates, derived from the canvas size."""
+    min_x, max_x, min_y, max_y = utils.get_bounds(data, factor)
+    margin_x = (float(root.get("width")) - (max_x - min_x)) / 2
+    margin_y = (float(root.get("height")) - (max_y - min_y)) / 2
+    assert margin_x > 0
+    assert margin_x == pytest.approx(margin_y)
+    return np.array([margin_x - min_x, margin_y - min_y])
+
+
+def test_get_bounds_matches_numpy():
+    absolute = np.vstack([[0, 0], np.cumsum(STROKES[:, :2], axis=0)]) / FACTOR
+    expected = (
+        absolute[:, 0].min(),
+        absolute[:, 0].max(),
+        absolute[:, 1].min(),
+        absolute[:, 1].max(),
+    )
+    assert utils.get_bounds(STROKES, FACTOR) == pytest.approx(expected)
+    assert expected == pytest.approx((0.0, 22.5, -7.5, 10.0))  # origin sets min_x
+
+
+def test_strokes_to_lines_keeps_trailing_stroke():
+    data = STROKES.copy()
+    data[-1, 2] = 0
+    lines = utils.strokes_to_lines(data, FACTOR)
+    assert [len(line) for line in lines] == [3, 2, 3]
+    np.testing.assert_allclose(
+        lines[-1][-1], np.cumsum(data[:, :2], axis=0)[-1] / FACTOR
+    )
+
+
+def test_draw_strokes_one_path_per_stroke_at_cumsum():
+    root = parse(utils.draw_strokes(STROKES, factor=FACTOR))
+    found = paths(root)
+    assert len(found) == N_STROKES
+    expected = np.cumsum(STROKES[:, :2], axis=0) / FACTOR + canvas_offset(
+        root, STROKES, FACTOR
+    )
+    got = np.concatenate([path_points(p) for p in found])
+    np.testing.assert_allclose(got, expected, atol=1e-3)
+    assert root.find(f"{NS}rect").get("fill") == "white"
+
+
+def test_draw_strokes_counts_trailing_stroke_without_eos():
+    data = STROKES.astype(np.float32)
+    data[-1, 2] = 0
+    assert len(paths(parse(utils.draw_strokes(data, factor=FACTOR)))) == N_STROKES
+
+
+def test_single_point_stroke_is_drawn_as_dot():
+    data = np.array([[1, 1, 1], [4, 0, 0], [4, 0, 1]])
+    found = paths(parse(utils.draw_strokes(data, factor=1)))
+    assert len(found) == 2
+    dot = path_points(found[0])
+    assert len(dot) == 2 and np.all(dot[0] == dot[1])
+
+
+def test_draw_strokes_writes_file_equal_to_returned_svg(tmp_path):
+    target = tmp_path / "sample.svg"
+    svg = utils.draw_strokes(STROKES, factor=FACTOR, svg_filename=str(target))
+    assert target.read_text(encoding="utf-8") == svg.data
+    assert os.listdir(tmp_path) == ["sample.svg"]  # no temp file left behind
+    ET.parse(target)
+
+
+def test_random_color_per_stroke_vs_per_segment():
+    per_stroke = parse(utils.draw_strokes_random_color(STROKES, FACTOR, seed=0))
+    per_segment = parse(
+        utils.draw_strokes_random_color(STROKES, FACTOR, per_stroke_mode=False, seed=0)
+    )
+    assert len(paths(per_stroke)) == N_STROKES
+    assert len(paths(per_segment)) == len(STROKES) - N_STROKES
+    assert len({p.get("stroke") for p in paths(per_stroke)}) == N_STROKES
+
+
+def test_random_color_is_reproducible_with_seed():
+    a = utils.draw_strokes_random_color(STROKES, FACTOR, seed=3).data
+    b = utils.draw_strokes_random_color(STROKES, FACTOR, seed=3).data
+    c = utils.draw_strokes_random_color(STROKES, FACTOR, seed=4).data
+    assert a == b and a != c
+
+
+def test_custom_color_uses_end_point_colour():
+    colors = np.linspace(0, 1, len(STROKES))[:, None] * np.array([1.0, 0.0, 0.0])
+    root = parse(utils.draw_strokes_custom_color(STROKES, FACTOR, color_data=colors))
+    found = paths(root)
+    ends = [i for i in range(1, len(STROKES)) if STROKES[i - 1, 2] == 0]
+    assert [p.get("stroke") for p in found] == [
+        f"rgb({round(colors[i, 0] * 255)},0,0)" for i in ends
+    ]
+    offset = canvas_offset(root, STROKES, FACTOR)
+    absolute = np.cumsum(STROKES[:, :2], axis=0) / FACTOR + offset
+    for path, i in zip(found, ends):
+        np.testing.assert_allclose(
+            path_points(path), absolute[i - 1 : i + 1], atol=1e-3
+        )
+
+
+def make_param(seed=0, n_mix=2):
+    rng = np.random.default_rng(seed)
+    t = len(STROKES)
+    return {
+        "e": np.linspace(0.0, 1.0, t),
+        "pi": np.full((t, n_mix), 1.0 / n_mix),
+        "mu1": rng.normal(size=(t, n_mix)) * 5,
+        "mu2": rng.normal(size=(t, n_mix)) * 5,
+        "sigma1": rng.uniform(1, 3, size=(t, n_mix)),
+        "sigma2": rng.uniform(1, 3, size=(t, n_mix)),
+        "rho": rng.uniform(-0.9, 0.9, size=(t, n_mix)),
+    }
+
+
+def test_eos_weighted_colours_ordered_by_e():
+    param = make_param()
+    param["e"] = np.random.default_rng(1).permutation(param["e"])
+    found = paths(parse(utils.draw_strokes_eos_weighted(STROKES, param, factor=FACTOR)))
+    ends = [i for i in range(1, len(STROKES)) if STROKES[i - 1, 2] == 0]
+    greens = [int(re.findall(r"\d+", p.get("stroke"))[1]) for p in found]
+    order = np.argsort(param["e"][ends])
+    assert np.all(np.diff(np.array(greens)[order]) < 0)  # higher e -> darker, redder
+
+
+def test_pdf_blob_centres_match_mixture():
+    param = make_param()
+    root = parse(utils.draw_strokes_pdf(STROKES, param, factor=FACTOR))
+    blobs = root.findall(f"{NS}ellipse")
+    t, n_mix = param["pi"].shape
+    assert len(blobs) == t * n_mix
+    offset = canvas_offset(root, STROKES, FACTOR)
+    before = np.cumsum(STROKES[:, :2], axis=0) - STROKES[:, :2]
+    mu = np.stack([param["mu1"], param["mu2"]], axis=-1)
+    expected = ((before[:, None, :] + mu) / FACTOR + offset).reshape(-1, 2)
+    got = np.array([[float(b.get("cx")), float(b.get("cy"))] for b in blobs])
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert float(blobs[0].get("fill-opacity")) == pytest.approx(0.5)
+
+
+def test_pdf_ellipse_follows_covariance():
+    param = make_param(n_mix=1)
+    param["sigma1"][:] = 3.0
+    param["sigma2"][:] = 3.0
+    param["rho"][:] = 0.5
+    blob = parse(utils.draw_strokes_pdf(STROKES, param, factor=FACTOR)).find(
+        f"{NS}ellipse"
+    )
+    # Equal sigmas with rho > 0: major axis along the diagonal, variances s^2 (1 +- rho).
+    assert float(blob.get("rx")) == pytest.approx(3.0 * np.sqrt(1.5) / FACTOR)
+    assert float(blob.get("ry")) == pytest.approx(3.0 * np.sqrt(0.5) / FACTOR)
+    angle = float(re.findall(r"-?\d+(?:\.\d+)?", blob.get("transform"))[0])
+    assert angle % 180 == pytest.approx(45.0)
+
+
+def test_pdf_skips_unlikely_components():
+    param = make_param()
+    param["pi"][:, 0] = 0.001
+    param["pi"][:, 1] = 0.999
+    root = parse(utils.draw_strokes_pdf(STROKES, param, factor=FACTOR))
+    assert len(root.findall(f"{NS}ellipse")) == len(STROKES)
+
+
+def test_plot_strokes_one_line_per_stroke():
+    import matplotlib.pyplot as plt
+
+    ax = utils.plot_strokes(STROKES, factor=FACTOR)
+    try:
+        assert isinstance(ax, matplotlib.axes.Axes)
+        lines = ax.get_lines()
+        assert len(lines) == N_STROKES
+        got = np.concatenate([line.get_xydata() for line in lines])
+        np.testing.assert_allclose(got, np.cumsum(STROKES[:, :2], axis=0) / FACTOR)
+        assert ax.yaxis_inverted()
+        utils.plot_strokes(STROKES, ax=ax)
+        assert ax.yaxis_inverted() and len(ax.get_lines()) == 2 * N_STROKES
+    finally:
+        plt.close(ax.figure)

@@ -1,0 +1,319 @@
+"""Train the handwriting model on IAM-OnDB.
+
+    python train.py --data_dir path/to/lineStrokes-all.tar.gz --model_dir save
+
+Running it again on the same --model_dir resumes where the last run stopped.
+"""
+
+import argparse
+import csv
+import json
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from evaluate import score_lines
+from model import ARCHITECTURE, Config, build_model, mixture_params, point_nll
+from utils import DataLoader
+
+LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
+              "learning_rate", "points_per_s", "skipped", "wall_s")
+MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
+
+
+def build_parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    a = p.add_argument
+    a("--rnn_size", type=int, default=256, help="size of RNN hidden state")
+    a("--num_layers", type=int, default=2, help="number of layers in the RNN")
+    a("--model", default="lstm", choices=("lstm", "gru", "rnn"), help="rnn, gru, or lstm")
+    a("--batch_size", type=int, default=50, help="minibatch size")
+    a("--seq_length", type=int, default=300, help="RNN sequence length")
+    a("--num_epochs", type=int, default=30, help="number of epochs")
+    a("--save_every", type=int, default=500, help="save frequency, in steps")
+    a("--model_dir", default="save", help="directory to save model to")
+    a("--grad_clip", type=float, default=10.0, help="clip gradients at this global norm")
+    a("--learning_rate", type=float, default=0.005, help="learning rate")
+    a("--decay_rate", type=float, default=0.95, help="decay rate for the learning rate, per epoch")
+    a("--num_mixture", type=int, default=20, help="number of gaussian mixtures")
+    a("--data_scale", type=float, default=20, help="factor to scale raw data down by")
+    a("--keep_prob", type=float, default=0.8, help="dropout keep probability")
+    a("--limit", type=float, default=500, help="clamp raw steps to +-limit tablet units")
+    a("--skip_connections", action="store_true", help="input to every layer, every layer to output")
+    a("--peephole", action="store_true", help="LSTM with peephole connections (slower)")
+    a("--optimizer", default="adam", choices=("adam", "rmsprop"))
+    a("--data_dir", default="data", help="folder holding lineStrokes/, or lineStrokes-all.tar.gz")
+    a("--cache_dir", default=None, help="parsed-data cache folder, if data_dir is read-only")
+    a("--seed", type=int, default=None, help="seed for weights, batches and dropout")
+    a("--max_steps", type=int, default=None, help="stop after this many steps in all")
+    a("--max_minutes", type=float, default=None, help="stop (and save) after this many minutes")
+    a("--validate_every", type=int, default=500, help="validation frequency, in steps (0: never)")
+    a("--log_every", type=int, default=10, help="log and TensorBoard frequency, in steps")
+    a("--strict", action="store_true", help="stop on unreadable data files instead of skipping")
+    a("--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
+      help="tf.distribute strategy: one device, all local GPUs, or TF_CONFIG workers")
+    a("--overwrite", action="store_true", help="start afresh even if model_dir holds a model")
+    return p
+
+
+def make_strategy(name):
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def resolve_config(args, parser):
+    """The config to train: a fresh one from the flags, or the saved one when resuming."""
+    fields = {f: getattr(args, f) for f in Config.__dataclass_fields__}
+    model_dir = Path(args.model_dir)
+    if args.overwrite or not (model_dir / "config.json").exists():
+        return Config(**fields), False
+    saved = Config.load(model_dir)
+    clash = [f"--{f} {fields[f]} (saved: {getattr(saved, f)})"
+             for f in ARCHITECTURE if fields[f] != getattr(saved, f)
+             and fields[f] != parser.get_default(f)]
+    if clash:
+        parser.error(f"--model_dir {model_dir} holds a model of another architecture: "
+                     f"{', '.join(clash)}. Use another --model_dir, or --overwrite to start "
+                     "afresh.")
+    # flags given explicitly (not at their defaults) override the saved training settings
+    changed = {f: v for f, v in fields.items()
+               if f not in ARCHITECTURE and v != parser.get_default(f)}
+    return Config(**{**vars(saved), **changed}), True
+
+
+class Trainer:
+    """One training run: model, optimizer, checkpoints and the loop."""
+
+    def __init__(self, config, loader, model_dir, strategy, seed=None):
+        self.config, self.loader, self.strategy = config, loader, strategy
+        self.model_dir = Path(model_dir)
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        with strategy.scope():
+            self.model = build_model(config)
+            make = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
+            self.optimizer = make[config.optimizer](learning_rate=config.learning_rate)
+            self.optimizer.build(self.model.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.sampler_state = tf.Variable("", dtype=tf.string, trainable=False)
+        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
+                                              step=self.step, sampler_state=self.sampler_state)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.model_dir),
+                                                  max_to_keep=2, checkpoint_name="ckpt")
+        self._compute = tf.function(self._compute_gradients)
+        self._apply = tf.function(self._apply_gradients)
+
+    # ------------------------------------------------ state
+
+    def restore(self):
+        if self.manager.latest_checkpoint is None:
+            return False
+        self.checkpoint.read(self.manager.latest_checkpoint).assert_consumed()
+        if self.sampler_state.numpy():
+            self.loader.set_state(json.loads(self.sampler_state.numpy().decode()))
+        return True
+
+    def save(self):
+        self.sampler_state.assign(json.dumps(self.loader.get_state()))
+        self.config.save(self.model_dir)
+        return self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+    # ------------------------------------------------ one step
+
+    def _compute_gradients(self, x, y):
+        with tf.GradientTape() as tape:
+            z, _ = self.model(x, training=True)
+            loss = tf.reduce_mean(point_nll(mixture_params(z), y))
+        grads = tape.gradient(loss, self.model.trainable_variables)
+        ctx = tf.distribute.get_replica_context()
+        # average over replicas ourselves, so that clipping sees the true global norm
+        grads = ctx.all_reduce("mean", grads)
+        loss = ctx.all_reduce("mean", loss)
+        return loss, tf.linalg.global_norm(grads), grads
+
+    def _apply_gradients(self, grads, norm):
+        clipped, _ = tf.clip_by_global_norm(grads, self.config.grad_clip, use_norm=norm)
+        # the optimizer sums over replicas, and each already holds the mean
+        n = tf.distribute.get_replica_context().num_replicas_in_sync
+        self.optimizer.apply_gradients(
+            zip([g / n for g in clipped], self.model.trainable_variables))
+        self.step.assign_add(1)
+
+    def _split(self, array):
+        """A global batch as per-replica slices."""
+        n = self.strategy.num_replicas_in_sync
+        if n == 1:
+            return tf.constant(array)
+        per = len(array) // n
+        return self.strategy.experimental_distribute_values_from_function(
+            lambda ctx: tf.constant(array[ctx.replica_id_in_sync_group * per:
+                                          (ctx.replica_id_in_sync_group + 1) * per]))
+
+    def train_step(self, x, y):
+        """One update. Returns (loss, applied); a non-finite loss or gradient is skipped."""
+        loss, norm, grads = self.strategy.run(self._compute, (self._split(x), self._split(y)))
+        loss = float(self.strategy.experimental_local_results(loss)[0])
+        norm_value = float(self.strategy.experimental_local_results(norm)[0])
+        if not (math.isfinite(loss) and math.isfinite(norm_value)):
+            self.step.assign_add(1)
+            return loss, False
+        self.strategy.run(self._apply, (grads, norm))
+        return loss, True
+
+    def learning_rate(self, epoch):
+        return self.config.learning_rate * self.config.decay_rate ** epoch
+
+    def validate(self):
+        return score_lines(self.model, self.loader.valid_data, self.config.data_scale)
+
+
+class StopFlag:
+    """Ctrl-C and SIGTERM finish the current step, save, and exit."""
+
+    def __init__(self):
+        self.signal = None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._set)
+
+    def _set(self, signum, frame):
+        if self.signal is not None:  # a second Ctrl-C: the user insists
+            raise KeyboardInterrupt
+        self.signal = signal.Signals(signum).name
+        print(f"\n{self.signal}: saving after this step...", file=sys.stderr, flush=True)
+
+
+class Log:
+    """log.csv for plotting, and TensorBoard scalars under model_dir/log."""
+
+    def __init__(self, model_dir):
+        path = Path(model_dir) / "log.csv"
+        new = not path.exists()
+        self.file = open(path, "a", newline="")
+        self.csv = csv.DictWriter(self.file, LOG_FIELDS)
+        if new:
+            self.csv.writeheader()
+        self.tb = tf.summary.create_file_writer(str(Path(model_dir) / "log"))
+
+    def write(self, row):
+        self.csv.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                           for k, v in row.items()})
+        self.file.flush()
+        with self.tb.as_default(step=row["step"]):
+            for key in ("train_nll", "valid_nll_model", "valid_nll_raw", "learning_rate",
+                        "points_per_s"):
+                if row.get(key) not in (None, ""):
+                    tf.summary.scalar(key, row[key])
+        self.tb.flush()
+
+    def close(self):
+        self.file.close()
+        self.tb.close()
+
+
+def train(args, parser):
+    config, resuming = resolve_config(args, parser)
+    model_dir = Path(args.model_dir)
+    if args.overwrite and model_dir.exists():
+        for old in [*model_dir.glob("ckpt-*"), model_dir / "checkpoint", model_dir / "log.csv"]:
+            old.unlink()
+    model_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        loader = DataLoader(args.data_dir, config.batch_size, config.seq_length, config.data_scale,
+                            config.limit, seed=args.seed, cache_dir=args.cache_dir,
+                            strict=args.strict)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"--data_dir: {err}")
+    trainer = Trainer(config, loader, model_dir, make_strategy(args.strategy), args.seed)
+    if resuming and trainer.restore():
+        print(f"resuming {model_dir} at step {int(trainer.step.numpy())}", file=sys.stderr)
+    config.save(model_dir)
+
+    total = config.num_epochs * loader.num_batches
+    if args.max_steps is not None:
+        total = min(total, args.max_steps)
+    deadline = time.time() + 60 * args.max_minutes if args.max_minutes else math.inf
+    stop = StopFlag()
+    log = Log(model_dir)
+    run_result = _loop(trainer, loader, log, args, total, deadline, stop)
+    log.close()
+    return run_result
+
+
+def _loop(trainer, loader, log, args, total, deadline, stop):
+    from tqdm.auto import tqdm
+
+    config = trainer.config
+    step = int(trainer.step.numpy())
+    bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr)
+    losses, skipped, bad_in_a_row, valid = [], 0, 0, {}
+    clock = time.perf_counter()
+    points = config.batch_size * config.seq_length
+    last_saved = step
+    try:
+        while step < total and stop.signal is None and time.time() < deadline:
+            epoch = step // loader.num_batches
+            lr = trainer.learning_rate(epoch)
+            trainer.optimizer.learning_rate.assign(lr)
+            x, y = loader.next_batch()
+            loss, applied = trainer.train_step(x, y)
+            step += 1
+            if applied:
+                losses.append(loss)
+                bad_in_a_row = 0
+            else:
+                skipped += 1
+                bad_in_a_row += 1
+                if bad_in_a_row >= MAX_BAD_STEPS:
+                    raise FloatingPointError(
+                        f"{bad_in_a_row} non-finite losses or gradients in a row at step {step}; "
+                        f"the last good checkpoint in {args.model_dir} is intact. Try a lower "
+                        f"--learning_rate or --grad_clip.")
+            if args.validate_every and step % args.validate_every == 0:
+                started = time.perf_counter()
+                valid = trainer.validate()
+                clock += time.perf_counter() - started  # points/s counts training only
+            if step % args.log_every == 0 or valid:
+                now = time.perf_counter()
+                speed = points * len(losses or [0]) / max(now - clock, 1e-9)
+                row = {"step": step, "epoch": epoch, "learning_rate": lr,
+                       "train_nll": float(np.mean(losses)) if losses else "",
+                       "valid_nll_model": valid.get("nll_per_point_model", ""),
+                       "valid_nll_raw": valid.get("nll_per_point_raw", ""),
+                       "valid_nll_seq": valid.get("nll_per_sequence_raw", ""),
+                       "points_per_s": speed, "skipped": skipped, "wall_s": round(time.time())}
+                log.write(row)
+                bar.set_postfix(epoch=epoch, train=f"{row['train_nll']:.3f}" if losses else "-",
+                                valid=f"{valid['nll_per_point_raw']:.3f}raw" if valid else "-",
+                                pts_s=f"{speed:,.0f}")
+                losses, valid, clock = [], {}, time.perf_counter()
+            bar.update(1)
+            if step % args.save_every == 0:
+                trainer.save()
+                last_saved = step
+    finally:
+        bar.close()
+        if step != last_saved:
+            path = trainer.save()
+            print(f"saved {path}", file=sys.stderr)
+    return {"step": step, "stopped_by": stop.signal, "skipped": skipped}
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result = train(args, parser)
+    if result["stopped_by"]:
+        sys.exit(128 + getattr(signal, result["stopped_by"]))
+
+
+if __name__ == "__main__":
+    main()

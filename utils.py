@@ -1,0 +1,569 @@
+"""IAM-OnDB lineStrokes reading and batching, and drawing of strokes.
+
+A line of handwriting is an array of rows (dx, dy, eos): the pen's step from the
+previous point in tablet units, and eos = 1 on the last point of each stroke.
+"""
+
+import os
+import pickle
+import re
+import sys
+import tarfile
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from xml.parsers import expat
+
+import numpy as np
+import svgwrite
+from IPython.display import SVG
+
+CACHE_NAME = "strokes_training_data.cpkl"
+# Bump when the parse or the encoding changes, so old caches are rebuilt.
+CACHE_FORMAT = 2
+ARCHIVE_NAME = "lineStrokes-all.tar.gz"
+IAM_ONDB_URL = "https://fki.tic.heia-fr.ch/databases/iam-on-line-handwriting-database"
+
+_POINT = re.compile(rb'<Point\s+x="([^"]*)"\s+y="([^"]*)"')
+_STROKE_START = re.compile(rb"<Stroke[\s>/]")
+
+
+class BadLineError(ValueError):
+    """A lineStrokes file that cannot be read as a line of handwriting."""
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_line_strokes(xml_bytes):
+    """Encode one lineStrokes XML document as an int16 array [T, 3] of (dx, dy, eos).
+
+    Unlike the original, the first row is a zero step rather than the absolute
+    position from the whiteboard corner: that position is not handwriting, and
+    as a training target it is a huge fake jump. Steps across pen lifts are kept.
+    Raises BadLineError for anything that is not a complete, numeric StrokeSet.
+    """
+    try:
+        expat.ParserCreate().Parse(xml_bytes, True)  # well-formedness, at C speed
+    except expat.ExpatError as err:
+        raise BadLineError(f"malformed XML ({err})") from None
+    head, sep, body = xml_bytes.partition(b"<StrokeSet")
+    if not sep:
+        raise BadLineError("no <StrokeSet>")
+    chunks = _STROKE_START.split(body)[1:]
+    if not chunks:
+        raise BadLineError("no <Stroke> in the StrokeSet")
+    xs, ys, ends = [], [], []
+    for chunk in chunks:
+        points = _POINT.findall(chunk)
+        if len(points) != chunk.count(b"<Point"):
+            return _parse_line_strokes_slow(xml_bytes)  # unusual attribute layout
+        if not points:
+            raise BadLineError("empty stroke")
+        xy = np.array(points)
+        xs.append(xy[:, 0])
+        ys.append(xy[:, 1])
+        ends.append(len(points))
+    try:
+        x = np.concatenate(xs).astype(np.int64)
+        y = np.concatenate(ys).astype(np.int64)
+    except ValueError:
+        raise BadLineError("non-numeric coordinate") from None
+    return _encode(x, y, np.cumsum(ends) - 1)
+
+
+def _parse_line_strokes_slow(xml_bytes):
+    """ElementTree fallback for files whose Point attributes are not laid out as IAM's."""
+    import xml.etree.ElementTree as ET
+
+    strokeset = ET.fromstring(xml_bytes).find("StrokeSet")
+    if strokeset is None:
+        raise BadLineError("no <StrokeSet>")
+    x, y, ends = [], [], []
+    for stroke in strokeset.iter("Stroke"):
+        points = stroke.findall("Point")
+        if not points:
+            raise BadLineError("empty stroke")
+        try:
+            x += [int(p.get("x")) for p in points]
+            y += [int(p.get("y")) for p in points]
+        except (TypeError, ValueError):
+            raise BadLineError("non-numeric or missing coordinate") from None
+        ends.append(len(x) - 1)
+    if not ends:
+        raise BadLineError("no <Stroke> in the StrokeSet")
+    return _encode(np.array(x), np.array(y), np.array(ends))
+
+
+def _encode(x, y, stroke_ends):
+    steps = np.zeros((len(x), 3), np.int64)
+    steps[1:, 0] = np.diff(x)
+    steps[1:, 1] = np.diff(y)
+    steps[stroke_ends, 2] = 1
+    if np.abs(steps[:, :2]).max() > np.iinfo(np.int16).max:
+        raise BadLineError("coordinate step beyond the int16 range")
+    return steps.astype(np.int16)
+
+
+# ---------------------------------------------------------------- sources
+
+
+def _missing_data_message(path):
+    return (
+        f"no lineStrokes XML found under '{path}'. IAM-OnDB comes from {IAM_ONDB_URL} "
+        f"(free registration): download {ARCHIVE_NAME} and either pass the archive itself "
+        f"(--data_dir path/to/{ARCHIVE_NAME}), the folder that holds it, or unpack it so "
+        f"that '{path}/lineStrokes/' exists. See data/README.md."
+    )
+
+
+def resolve_source(data_dir):
+    """Find the lineStrokes data under data_dir: ('archive', file) or ('folder', dir)."""
+    path = Path(data_dir).expanduser()
+    if path.is_file():
+        if not tarfile.is_tarfile(path):
+            raise FileNotFoundError(f"'{path}' is not a tar archive. "
+                                    + _missing_data_message(path))
+        return "archive", path.resolve()
+    if not path.is_dir():
+        raise FileNotFoundError(_missing_data_message(path))
+    for candidate in (path / "lineStrokes", path):
+        if candidate.is_dir() and next(candidate.rglob("*.xml"), None) is not None:
+            return "folder", candidate.resolve()
+    if (path / ARCHIVE_NAME).is_file():
+        return "archive", (path / ARCHIVE_NAME).resolve()
+    raise FileNotFoundError(_missing_data_message(path))
+
+
+def _fingerprint(kind, path):
+    """What the cache must match: changes to any source file change this."""
+    if kind == "archive":
+        st = path.stat()
+        return [str(path), st.st_size, st.st_mtime_ns]
+    files = sorted(path.rglob("*.xml"))
+    return [str(path)] + [
+        (str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns) for f in files
+    ]
+
+
+def _iter_xml(kind, path):
+    """Yield (line_id, bytes) for every XML file of the source."""
+    if kind == "archive":
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                if member.isfile() and member.name.endswith(".xml"):
+                    yield Path(member.name).stem, tar.extractfile(member).read()
+    else:
+        for f in sorted(path.rglob("*.xml")):
+            yield f.stem, f.read_bytes()
+
+
+def _count_xml(kind, path):
+    if kind == "archive":
+        return None  # a gzip stream cannot be counted without reading it all
+    return sum(1 for _ in path.rglob("*.xml"))
+
+
+def read_lines(kind, path, progress=True):
+    """Parse every line of a source -> (sorted line_ids, arrays, bad [(line_id, reason)])."""
+    from tqdm.auto import tqdm
+
+    good, bad = [], []
+    items = tqdm(_iter_xml(kind, path), total=_count_xml(kind, path), unit=" lines",
+                 desc="parsing IAM-OnDB", disable=not progress, file=sys.stderr)
+    for name, blob in items:
+        try:
+            good.append((name, parse_line_strokes(blob)))
+        except BadLineError as err:
+            bad.append((name, str(err)))
+    good.sort(key=lambda item: item[0])
+    bad.sort()
+    return [name for name, _ in good], [arr for _, arr in good], bad
+
+
+# ---------------------------------------------------------------- cache
+
+
+class _CacheUnpickler(pickle.Unpickler):
+    """The cache holds only dicts, lists, strings, numbers and bytes: refuse any class."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(
+            f"cache refers to {module}.{name}, which a stroke cache never holds"
+        )
+
+
+def load_cache(cache_path):
+    with open(cache_path, "rb") as f:
+        return _CacheUnpickler(f).load()
+
+
+def write_atomic(path, data):
+    """Write bytes via a temp file in the same folder and a rename: a crash or a
+    kill leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private, unlike a normal save
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_cache(cache_path, payload):
+    write_atomic(cache_path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _pack(line_ids, arrays, bad, fingerprint):
+    lengths = [len(a) for a in arrays]
+    flat = np.concatenate(arrays) if arrays else np.zeros((0, 3), np.int16)
+    return {
+        "format": CACHE_FORMAT,
+        "source": fingerprint,
+        "line_ids": line_ids,
+        "lengths": lengths,
+        "points": np.ascontiguousarray(flat, dtype="<i2").tobytes(),
+        "bad": bad,
+    }
+
+
+def _unpack(payload):
+    flat = np.frombuffer(payload["points"], dtype="<i2").reshape(-1, 3)
+    bounds = np.cumsum([0] + payload["lengths"])
+    arrays = [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    return payload["line_ids"], arrays, [tuple(b) for b in payload["bad"]]
+
+
+def _default_cache_dir(kind, path):
+    # beside the archive, or beside lineStrokes/ as the original's data/ folder
+    folder = path.parent if kind == "archive" or path.name == "lineStrokes" else path
+    if os.access(folder, os.W_OK):
+        return folder
+    import hashlib
+
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "write-rnn"
+    return root / hashlib.sha1(str(path).encode()).hexdigest()[:12]
+
+
+def preprocess(raw, limit=500, data_scale=20):
+    """Clamp steps to +-limit and divide by data_scale: the network's units."""
+    out = raw.astype(np.float32)
+    np.clip(out[:, :2], -limit, limit, out=out[:, :2])
+    out[:, :2] /= data_scale
+    return out
+
+
+# ---------------------------------------------------------------- loader
+
+
+class DataLoader:
+    """IAM-OnDB lines, cached, and random training windows drawn from them.
+
+    data_dir: a folder holding lineStrokes/, a lineStrokes folder, the
+    lineStrokes-all.tar.gz archive, or a folder holding that archive.
+    """
+
+    def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
+                 limit=500, seed=None, cache_dir=None, strict=False, progress=True):
+        self.data_dir = data_dir
+        self.batch_size = batch_size
+        self.seq_length = seq_length
+        self.data_scale = data_scale
+        self.limit = limit
+        self.strict = strict
+        self.progress = progress
+        kind, path = resolve_source(data_dir)
+        cache_dir = Path(cache_dir) if cache_dir else _default_cache_dir(kind, path)
+        self.cache_path = cache_dir / CACHE_NAME
+        self.line_ids, self.raw_data, self.bad_files = self._load(kind, path)
+        self._report_bad()
+        self._split()
+        self.rng = np.random.default_rng(seed)
+
+    def _load(self, kind, path):
+        fingerprint = _fingerprint(kind, path)
+        try:
+            payload = load_cache(self.cache_path)
+            if payload.get("format") == CACHE_FORMAT and payload.get("source") == fingerprint:
+                return _unpack(payload)
+        except FileNotFoundError:
+            pass
+        except Exception as err:  # unreadable or foreign cache: rebuild, never trust it
+            warnings.warn(f"ignoring cache {self.cache_path}: {err}", stacklevel=3)
+        start = time.perf_counter()
+        line_ids, arrays, bad = read_lines(kind, path, progress=self.progress)
+        if not arrays:
+            if bad:
+                raise ValueError(f"none of the {len(bad)} XML files under '{self.data_dir}' "
+                                 f"could be read; first: {bad[0][0]}: {bad[0][1]}")
+            raise FileNotFoundError(_missing_data_message(self.data_dir))
+        self.parse_seconds = time.perf_counter() - start
+        if not (bad and self.strict):
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            save_cache(self.cache_path, _pack(line_ids, arrays, bad, fingerprint))
+        return line_ids, arrays, bad
+
+    def _report_bad(self):
+        if not self.bad_files:
+            return
+        first = "; ".join(f"{name}: {why}" for name, why in self.bad_files[:5])
+        message = (f"{len(self.bad_files)} lineStrokes file(s) under '{self.data_dir}' "
+                   f"could not be read and were skipped (first: {first})")
+        if self.strict:
+            raise ValueError(message + ". Remove or repair them, or run without --strict.")
+        warnings.warn(message, stacklevel=3)
+
+    def _split(self):
+        """Lines longer than seq_length + 2 points; of those, every 20th (sorted by
+        line id) is validation, as in the original."""
+        keep = [i for i, a in enumerate(self.raw_data) if len(a) > self.seq_length + 2]
+        if not keep:
+            raise ValueError(f"no line under '{self.data_dir}' is longer than "
+                             f"seq_length + 2 = {self.seq_length + 2} points")
+        valid = keep[19::20]
+        train = sorted(set(keep) - set(valid))
+        self.train_ids = [self.line_ids[i] for i in train]
+        self.valid_ids = [self.line_ids[i] for i in valid]
+        self._flat, self.data = self._preprocess_lines(train)
+        _, self.valid_data = self._preprocess_lines(valid)
+        lengths = np.array([len(a) for a in self.data])
+        self._offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self._lengths = lengths
+        self._p = lengths / lengths.sum()
+        # an epoch: as many windows as the data holds points, as the original counts it
+        self.num_batches = max(1, int(lengths.sum() // (self.batch_size * self.seq_length)))
+
+    def _preprocess_lines(self, index):
+        """One flat float32 array, and the lines as views into it: half the memory of
+        separate copies, and a whole batch becomes a single gather."""
+        if not index:
+            return np.zeros((0, 3), np.float32), []
+        flat = preprocess(np.concatenate([self.raw_data[i] for i in index]),
+                          self.limit, self.data_scale)
+        bounds = np.cumsum([len(self.raw_data[i]) for i in index])[:-1]
+        return flat, np.split(flat, bounds)
+
+    def next_batch(self):
+        """A batch of windows (x, y), y = x one point later, float32 [B, T, 3].
+
+        A line is picked with probability proportional to its length, so every
+        point of the data set is equally likely to be trained on.
+        """
+        B, T = self.batch_size, self.seq_length
+        line = self.rng.choice(len(self._lengths), size=B, p=self._p)
+        start = (self.rng.random(B) * (self._lengths[line] - T)).astype(np.int64)
+        index = (self._offsets[line] + start)[:, None] + np.arange(T + 1)
+        window = self._flat[index]
+        return window[:, :-1], window[:, 1:]
+
+    def get_state(self):
+        """The sampler's state, for checkpoints (plain JSON-able dict)."""
+        return self.rng.bit_generator.state
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state
+
+    def validation_lines(self):
+        """(line_id, float32 [T, 3]) for every validation line, whole."""
+        return zip(self.valid_ids, self.valid_data)
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def _absolute_points(data, factor):
+    """Absolute pen positions [T, 2] in drawing units: the one place steps are summed."""
+    steps = np.asarray(data, dtype=np.float64)[:, :2]
+    return np.cumsum(steps, axis=0) / factor
+
+
+def _stroke_indices(data):
+    """Point indices of each stroke; a trailing stroke without eos is kept."""
+    eos = np.asarray(data)[:, 2] > 0.5
+    groups = np.split(np.arange(len(eos)), np.flatnonzero(eos) + 1)
+    return [group for group in groups if len(group)]
+
+
+def strokes_to_lines(data, factor=10):
+    """One [N, 2] array of absolute positions per stroke, divided by factor."""
+    points = _absolute_points(data, factor)
+    return [points[idx] for idx in _stroke_indices(data)]
+
+
+def get_bounds(data, factor=10):
+    """(min_x, max_x, min_y, max_y) of the pen path, including its start at the origin."""
+    points = np.vstack([np.zeros((1, 2)), _absolute_points(data, factor)])
+    (min_x, min_y), (max_x, max_y) = points.min(axis=0), points.max(axis=0)
+    return float(min_x), float(max_x), float(min_y), float(max_y)
+
+
+def _canvas(data, factor, margin=25):
+    """White drawing fitted to the strokes, and the shift that moves positions into it."""
+    min_x, max_x, min_y, max_y = get_bounds(data, factor)
+    size = (max_x - min_x + 2 * margin, max_y - min_y + 2 * margin)
+    # debug=False skips svgwrite's per-attribute validation, which dominates on long samples.
+    dwg = svgwrite.Drawing(size=size, debug=False)
+    dwg.add(dwg.rect(insert=(0, 0), size=size, fill="white"))
+    return dwg, np.array([margin - min_x, margin - min_y])
+
+
+def _finish(dwg, svg_filename):
+    """Save the exact text IPython will display (it re-serialises the markup)."""
+    svg = SVG(data=dwg.tostring())
+    if svg_filename:
+        write_atomic(svg_filename, svg.data.encode())
+    return svg
+
+
+def _rgb(color):
+    """SVG colour from RGB in [0, 1]."""
+    r, g, b = (round(float(c) * 255) for c in np.clip(color, 0.0, 1.0))
+    return f"rgb({r},{g},{b})"
+
+
+def _path_data(points):
+    """Polyline path; a lone point becomes a zero-length line so round caps show it as a dot."""
+    if len(points) == 1:
+        points = np.repeat(points, 2, axis=0)
+    return "M" + " L".join(f"{x:.3f},{y:.3f}" for x, y in points)
+
+
+def _draw_polylines(data, factor, svg_filename, polylines, colors, stroke_width):
+    """Shared SVG builder: one path per polyline, each in its own colour."""
+    dwg, offset = _canvas(data, factor)
+    for points, color in zip(polylines, colors):
+        dwg.add(
+            dwg.path(
+                d=_path_data(points + offset),
+                stroke=color,
+                stroke_width=stroke_width,
+                stroke_linecap="round",
+                stroke_linejoin="round",
+                fill="none",
+            )
+        )
+    return _finish(dwg, svg_filename)
+
+
+def _segments(data, factor):
+    """Pen-down segments and the index of each one's end point (which picks its colour)."""
+    segments, ends = [], []
+    for idx, line in zip(_stroke_indices(data), strokes_to_lines(data, factor)):
+        if len(line) == 1:
+            segments.append(line)
+            ends.append(idx[0])
+        for j in range(1, len(line)):
+            segments.append(line[j - 1 : j + 1])
+            ends.append(idx[j])
+    return segments, ends
+
+
+def draw_strokes(data, factor=10, svg_filename=None, stroke_width=1, color="black"):
+    """Draw strokes as one SVG path each; return an IPython SVG, saving it if a file is named."""
+    lines = strokes_to_lines(data, factor)
+    return _draw_polylines(
+        data, factor, svg_filename, lines, [color] * len(lines), stroke_width
+    )
+
+
+def draw_strokes_custom_color(
+    data, factor=10, svg_filename=None, color_data=None, stroke_width=1
+):
+    """Draw each segment in the colour of its end point; color_data is [T, 3] RGB in [0, 1]."""
+    segments, ends = _segments(data, factor)
+    if color_data is None:
+        colors = ["black"] * len(segments)
+    else:
+        color_data = np.asarray(color_data, dtype=np.float64)
+        colors = [_rgb(color_data[i]) for i in ends]
+    return _draw_polylines(data, factor, svg_filename, segments, colors, stroke_width)
+
+
+def draw_strokes_random_color(
+    data, factor=10, svg_filename=None, per_stroke_mode=True, seed=None
+):
+    """Random colours per stroke (or per segment) to make stroke boundaries visible."""
+    rng = np.random.default_rng(seed)
+    if not per_stroke_mode:
+        color_data = rng.random((len(data), 3)) * (240 / 255)  # avoid near-white
+        return draw_strokes_custom_color(
+            data, factor, svg_filename, color_data=color_data, stroke_width=2
+        )
+    lines = strokes_to_lines(data, factor)
+    colors = [_rgb(c) for c in rng.random((len(lines), 3)) * (240 / 255)]
+    return _draw_polylines(data, factor, svg_filename, lines, colors, stroke_width=2)
+
+
+def draw_strokes_eos_weighted(stroke, param, factor=10, svg_filename=None):
+    """Shade each segment from light grey to red by the eos probability at its end point.
+
+    Shows where the model expected the pen to lift.
+    """
+    e = np.clip(np.ravel(param["e"]).astype(np.float64), 0.0, 1.0)[:, None]
+    grey, red = np.full(3, 0.85), np.array([1.0, 0.0, 0.0])
+    color_data = (1 - e) * grey + e * red
+    return draw_strokes_custom_color(
+        stroke, factor, svg_filename, color_data=color_data, stroke_width=3
+    )
+
+
+def _covariance_ellipses(param, factor):
+    """1-sigma ellipse radii (major, minor) and major-axis angle in degrees, per [T, M].
+
+    Uses the eigen-decomposition of each component's covariance so rho sets the tilt.
+    """
+    s1 = np.asarray(param["sigma1"], dtype=np.float64) / factor
+    s2 = np.asarray(param["sigma2"], dtype=np.float64) / factor
+    cross = np.asarray(param["rho"], dtype=np.float64) * s1 * s2
+    cov = np.stack([np.stack([s1**2, cross], -1), np.stack([cross, s2**2], -1)], -2)
+    eigval, eigvec = np.linalg.eigh(cov)  # ascending eigenvalues
+    radii = np.sqrt(np.clip(eigval, 0.0, None))
+    major = eigvec[..., :, 1]
+    angle = np.degrees(np.arctan2(major[..., 1], major[..., 0]))
+    return radii[..., 1], radii[..., 0], angle
+
+
+def draw_strokes_pdf(data, param, factor=10, svg_filename=None, min_pi=0.01):
+    """Draw each step's mixture as red 1-sigma ellipses, opacity = pi, where the model put them.
+
+    Component k of step t is centred at the pen position before point t plus (mu1, mu2),
+    scaled by factor like the strokes; components with pi < min_pi are skipped to keep
+    the SVG small.
+    """
+    dwg, offset = _canvas(data, factor)
+    after = _absolute_points(data, factor)
+    before = np.vstack([np.zeros((1, 2)), after[:-1]])
+    mu = np.stack([param["mu1"], param["mu2"]], axis=-1).astype(np.float64) / factor
+    centres = before[:, None, :] + mu + offset
+    rx, ry, angle = _covariance_ellipses(param, factor)
+    pi = np.asarray(param["pi"], dtype=np.float64)
+    for t, k in zip(*np.nonzero(pi >= min_pi)):
+        centre = (float(centres[t, k, 0]), float(centres[t, k, 1]))
+        blob = dwg.ellipse(
+            center=centre,
+            r=(float(rx[t, k]), float(ry[t, k])),
+            fill="red",
+            fill_opacity=float(min(pi[t, k], 1.0)),
+        )
+        blob.rotate(float(angle[t, k]), center=centre)
+        dwg.add(blob)
+    return _finish(dwg, svg_filename)
+
+
+def plot_strokes(data, ax=None, factor=1, color="black", linewidth=1, **kw):
+    """Plot each stroke as a line on a matplotlib Axes, y inverted so writing is upright."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 2))
+    for line in strokes_to_lines(data, factor):
+        ax.plot(line[:, 0], line[:, 1], color=color, linewidth=linewidth, **kw)
+    if not ax.yaxis_inverted():  # idempotent when drawing several samples on one Axes
+        ax.invert_yaxis()
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
