@@ -140,6 +140,36 @@ def masked_mean(values, mask=None):
     return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
+PARAM_KEYS = ("e", "pi", "mu1", "mu2", "sigma1", "sigma2", "rho")
+START = (0.0, 0.0, 1.0)  # the sampler's first input: pen lifted at the origin
+
+
+def sampling_noise(seed, steps, batch, num_mixture):
+    """All the randomness of a sample, drawn up front from a stateless generator:
+    the same seed gives the same noise, whatever else the program has drawn."""
+    seeds = tf.random.experimental.stateless_split(seed, 3)
+    return {
+        "uniform": tf.random.stateless_uniform([steps, batch], seeds[0]),
+        "gumbel": -tf.math.log(-tf.math.log(tf.random.stateless_uniform(
+            [steps, batch, num_mixture], seeds[1], minval=1e-20, maxval=1.0))),
+        "normal": tf.random.stateless_normal([steps, batch, 2], seeds[2]),
+    }
+
+
+def draw_point(params, uniform, gumbel, normal):
+    """One point from the predictive distribution (eq. 17): eos ~ Bernoulli(e),
+    component k ~ pi (Gumbel-max: argmax(log pi + Gumbel) is distributed as pi),
+    then (dx, dy) from the k-th bivariate normal, correlated through rho."""
+    eos = tf.cast(uniform < params["e"], tf.float32)
+    k = tf.argmax(params["log_pi"] + gumbel, axis=-1)
+    pick = lambda name: tf.gather(params[name], k, axis=-1, batch_dims=1)  # noqa: E731
+    mu1, mu2, s1, s2, rho = (pick(n) for n in ("mu1", "mu2", "sigma1", "sigma2", "rho"))
+    n1, n2 = normal[..., 0], normal[..., 1]
+    dx = mu1 + s1 * n1
+    dy = mu2 + s2 * (rho * n1 + tf.sqrt(1.0 - tf.square(rho)) * n2)
+    return tf.stack([dx, dy, eos], axis=-1)
+
+
 # ---------------------------------------------------------------- the LSTM
 
 
@@ -381,6 +411,71 @@ class HandwritingModel(keras.Model):
         z, _ = self(tf.convert_to_tensor(x, tf.float32))
         params = mixture_params(z, bias)
         return {k: params[k].numpy() for k in ("e", "pi", "mu1", "mu2", "sigma1", "sigma2", "rho")}
+
+    def prime_state(self, strokes):
+        """Run a line through the network (Graves, section 5.5). strokes: [T, 3] in
+        tablet units, as raw_data. Returns (state, the next input) to sample from."""
+        c = self.config
+        steps = np.asarray(strokes, np.float32)[1:].copy()
+        np.clip(steps[:, :2], -c.limit, c.limit, out=steps[:, :2])
+        steps[:, :2] /= c.data_scale
+        x = np.concatenate([[START], steps])[None]
+        _, state = self(tf.constant(x[:, :-1]))
+        return state, x[0, -1]
+
+    def sample(self, num_points=800, num_samples=1, seed=None, bias=0.0, prime=None):
+        """Draw handwriting: num_points steps fed back into the network, state carried.
+
+        Returns (strokes, params): strokes [num_points, 3] of (dx, dy, eos) in tablet
+        units (a leading num_samples axis when num_samples > 1), and the mixture each
+        point was drawn from (dict of e, pi, mu1, mu2, sigma1, sigma2, rho per step,
+        mu and sigma in tablet units too). bias >= 0 sharpens (eq. 61-62); prime is a
+        line ([T, 3] tablet-unit strokes) to continue, in its writer's style.
+        """
+        if num_points < 1 or num_samples < 1:
+            raise ValueError("num_points and num_samples must be positive")
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31))
+        if prime is None:
+            state, first = self.zero_state(num_samples), np.array(START, np.float32)
+        else:
+            state, first = self.prime_state(prime)
+            state = tf.nest.map_structure(lambda s: tf.repeat(s, num_samples, axis=0), state)
+        # one compiled graph per power-of-two capacity: 800 points compile as 1024
+        capacity = max(256, 1 << (num_points - 1).bit_length())
+        noise = sampling_noise(tf.constant([seed, 0], tf.int64), capacity, num_samples,
+                               self.config.num_mixture)
+        first = tf.tile(tf.constant(first, tf.float32)[None], [num_samples, 1])
+        strokes, params = self._sample_loop(tf.constant(num_points), tf.constant(bias, tf.float32),
+                                            first, state, noise)
+        scale = self.config.data_scale
+        strokes = np.transpose(strokes.numpy()[:num_points], (1, 0, 2))
+        strokes[..., :2] *= scale
+        params = {k: np.swapaxes(v.numpy()[:num_points], 0, 1) for k, v in params.items()}
+        for k in ("mu1", "mu2", "sigma1", "sigma2"):
+            params[k] *= scale
+        if num_samples == 1:
+            return strokes[0], {k: v[0] for k, v in params.items()}
+        return strokes, params
+
+    @tf.function(jit_compile=True)
+    def _sample_loop(self, num_points, bias, first, state, noise):
+        # static under XLA (fixed-size buffers), dynamic in an exported graph
+        capacity = tf.shape(noise["uniform"])[0]
+        new = lambda: tf.TensorArray(tf.float32, size=capacity)  # noqa: E731
+        noise_t = {k: new().unstack(v) for k, v in noise.items()}
+
+        def step(t, x, state, points, history):
+            z, state = self.step(x, state)
+            params = mixture_params(z, bias)
+            x = draw_point(params, *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
+            history = {k: history[k].write(t, params[k]) for k in PARAM_KEYS}
+            return t + 1, x, state, points.write(t, x), history
+
+        history = {k: new() for k in PARAM_KEYS}
+        _, _, _, points, history = tf.while_loop(
+            lambda t, *_: t < num_points, step, (0, first, state, new(), history))
+        return points.stack(), {k: v.stack() for k, v in history.items()}
 
     def nll(self, x, y, mask=None, training=False):
         """Mean negative log-likelihood per point of y given x, in nats (model units)."""
