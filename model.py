@@ -245,7 +245,8 @@ def lstm_sequence(xw, recurrent_kernel, h0, c0):
     pass, so that the weight gradient is one matrix product over all steps
     instead of T small ones.
     """
-    hs, h, c, acts, cells = lstm_forward(xw, recurrent_kernel, h0, c0)
+    # stop_gradient: the tape must not try to differentiate the compiled loop itself
+    hs, h, c, acts, cells = lstm_forward(*map(tf.stop_gradient, (xw, recurrent_kernel, h0, c0)))
 
     def grad(d_hs, d_h_last, d_c_last):
         return lstm_backward(d_hs, d_h_last, d_c_last, acts, cells, hs, recurrent_kernel, h0, c0)
@@ -490,9 +491,23 @@ def build_model(config):
     return model
 
 
-def checkpoint_for(model, **extra):
+def model_variables(model):
+    """Every variable by its place in the network ("layer0.kernel", "head.bias", ...):
+    names that do not depend on how many models the process built before, unlike
+    Keras' layer names, and that cover what plain tf.train tracking misses."""
+    layers = ([(f"layer{i}", c) for i, c in enumerate(model.cells)]
+              + [(f"dropout{i}", d) for i, d in enumerate(model.dropouts)]
+              + [("head", model.head)])
+    return {f"{name}.{v.name}": v for name, layer in layers for v in layer.variables}
+
+
+def checkpoint_for(model, optimizer=None, **extra):
     """The object graph saved by training and read by load_model."""
-    return tf.train.Checkpoint(model=model, **extra)
+    objects = {"model": tf.train.Checkpoint(**model_variables(model))}
+    if optimizer is not None:
+        objects["optimizer"] = tf.train.Checkpoint(
+            **{f"slot{i}": v for i, v in enumerate(optimizer.variables)})
+    return tf.train.Checkpoint(**objects, **extra)
 
 
 def load_model(model_dir="save"):
@@ -504,9 +519,8 @@ def load_model(model_dir="save"):
         raise FileNotFoundError(
             f"'{model_dir}' has {CONFIG_NAME} but no checkpoint: train with "
             f"`python train.py --model_dir {model_dir}` or use the shipped save/")
-    status = checkpoint_for(model).read(latest)
     try:
-        status.expect_partial().assert_existing_objects_matched()
+        checkpoint_for(model).read(latest).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError) as err:
         raise ValueError(f"the weights in '{latest}' do not fit {model_dir}/{CONFIG_NAME}: {err}") \
             from None

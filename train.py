@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from evaluate import score_lines
-from model import ARCHITECTURE, Config, build_model, mixture_params, point_nll
+from model import ARCHITECTURE, Config, build_model, checkpoint_for, mixture_params, point_nll
 from utils import DataLoader
 
 LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
@@ -105,8 +105,8 @@ class Trainer:
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self.sampler_state = tf.Variable("", dtype=tf.string, trainable=False)
-        self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer,
-                                              step=self.step, sampler_state=self.sampler_state)
+        self.checkpoint = checkpoint_for(self.model, self.optimizer, step=self.step,
+                                         sampler_state=self.sampler_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.model_dir),
                                                   max_to_keep=2, checkpoint_name="ckpt")
         self._compute = tf.function(self._compute_gradients)
@@ -117,7 +117,7 @@ class Trainer:
     def restore(self):
         if self.manager.latest_checkpoint is None:
             return False
-        self.checkpoint.read(self.manager.latest_checkpoint).assert_consumed()
+        self.checkpoint.read(self.manager.latest_checkpoint).assert_existing_objects_matched()
         if self.sampler_state.numpy():
             self.loader.set_state(json.loads(self.sampler_state.numpy().decode()))
         return True
@@ -272,11 +272,6 @@ def _loop(trainer, loader, log, args, total, deadline, stop):
             else:
                 skipped += 1
                 bad_in_a_row += 1
-                if bad_in_a_row >= MAX_BAD_STEPS:
-                    raise FloatingPointError(
-                        f"{bad_in_a_row} non-finite losses or gradients in a row at step {step}; "
-                        f"the last good checkpoint in {args.model_dir} is intact. Try a lower "
-                        f"--learning_rate or --grad_clip.")
             if args.validate_every and step % args.validate_every == 0:
                 started = time.perf_counter()
                 valid = trainer.validate()
@@ -296,6 +291,11 @@ def _loop(trainer, loader, log, args, total, deadline, stop):
                                 pts_s=f"{speed:,.0f}")
                 losses, valid, clock = [], {}, time.perf_counter()
             bar.update(1)
+            if bad_in_a_row >= MAX_BAD_STEPS:
+                raise FloatingPointError(
+                    f"{bad_in_a_row} non-finite losses or gradients in a row at step {step}; "
+                    f"the last good checkpoint in {args.model_dir} is intact. Try a lower "
+                    f"--learning_rate or --grad_clip.")
             if step % args.save_every == 0:
                 trainer.save()
                 last_saved = step

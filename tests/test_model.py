@@ -1,0 +1,227 @@
+"""The model's maths against independent numpy computations."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import model as M
+
+
+def reference_params(z, bias=0.0):
+    """Eq. 18-23 (and 61-62) written out in float64 numpy."""
+    z = np.asarray(z, np.float64)
+    m = (z.shape[-1] - 1) // 6
+    parts = np.split(z[..., 1:], 6, axis=-1)
+    z_pi = parts[0] * (1 + bias)
+    pi = np.exp(z_pi - z_pi.max(-1, keepdims=True))
+    pi /= pi.sum(-1, keepdims=True)
+    assert parts[0].shape[-1] == m
+    return {"e": 1 / (1 + np.exp(z[..., 0])), "pi": pi, "mu1": parts[1], "mu2": parts[2],
+            "sigma1": np.exp(parts[3] - bias), "sigma2": np.exp(parts[4] - bias),
+            "rho": np.tanh(parts[5])}
+
+
+def reference_nll(z, y):
+    """-log of eq. 26 per point, float64, straight from the bivariate normal density."""
+    p = reference_params(z)
+    y = np.asarray(y, np.float64)
+    x1, x2, eos = y[..., 0:1], y[..., 1:2], y[..., 2]
+    s1, s2, rho = p["sigma1"], p["sigma2"], p["rho"]
+    d1, d2 = (x1 - p["mu1"]) / s1, (x2 - p["mu2"]) / s2
+    one_m_rho2 = 1 - rho ** 2
+    log_n = (-np.log(2 * np.pi * s1 * s2) - 0.5 * np.log(one_m_rho2)
+             - (d1 ** 2 + d2 ** 2 - 2 * rho * d1 * d2) / (2 * one_m_rho2))
+    top = log_n.max(-1, keepdims=True)
+    log_mix = top[..., 0] + np.log((p["pi"] * np.exp(log_n - top)).sum(-1))
+    log_bern = np.where(eos > 0.5, np.log(p["e"]), np.log1p(-p["e"]))
+    return -(log_mix + log_bern)
+
+
+def random_outputs(rng, shape, m, scale):
+    z = rng.normal(0, 1, shape + (1 + 6 * m,))
+    z[..., 1 + 2 * m: 1 + 4 * m] *= 3  # means spread over a few units
+    z[..., 1 + 4 * m:] *= scale  # log sigma and z_rho: scale 1 is tame, larger is extreme
+    y = rng.normal(0, 2, shape + (3,))
+    y[..., 2] = rng.random(shape) < 0.2
+    return z.astype(np.float32), y.astype(np.float32)
+
+
+def test_mixture_params_follow_the_paper_equations():
+    rng = np.random.default_rng(0)
+    z, _ = random_outputs(rng, (4, 5), 3, 1.0)
+    for bias in (0.0, 0.7):
+        got = {k: v.numpy() for k, v in M.mixture_params(tf.constant(z), bias).items()}
+        want = reference_params(z, bias)
+        for key in M.PARAM_KEYS:
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("scale", [1.0, 4.0])
+def test_point_nll_matches_numpy(scale):
+    rng = np.random.default_rng(1)
+    z, y = random_outputs(rng, (6, 40), 5, scale)
+    got = M.point_nll(M.mixture_params(tf.constant(z)), tf.constant(y)).numpy()
+    want = reference_nll(z, y)
+    finite = np.isfinite(want)
+    assert finite.mean() > 0.9
+    np.testing.assert_allclose(got[finite], want[finite], rtol=2e-4, atol=2e-3)
+
+
+def test_point_nll_is_finite_where_the_naive_formula_is_not():
+    # rho within float32 rounding of 1, tiny and huge sigmas, eos probabilities of 0 and 1
+    m = 2
+    z = np.zeros((4, 1 + 6 * m), np.float32)
+    z[:, 0] = [-100, 100, 0, 30]
+    z[:, 1 + 5 * m:] = [[20, -20], [12, 0], [-30, 30], [0, 9]]
+    z[:, 1 + 3 * m: 1 + 5 * m] = [[-10, 5, 3, -9], [8, 8, -8, -8], [0, 0, 0, 0], [2, 2, 2, 2]]
+    y = np.array([[1, 1, 1], [0.5, -0.5, 0], [3, 3, 1], [0, 0, 0]], np.float32)
+    nll = M.point_nll(M.mixture_params(tf.constant(z)), tf.constant(y)).numpy()
+    assert np.all(np.isfinite(nll)), nll
+    # the float64 reference agrees wherever it is itself finite
+    want = reference_nll(z, y)
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(nll[ok], want[ok], rtol=1e-4)
+    # and the gradient stays finite too
+    zt = tf.Variable(z)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(M.point_nll(M.mixture_params(zt), tf.constant(y)))
+    assert np.all(np.isfinite(tape.gradient(loss, zt).numpy()))
+
+
+def test_log_bivariate_normal_integrates_to_one():
+    # a closed-form check independent of the formula's derivation
+    grid = np.linspace(-6, 6, 401, dtype=np.float32)
+    x1, x2 = np.meshgrid(grid, grid)
+    log_n = M.log_bivariate_normal(x1, x2, 0.3, -0.2, math.log(0.8), math.log(1.3),
+                                   np.float32(np.arctanh(0.6))).numpy()
+    step = grid[1] - grid[0]
+    assert np.exp(log_n).sum() * step * step == pytest.approx(1.0, abs=1e-3)
+
+
+def tiny_config(**kw):
+    return M.Config(**{"rnn_size": 8, "num_mixture": 3, **kw})
+
+
+def test_model_nll_matches_numpy_on_its_own_outputs():
+    model = M.build_model(tiny_config())
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 9, 3)).astype(np.float32)
+    y = rng.normal(size=(3, 9, 3)).astype(np.float32)
+    y[..., 2] = rng.random((3, 9)) < 0.3
+    mask = (rng.random((3, 9)) < 0.7).astype(np.float32)
+    z, _ = model(tf.constant(x))
+    want = (reference_nll(z.numpy(), y) * mask).sum() / mask.sum()
+    assert float(model.nll(x, y, mask)) == pytest.approx(want, rel=1e-5)
+    params = model.mixture_params(x)
+    assert params["pi"].shape == (3, 9, 3) and params["e"].shape == (3, 9)
+    np.testing.assert_allclose(params["pi"].sum(-1), 1.0, rtol=1e-5)
+
+
+def test_lstm_matches_keras_lstm_with_the_same_weights():
+    """Our gate layout is [i, f, o, g]; Keras' is [i, f, g, o]."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 7, 3)).astype(np.float32)
+    ours = M.LSTM(5)
+    ours.build((None, None, 3))
+    ref = keras.layers.LSTM(5, return_sequences=True)
+    ref.build((None, 7, 3))
+    i, f, o, g = np.split(np.arange(20), 4)
+    order = np.concatenate([i, f, g, o])  # keras column j comes from our column order[j]
+    ref.set_weights([w.numpy()[..., order] for w in
+                     (ours.kernel, ours.recurrent_kernel, ours.bias)])
+    got, (h, _) = ours(tf.transpose(x, [1, 0, 2]))
+    want = ref(x).numpy()
+    np.testing.assert_allclose(np.transpose(got.numpy(), (1, 0, 2)), want, atol=1e-6)
+    np.testing.assert_allclose(h.numpy(), want[:, -1], atol=1e-6)
+
+
+def test_lstm_backward_matches_autodiff_of_the_plain_recursion():
+    rng = np.random.default_rng(4)
+    steps, batch, n = 6, 3, 4
+    xw = tf.constant(rng.normal(size=(steps, batch, 4 * n)).astype(np.float32))
+    kernel = tf.constant(rng.normal(scale=0.5, size=(n, 4 * n)).astype(np.float32))
+    h0 = tf.constant(rng.normal(size=(batch, n)).astype(np.float32))
+    c0 = tf.constant(rng.normal(size=(batch, n)).astype(np.float32))
+    weights = tf.constant(rng.normal(size=(steps, batch, n)).astype(np.float32))
+
+    def plain(xw, kernel, h0, c0):
+        h, c, hs = h0, c0, []
+        for t in range(steps):
+            h, c = M.lstm_update(M.lstm_gates(xw[t] + h @ kernel), c)
+            hs.append(h)
+        return tf.stack(hs), h, c
+
+    def loss(fn):
+        with tf.GradientTape() as tape:
+            tape.watch([xw, kernel, h0, c0])
+            hs, h, c = fn(xw, kernel, h0, c0)
+            value = tf.reduce_sum(hs * weights) + tf.reduce_sum(h * c)
+        return value, tape.gradient(value, [xw, kernel, h0, c0])
+
+    value, grads = loss(M.lstm_sequence)
+    ref_value, ref_grads = loss(plain)
+    assert float(value) == pytest.approx(float(ref_value), rel=1e-5)
+    for got, want, name in zip(grads, ref_grads, ["xw", "kernel", "h0", "c0"]):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("options", [{}, {"skip_connections": True}, {"peephole": True},
+                                     {"model": "gru"}, {"model": "rnn", "num_layers": 3}])
+def test_one_step_at_a_time_equals_the_whole_sequence(options):
+    """The sampler's step path and the training path are the same network."""
+    model = M.build_model(tiny_config(**options))
+    x = np.random.default_rng(5).normal(size=(2, 6, 3)).astype(np.float32)
+    state, outputs = model.zero_state(2), []
+    for t in range(6):
+        z, state = model.step(tf.constant(x[:, t]), state)
+        outputs.append(z.numpy())
+    whole, _ = model(tf.constant(x))
+    np.testing.assert_allclose(np.stack(outputs, 1), whole.numpy(), atol=1e-5)
+
+
+def test_peephole_weights_change_the_output():
+    model = M.build_model(tiny_config(peephole=True))
+    x = tf.constant(np.random.default_rng(6).normal(size=(1, 5, 3)).astype(np.float32))
+    before = model(x)[0].numpy()
+    model.cells[0].peepholes.assign(tf.ones_like(model.cells[0].peepholes))
+    assert not np.allclose(model(x)[0].numpy(), before)
+
+
+def test_dropout_only_in_training():
+    model = M.build_model(tiny_config(keep_prob=0.5))
+    x = tf.constant(np.random.default_rng(7).normal(size=(2, 5, 3)).astype(np.float32))
+    np.testing.assert_array_equal(model(x)[0].numpy(), model(x)[0].numpy())
+    assert not np.allclose(model(x, training=True)[0].numpy(), model(x)[0].numpy())
+
+
+def test_config_round_trip_and_architecture_errors(tmp_path):
+    config = tiny_config(skip_connections=True)
+    config.save(tmp_path)
+    assert M.Config.load(tmp_path) == config
+    with pytest.raises(FileNotFoundError, match="train.py"):
+        M.Config.load(tmp_path / "missing")
+    with pytest.raises(ValueError, match="lstm, gru or rnn"):
+        M.Config(model="transformer")
+
+
+def save_model(model, model_dir):
+    model.config.save(model_dir)
+    M.checkpoint_for(model).save(str(model_dir / "ckpt"))
+
+
+def test_load_model_restores_weights_and_refuses_misfits(tmp_path):
+    model = M.build_model(tiny_config())
+    save_model(model, tmp_path)
+    loaded = M.load_model(tmp_path)
+    for a, b in zip(model.weights, loaded.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # a config.json that does not describe the saved weights
+    tiny_config(rnn_size=12).save(tmp_path)
+    with pytest.raises(ValueError, match="do not fit"):
+        M.load_model(tmp_path)
+    with pytest.raises(FileNotFoundError, match="train.py"):
+        M.load_model(tmp_path / "empty")

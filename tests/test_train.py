@@ -1,0 +1,152 @@
+"""Training: learning, exact resumption, signals, refusal of a foreign model_dir."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from xmlgen import random_lines, write_data_folder
+
+import train
+from model import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--rnn_size", "16", "--num_mixture", "3", "--batch_size", "8", "--seq_length", "20",
+        "--learning_rate", "0.01", "--validate_every", "0", "--log_every", "1"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    write_data_folder(root, random_lines(rng, rng.integers(60, 200, size=40)))
+    return root
+
+
+def run(data_dir, model_dir, *extra):
+    return train.main(["--data_dir", str(data_dir), "--model_dir", str(model_dir), *TINY,
+                       *map(str, extra)])
+
+
+def read_log(model_dir):
+    with open(Path(model_dir) / "log.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_tiny_model_learns(data_dir, tmp_path):
+    run(data_dir, tmp_path, "--max_steps", 80, "--seed", 1)
+    losses = [float(row["train_nll"]) for row in read_log(tmp_path)]
+    assert len(losses) == 80
+    assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.5
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["rnn_size"] == 16 and config["num_mixture"] == 3
+
+
+def test_resumed_run_equals_uninterrupted_run(data_dir, tmp_path):
+    run(data_dir, tmp_path / "whole", "--max_steps", 12, "--seed", 3, "--keep_prob", 0.7)
+    run(data_dir, tmp_path / "split", "--max_steps", 5, "--seed", 3, "--keep_prob", 0.7)
+    run(data_dir, tmp_path / "split", "--max_steps", 12, "--seed", 3, "--keep_prob", 0.7)
+    whole, split = load_model(tmp_path / "whole"), load_model(tmp_path / "split")
+    for a, b in zip(whole.weights, split.weights, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+    assert [r["step"] for r in read_log(tmp_path / "split")] == [str(s) for s in range(1, 13)]
+    # the uninterrupted run's own weights moved, so the comparison means something
+    fresh = load_model(tmp_path / "split")
+    run(data_dir, tmp_path / "split", "--max_steps", 14, "--seed", 3, "--keep_prob", 0.7)
+    moved = load_model(tmp_path / "split")
+    assert not np.allclose(fresh.weights[0].numpy(), moved.weights[0].numpy())
+
+
+def test_a_different_architecture_is_refused(data_dir, tmp_path, capsys):
+    run(data_dir, tmp_path, "--max_steps", 2)
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--data_dir", str(data_dir), "--model_dir", str(tmp_path),
+                    *TINY[:-8], "--rnn_size", "32", "--num_mixture", "3"])
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    assert "--rnn_size 32" in message and "--overwrite" in message
+    # --overwrite starts afresh with the new shape
+    train.main(["--data_dir", str(data_dir), "--model_dir", str(tmp_path), *TINY,
+                "--rnn_size", "32", "--max_steps", "1", "--overwrite"])
+    assert load_model(tmp_path).config.rnn_size == 32
+
+
+def test_non_finite_steps_are_skipped_then_stop_the_run(data_dir, tmp_path, monkeypatch):
+    run(data_dir, tmp_path, "--max_steps", 3, "--seed", 1)
+    before = [w.numpy() for w in load_model(tmp_path).weights]
+    real = train.DataLoader.next_batch
+
+    def poisoned(self):
+        x, y = real(self)
+        return x * np.nan, y
+
+    monkeypatch.setattr(train.DataLoader, "next_batch", poisoned)
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        run(data_dir, tmp_path, "--max_steps", 100)
+    after = load_model(tmp_path)
+    for a, b in zip(before, after.weights, strict=True):
+        np.testing.assert_array_equal(a, b.numpy())
+    assert read_log(tmp_path)[-1]["skipped"] == str(train.MAX_BAD_STEPS)
+
+
+@pytest.mark.slow
+def test_sigint_leaves_a_loadable_checkpoint(data_dir, tmp_path):
+    model_dir = tmp_path / "model"
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "train.py"), "--data_dir", str(data_dir),
+         "--model_dir", str(model_dir), *TINY, "--save_every", "100000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = model_dir / "log.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 4):
+        time.sleep(0.5)
+    assert proc.poll() is None, proc.communicate()[1][-2000:]
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT, err[-2000:]
+    assert "saved" in err
+    model = load_model(model_dir)
+    steps = int(read_log(model_dir)[-1]["step"])
+    assert steps >= 3 and model.config.rnn_size == 16
+    assert (model_dir / f"ckpt-{steps}.index").exists()
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_step_gives_the_single_device_loss(data_dir, tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        sys.path.insert(0, {str(ROOT)!r})
+        import train
+        from model import Config
+        from utils import DataLoader
+        config = Config(rnn_size=16, num_mixture=3, batch_size=8, seq_length=20, keep_prob=1.0)
+        loader = DataLoader({str(data_dir)!r}, 8, 20, seed=0, progress=False)
+        x, y = loader.next_batch()
+        losses = []
+        for strategy in (tf.distribute.get_strategy(),
+                         tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
+            trainer = train.Trainer(config, loader, {str(tmp_path)!r}, strategy, seed=5)
+            losses.append(trainer.train_step(x, y)[0])
+            losses.append(trainer.train_step(x, y)[0])
+        print(strategy.num_replicas_in_sync, *losses)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    assert out.returncode == 0, out.stderr[-3000:]
+    replicas, single, single_next, mirrored, mirrored_next = out.stdout.split()[-5:]
+    assert replicas == "2"
+    assert float(mirrored) == pytest.approx(float(single), rel=1e-5)
+    # and the update applied across replicas is the single-device update
+    assert float(mirrored_next) == pytest.approx(float(single_next), rel=1e-4)
