@@ -21,26 +21,29 @@ from utils import DataLoader, preprocess
 START = (0.0, 0.0, 1.0)
 
 
-def line_batches(lines, max_points=60_000):
+def line_batches(lines, max_points=60_000, bucket=128):
     """Group lines of similar length: yields (index list, x, y, mask) with
-    x = [START, p1 .. p(T-2)] and y = [p1 .. p(T-1)], zero-padded."""
-    order = np.argsort([len(line) for line in lines], kind="stable")
-    batch = []
-    for i in order:
-        longest = len(lines[i]) - 1
-        if batch and (len(batch) + 1) * longest > max_points:
-            yield _pad(lines, batch)
-            batch = []
-        batch.append(i)
-    if batch:
-        yield _pad(lines, batch)
+    x = [START, p1 .. p(T-2)] and y = [p1 .. p(T-1)], zero-padded.
+
+    Lengths are padded up to a multiple of `bucket` and every batch of a bucket
+    has the same number of rows, so the compiled network sees few shapes.
+    """
+    by_bucket = {}
+    for i in np.argsort([len(line) for line in lines], kind="stable"):
+        steps = -(-(len(lines[i]) - 1) // bucket) * bucket
+        by_bucket.setdefault(steps, []).append(int(i))
+    for steps, members in sorted(by_bucket.items()):
+        rows = max(1, max_points // steps)
+        for start in range(0, len(members), rows):
+            batch = members[start:start + rows]
+            # a short last batch is padded to a power of two rows, not to a full one
+            yield _pad(lines, batch, min(rows, 1 << (len(batch) - 1).bit_length()), steps)
 
 
-def _pad(lines, batch):
-    steps = max(len(lines[i]) for i in batch) - 1
-    x = np.zeros((len(batch), steps, 3), np.float32)
-    y = np.zeros((len(batch), steps, 3), np.float32)
-    mask = np.zeros((len(batch), steps), np.float32)
+def _pad(lines, batch, rows, steps):
+    x = np.zeros((rows, steps, 3), np.float32)
+    y = np.zeros((rows, steps, 3), np.float32)
+    mask = np.zeros((rows, steps), np.float32)
     for row, i in enumerate(batch):
         n = len(lines[i]) - 1
         x[row, 0] = START

@@ -188,20 +188,26 @@ def lstm_update(a, c):
 
 
 @tf.function(jit_compile=True)
-def lstm_forward(xw, recurrent_kernel, h0, c0):
+def lstm_forward(xw, recurrent_kernel, h0, c0, keep_activations=True):
     """The forward recursion of lstm_sequence, compiled by XLA: per-step op
-    dispatch, not arithmetic, is what a CPU spends its time on otherwise."""
+    dispatch, not arithmetic, is what a CPU spends its time on otherwise.
+    Gate activations and cells are kept for the backward pass only if asked."""
     steps = tf.shape(xw)[0]
-    new = lambda: tf.TensorArray(xw.dtype, size=steps)  # noqa: E731
-    xw_t = new().unstack(xw)
+    new = lambda: tf.TensorArray(xw.dtype, size=steps if keep_activations else 0)  # noqa: E731
+    xw_t = tf.TensorArray(xw.dtype, size=steps).unstack(xw)
 
     def step(t, h, c, acts, cells, hs):
         a = lstm_gates(xw_t.read(t) + tf.matmul(h, recurrent_kernel))
         h, c = lstm_update(a, c)
-        return t + 1, h, c, acts.write(t, a), cells.write(t, c), hs.write(t, h)
+        if keep_activations:
+            acts, cells = acts.write(t, a), cells.write(t, c)
+        return t + 1, h, c, acts, cells, hs.write(t, h)
 
     _, h, c, acts, cells, hs = tf.while_loop(
-        lambda t, *_: t < steps, step, (0, h0, c0, new(), new(), new()))
+        lambda t, *_: t < steps, step,
+        (0, h0, c0, new(), new(), tf.TensorArray(xw.dtype, size=steps)))
+    if not keep_activations:
+        return hs.stack(), h, c
     return hs.stack(), h, c, acts.stack(), cells.stack()
 
 
@@ -292,8 +298,10 @@ class LSTM(keras.layers.Layer):
     def zero_state(self, batch_size):
         return (tf.zeros([batch_size, self.units]),) * 2
 
-    def call(self, x, state=None):
-        """x [T, B, F], time-major -> (h [T, B, H], (h, c) after the last step)."""
+    def call(self, x, state=None, training=False):
+        """x [T, B, F], time-major -> (h [T, B, H], (h, c) after the last step).
+
+        Differentiable when training; otherwise a lighter forward-only pass."""
         h0, c0 = self.zero_state(tf.shape(x)[1]) if state is None else state
         # one product for the input projections of all steps
         xw = tf.tensordot(x, self.kernel, 1) + self.bias
@@ -302,8 +310,11 @@ class LSTM(keras.layers.Layer):
                 return peephole_lstm_step(xw_t, *carry, self.recurrent_kernel, self.peepholes)
             hs, cs = tf.scan(step, xw, initializer=(h0, c0))
             h, c = hs[-1], cs[-1]
-        else:
+        elif training:
             hs, h, c = lstm_sequence(xw, tf.convert_to_tensor(self.recurrent_kernel), h0, c0)
+        else:
+            hs, h, c = lstm_forward(xw, tf.convert_to_tensor(self.recurrent_kernel), h0, c0,
+                                    keep_activations=False)
         return hs, (h, c)
 
     def step(self, x, state):
@@ -333,10 +344,10 @@ class KerasRNN(keras.layers.Layer):
     def zero_state(self, batch_size):
         return (tf.zeros([batch_size, self.units]),)
 
-    def call(self, x, state=None):
+    def call(self, x, state=None, training=False):
         """x [T, B, F], time-major, as LSTM.call."""
         state = self.zero_state(tf.shape(x)[1]) if state is None else state
-        hs, h = self.rnn(tf.transpose(x, [1, 0, 2]), initial_state=list(state))
+        hs, h = self.rnn(tf.transpose(x, [1, 0, 2]), initial_state=list(state), training=training)
         return tf.transpose(hs, [1, 0, 2]), (h,)
 
     def step(self, x, state):
@@ -387,7 +398,7 @@ class HandwritingModel(keras.Model):
         state = list(self.zero_state(tf.shape(x)[0]) if state is None else state)
 
         def run(i, cell, layer_in):
-            h, state[i] = cell(layer_in, state[i])
+            h, state[i] = cell(layer_in, state[i], training=training)
             return h
 
         # time-major inside: the per-step slices are contiguous, and the

@@ -4,6 +4,7 @@ A line of handwriting is an array of rows (dx, dy, eos): the pen's step from the
 previous point in tablet units, and eos = 1 on the last point of each stroke.
 """
 
+import multiprocessing
 import os
 import pickle
 import re
@@ -12,6 +13,7 @@ import tarfile
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from xml.parsers import expat
 
@@ -165,21 +167,62 @@ def _count_xml(kind, path):
     return sum(1 for _ in path.rglob("*.xml"))
 
 
-def read_lines(kind, path, progress=True):
-    """Parse every line of a source -> (sorted line_ids, arrays, bad [(line_id, reason)])."""
+def _parse_many(named_blobs):
+    """[(line_id, bytes)] -> [(line_id, array or None, reason or None)]."""
+    out = []
+    for name, blob in named_blobs:
+        try:
+            out.append((name, parse_line_strokes(blob), None))
+        except BadLineError as err:
+            out.append((name, None, str(err)))
+    return out
+
+
+def _batched(items, size):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def read_lines(kind, path, progress=True, workers=None):
+    """Parse every line of a source -> (sorted line_ids, arrays, bad [(line_id, reason)]).
+
+    Files are parsed by `workers` forked processes (all cores by default) while
+    this one reads and decompresses; fork, not spawn, so that a caller's script
+    without a __main__ guard is not re-run in the workers.
+    """
     from tqdm.auto import tqdm
 
-    good, bad = [], []
-    items = tqdm(_iter_xml(kind, path), total=_count_xml(kind, path), unit=" lines",
-                 desc="parsing IAM-OnDB", disable=not progress, file=sys.stderr)
-    for name, blob in items:
-        try:
-            good.append((name, parse_line_strokes(blob)))
-        except BadLineError as err:
-            bad.append((name, str(err)))
-    good.sort(key=lambda item: item[0])
-    bad.sort()
-    return [name for name, _ in good], [arr for _, arr in good], bad
+    workers = workers or os.cpu_count() or 1
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    bar = tqdm(total=_count_xml(kind, path), unit=" lines", desc="parsing IAM-OnDB",
+               disable=not progress, file=sys.stderr)
+    results, pending = [], []
+    batches = _batched(_iter_xml(kind, path), 64)
+    if workers == 1 or not can_fork:
+        for batch in batches:
+            results += _parse_many(batch)
+            bar.update(len(batch))
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for batch in batches:
+                pending.append(pool.submit(_parse_many, batch))
+                while pending and pending[0].done():
+                    results += pending.pop(0).result()
+                    bar.update(64)
+            for future in pending:
+                results += future.result()
+    bar.update(bar.total - bar.n if bar.total else 0)
+    bar.close()
+    results.sort(key=lambda item: item[0])
+    good = [(name, array) for name, array, _ in results if array is not None]
+    bad = [(name, why) for name, _, why in results if why is not None]
+    return [name for name, _ in good], [array for _, array in good], bad
 
 
 # ---------------------------------------------------------------- cache

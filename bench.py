@@ -1,0 +1,187 @@
+"""Speed and memory figures, measured on this machine (not asserted by the tests).
+
+    python bench.py --data_dir ../shared/data/iam-ondb/lineStrokes-all.tar.gz --json
+
+Sections: data (parse, cached load, next_batch, memory), train (ours against a
+plain Keras baseline of the same network and loss), sample (compiled sampler
+against a per-point loop), eval (evaluate.py's throughput). Pick some with
+--only data,train,...
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SECTIONS = ("data", "train", "sample", "eval")
+
+
+def timed(fn, repeat=1):
+    """Best of `repeat` wall-clock runs, in seconds, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def bench_data(data_dir):
+    from utils import DataLoader
+
+    with tempfile.TemporaryDirectory() as cache:
+        parse_s, loader = timed(lambda: DataLoader(data_dir, cache_dir=cache, progress=False))
+        cache_load_s, loader = timed(lambda: DataLoader(data_dir, cache_dir=cache), repeat=3)
+    batch_s, _ = timed(lambda: [loader.next_batch() for _ in range(100)], repeat=3)
+    arrays = {id(a.base if a.base is not None else a): a for a in
+              [loader._flat, *loader.valid_data, *loader.raw_data]}
+    held = sum((a.base if a.base is not None else a).nbytes for a in arrays.values())
+    return {"parse_s": parse_s, "cache_load_s": cache_load_s,
+            "next_batch_ms": batch_s * 10, "dataset_mb": held / 2**20,
+            "lines": len(loader.raw_data)}
+
+
+def plain_keras_baseline(config):
+    """Two keras.layers.LSTM and a Dense head, the same loss, trained the plain Keras way."""
+    import keras
+
+    from model import mixture_params, point_nll
+
+    inputs = keras.Input((config.seq_length, 3))
+    h = inputs
+    for _ in range(config.num_layers):
+        h = keras.layers.LSTM(config.rnn_size, return_sequences=True)(h)
+        h = keras.layers.Dropout(1 - config.keep_prob)(h)
+    baseline = keras.Model(inputs, keras.layers.Dense(config.output_size)(h))
+    baseline.compile(optimizer=keras.optimizers.Adam(config.learning_rate,
+                                                     global_clipnorm=config.grad_clip),
+                     loss=lambda y, z: point_nll(mixture_params(z), y))
+    return lambda x, y: baseline.train_on_batch(x, y)
+
+
+def bench_train(steps):
+    import tensorflow as tf
+
+    import train
+    from model import Config
+
+    config = Config()
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (config.batch_size, config.seq_length + 1, 3)).astype(np.float32)
+    x[..., 2] = rng.random(x.shape[:2]) < 0.05
+    x, y = x[:, :-1], x[:, 1:]
+
+    class Batches:  # the trainer only needs the sampler's state for checkpoints
+        def get_state(self):
+            return {}
+
+    with tempfile.TemporaryDirectory() as model_dir:
+        trainer = train.Trainer(config, Batches(), model_dir, tf.distribute.get_strategy(), 0)
+        baseline_step = plain_keras_baseline(config)
+        candidates = {"train": lambda: trainer.train_step(x, y),
+                      "baseline_train": lambda: baseline_step(x, y)}
+        result = {}
+        for name, step in candidates.items():
+            step(), step()  # tracing and compilation
+            seconds, _ = timed(lambda step=step: [step() for _ in range(steps)])
+            result[f"{name}_points_per_s"] = steps * x.shape[0] * x.shape[1] / seconds
+    result["speedup_vs_baseline"] = (result["train_points_per_s"]
+                                     / result["baseline_train_points_per_s"])
+    result["train_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def bench_sample(model_dir):
+    import tensorflow as tf
+
+    from model import START, Config, build_model, draw_point, load_model, mixture_params
+
+    try:
+        model = load_model(model_dir)
+    except FileNotFoundError:
+        model = build_model(Config())  # timing does not depend on the weights
+    first_s, _ = timed(lambda: model.sample(800, seed=0))
+    single_s, _ = timed(lambda: model.sample(800, seed=1), repeat=5)
+    model.sample(800, num_samples=32, seed=0)
+    batch_s, _ = timed(lambda: model.sample(800, num_samples=32, seed=1), repeat=3)
+
+    @tf.function
+    def one_point(x, state, noise):
+        # the original's design: one call into the graph per point
+        z, state = model.step(x, state)
+        return draw_point(mixture_params(z), *noise), state
+
+    def per_point_loop(n=800):
+        rng = np.random.default_rng(0)
+        x, state = tf.constant([START], tf.float32), model.zero_state(1)
+        for _ in range(n):
+            noise = (tf.constant(rng.random((1,)), tf.float32),
+                     tf.constant(rng.gumbel(size=(1, model.config.num_mixture)), tf.float32),
+                     tf.constant(rng.normal(size=(1, 2)), tf.float32))
+            x, state = one_point(x, state, noise)
+        return x
+
+    per_point_loop(5)
+    loop_s, _ = timed(per_point_loop, repeat=2)
+    return {"sample_800_ms": single_s * 1e3, "sample_batch32_ms": batch_s * 1e3,
+            "sample_first_call_s": first_s, "per_point_loop_800_ms": loop_s * 1e3}
+
+
+def bench_eval(data_dir, model_dir, lines):
+    from evaluate import score_lines
+    from model import Config, build_model, load_model
+    from utils import DataLoader
+
+    try:
+        model = load_model(model_dir)
+    except FileNotFoundError:
+        model = build_model(Config())
+    loader = DataLoader(data_dir, progress=False)
+    subset = loader.valid_data[:lines]
+    first_s, _ = timed(lambda: score_lines(model, subset, model.config.data_scale))
+    seconds, result = timed(lambda: score_lines(model, subset, model.config.data_scale))
+    # steady state, and the first pass, which compiles one graph per length bucket
+    return {"eval_points_per_s": result["points"] / seconds,
+            "eval_first_pass_points_per_s": result["points"] / first_s, "eval_lines": len(subset)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data_dir", default="../shared/data/iam-ondb/lineStrokes-all.tar.gz")
+    parser.add_argument("--model_dir", default="save", help="model for the sample and eval figures")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
+    parser.add_argument("--train_steps", type=int, default=5)
+    parser.add_argument("--eval_lines", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    if only - set(SECTIONS):
+        parser.error(f"--only: unknown sections {sorted(only - set(SECTIONS))}")
+    have_data = Path(args.data_dir).exists()
+    figures = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                          f"Python {platform.python_version()}"}
+    if "data" in only and have_data:
+        figures.update(bench_data(args.data_dir))
+    if "train" in only:
+        figures.update(bench_train(args.train_steps))
+    if "sample" in only:
+        figures.update(bench_sample(args.model_dir))
+    if "eval" in only and have_data:
+        figures.update(bench_eval(args.data_dir, args.model_dir, args.eval_lines))
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>28}: {value:,.3f}" if isinstance(value, float) else f"{key:>28}: {value}")
+    return figures
+
+
+if __name__ == "__main__":
+    sys.exit(main() and 0)
