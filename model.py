@@ -156,6 +156,13 @@ def sampling_noise(seed, steps, batch, num_mixture):
     }
 
 
+def sample_capacity(num_points):
+    """Steps of noise drawn for a sample: a power of two, so that the sampler
+    compiles once per capacity (800 points compile as 1024). The draws depend on
+    this size as well as the seed, so an exported sampler must use the same rule."""
+    return max(256, 1 << (num_points - 1).bit_length())
+
+
 def draw_point(params, uniform, gumbel, normal):
     """One point from the predictive distribution (eq. 17): eos ~ Bernoulli(e),
     component k ~ pi (Gumbel-max: argmax(log pi + Gumbel) is distributed as pi),
@@ -428,6 +435,8 @@ class HandwritingModel(keras.Model):
         """Run a line through the network (Graves, section 5.5). strokes: [T, 3] in
         tablet units, as raw_data. Returns (state, the next input) to sample from."""
         c = self.config
+        if len(strokes) < 2:
+            raise ValueError("a priming line needs at least two points")
         steps = np.asarray(strokes, np.float32)[1:].copy()
         np.clip(steps[:, :2], -c.limit, c.limit, out=steps[:, :2])
         steps[:, :2] /= c.data_scale
@@ -453,10 +462,8 @@ class HandwritingModel(keras.Model):
         else:
             state, first = self.prime_state(prime)
             state = tf.nest.map_structure(lambda s: tf.repeat(s, num_samples, axis=0), state)
-        # one compiled graph per power-of-two capacity: 800 points compile as 1024
-        capacity = max(256, 1 << (num_points - 1).bit_length())
-        noise = sampling_noise(tf.constant([seed, 0], tf.int64), capacity, num_samples,
-                               self.config.num_mixture)
+        noise = sampling_noise(tf.constant([seed, 0], tf.int64), sample_capacity(num_points),
+                               num_samples, self.config.num_mixture)
         first = tf.tile(tf.constant(first, tf.float32)[None], [num_samples, 1])
         strokes, params = self._sample_loop(tf.constant(num_points), tf.constant(bias, tf.float32),
                                             first, state, noise)

@@ -597,6 +597,41 @@ def draw_strokes_pdf(data, param, factor=10, svg_filename=None, min_pi=0.01):
     return _finish(dwg, svg_filename)
 
 
+def draw_strokes_animated(data, factor=10, svg_filename=None, points_per_second=100):
+    """An SVG that a browser writes stroke by stroke, at the pen's pace.
+
+    IAM-OnDB was recorded at a constant rate, so giving every point, pen-up steps
+    included, the same 1 / points_per_second replays the writer's (or the model's)
+    timing. Each stroke is hidden until its turn, then revealed from its start by
+    animating stroke-dashoffset from the path's length to 0: plain SMIL, no script.
+    A one-point stroke (a dot) fades in instead.
+    """
+    if not points_per_second > 0:
+        raise ValueError(f"points_per_second must be positive, not {points_per_second}")
+    dwg, offset = _canvas(data, factor)
+    first_point = 0  # index of the stroke's first point: its start time, in points
+    for line in strokes_to_lines(data, factor):
+        points = np.round(line + offset, 3)  # the length of the path as written
+        length = float(np.hypot(*np.diff(points, axis=0).T).sum()) if len(points) > 1 else 0.0
+        begin = f"{first_point / points_per_second:.4f}s"
+        dur = f"{max(len(line) - 1, 1) / points_per_second:.4f}s"
+        path = dwg.path(d=_path_data(points), stroke="black", stroke_width=1,
+                        stroke_linecap="round", stroke_linejoin="round", fill="none",
+                        visibility="hidden")
+        # hidden until its turn: a round cap would otherwise show a dot at the start
+        path.add(dwg.set(attributeName="visibility", to="visible", begin=begin, fill="freeze"))
+        if length > 0:
+            path.update({"stroke-dasharray": f"{length:.3f}", "stroke-dashoffset": f"{length:.3f}"})
+            path.add(dwg.animate(attributeName="stroke-dashoffset", from_=f"{length:.3f}",
+                                 to="0", begin=begin, dur=dur, fill="freeze"))
+        else:
+            path.add(dwg.animate(attributeName="stroke-opacity", from_="0", to="1",
+                                 begin=begin, dur=dur, fill="freeze"))
+        dwg.add(path)
+        first_point += len(line)
+    return _finish(dwg, svg_filename)
+
+
 def plot_strokes(data, ax=None, factor=1, color="black", linewidth=1, **kw):
     """Plot each stroke as a line on a matplotlib Axes, y inverted so writing is upright."""
     if ax is None:

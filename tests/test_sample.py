@@ -1,0 +1,375 @@
+import json
+import os
+import runpy
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from model import START, Config, HandwritingModel, mixture_params
+from sample import draw_strokes_animated, main, next_point_density, read_prime
+from tests.tiny import save_tiny_model
+
+ROOT = Path(__file__).resolve().parent.parent
+NS = "{http://www.w3.org/2000/svg}"
+KINDS = ("normal", "color", "multi_color", "eos_pdf", "pdf")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model")
+    save_tiny_model(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def full_run(model_dir, tmp_path_factory):
+    """One run with every output, shared by the tests that inspect them."""
+    out = tmp_path_factory.mktemp("out")
+    result = main(["--model_dir", str(model_dir), "--filename", str(out / "s"),
+                   "--sample_length", "50", "--seed", "3", "--scale_factor", "5",
+                   "--png", "--animate", "--export", str(out / "export")])
+    return out, result
+
+
+def stroke_lengths(strokes):
+    """Points per stroke, from the eos column; a last stroke without eos counts too."""
+    ends = list(np.flatnonzero(np.asarray(strokes)[:, 2] > 0.5))
+    if not ends or ends[-1] != len(strokes) - 1:
+        ends.append(len(strokes) - 1)
+    return np.diff([-1, *ends])
+
+
+def segment_count(strokes):
+    """Paths of a per-segment drawing: one per step within a stroke, one per lone point."""
+    return int(np.maximum(stroke_lengths(strokes) - 1, 1).sum())
+
+
+def svg_root(path):
+    return ET.parse(path).getroot()
+
+
+def paths(path):
+    return svg_root(path).findall(f"{NS}path")
+
+
+def seconds(value):
+    assert value.endswith("s")
+    return float(value[:-1])
+
+
+# ---------------------------------------------------------------- the outputs
+
+
+def test_writes_the_five_svgs(full_run):
+    out, result = full_run
+    assert set(result.files) == ({str(out / f"s.{kind}.svg") for kind in KINDS}
+                                 | {str(out / "s.png"), str(out / "s.animated.svg"),
+                                    str(out / "export")})
+    strokes, params = result.strokes, result.params
+    assert strokes.shape == (50, 3)
+    assert set(np.unique(strokes[:, 2])) <= {0.0, 1.0}
+    n_strokes = len(stroke_lengths(strokes))
+    assert 1 < n_strokes < 50  # several strokes, or the counts below prove little
+
+    normal = paths(out / "s.normal.svg")
+    assert len(normal) == n_strokes
+    assert {p.get("stroke") for p in normal} == {"black"}
+    # --scale_factor 5: the canvas is the pen path's extent / 5 plus the margins
+    absolute = np.vstack([[0, 0], np.cumsum(strokes[:, :2], axis=0)])
+    width = np.ptp(absolute[:, 0]) / 5 + 50
+    assert float(svg_root(out / "s.normal.svg").get("width")) == pytest.approx(width, rel=1e-4)
+
+    assert len(paths(out / "s.color.svg")) == n_strokes
+    assert len(paths(out / "s.multi_color.svg")) == segment_count(strokes)
+    assert len(paths(out / "s.eos_pdf.svg")) == segment_count(strokes)
+    ellipses = svg_root(out / "s.pdf.svg").findall(f"{NS}ellipse")
+    assert len(ellipses) == int((params["pi"] >= 0.01).sum())
+
+
+def test_png_is_an_image(full_run):
+    out, _ = full_run
+    blob = (out / "s.png").read_bytes()
+    assert blob.startswith(b"\x89PNG\r\n\x1a\n")
+    image = matplotlib.image.imread(out / "s.png")
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+    assert len(np.unique(image[..., 0])) > 10  # not blank
+
+
+def test_animation_has_one_animate_per_stroke_in_order(full_run):
+    out, result = full_run
+    animates = list(svg_root(out / "s.animated.svg").iter(f"{NS}animate"))
+    lengths = stroke_lengths(result.strokes)
+    assert len(animates) == len(lengths)
+    begins = [seconds(a.get("begin")) for a in animates]
+    assert all(b > a for a, b in zip(begins, begins[1:]))
+    # 100 points per second, pen-up steps included: a stroke starts at its first point
+    np.testing.assert_allclose(begins, np.concatenate([[0], np.cumsum(lengths)[:-1]]) / 100)
+
+
+def test_draw_strokes_animated_lengths_and_timing(tmp_path):
+    # strokes of 3 points, 1 point (a dot) and 2 points
+    data = np.array([[0, 0, 0], [30, 0, 0], [0, 40, 1], [10, 10, 1], [5, 5, 0], [-30, 40, 1]])
+    draw_strokes_animated(data, factor=10, svg_filename=tmp_path / "a.svg",
+                          points_per_second=50)
+    found = paths(tmp_path / "a.svg")
+    assert len(found) == 3
+    assert [float(p.get("stroke-dasharray") or 0) for p in found] == pytest.approx([7, 0, 5])
+    animates = [p.find(f"{NS}animate") for p in found]
+    assert [a.get("attributeName") for a in animates] == [
+        "stroke-dashoffset", "stroke-opacity", "stroke-dashoffset"]
+    assert [seconds(a.get("begin")) for a in animates] == pytest.approx([0, 3 / 50, 4 / 50])
+    assert [seconds(a.get("dur")) for a in animates] == pytest.approx([2 / 50, 1 / 50, 1 / 50])
+    assert float(animates[0].get("from")) == pytest.approx(7)
+    assert all(a.get("fill") == "freeze" for a in animates)
+    # hidden until its turn, so that nothing shows ahead of the pen
+    for path, animate in zip(found, animates):
+        assert path.get("visibility") == "hidden"
+        shown = path.find(f"{NS}set")
+        assert shown.get("to") == "visible" and shown.get("begin") == animate.get("begin")
+
+
+def test_next_point_density_places_each_step_at_the_pen():
+    strokes = np.array([[50.0, 0, 0], [50, 20, 1]])  # the pen before the steps: (0,0), (50,0)
+    params = {"pi": np.ones((2, 1)), "mu1": np.full((2, 1), 25.0), "mu2": np.full((2, 1), 10.0),
+              "sigma1": np.full((2, 1), 5.0), "sigma2": np.full((2, 1), 2.0),
+              "rho": np.full((2, 1), 0.5)}
+    density, (x0, x1, y0, y1) = next_point_density(strokes, params)
+    rows, cols = density.shape
+    cell = (x1 - x0) / cols
+    assert (y1 - y0) / rows == pytest.approx(cell)
+    assert density.sum() * cell**2 == pytest.approx(2.0, rel=0.01)  # one unit of mass a step
+
+    xs, ys = x0 + (np.arange(cols) + 0.5) * cell, y0 + (np.arange(rows) + 0.5) * cell
+
+    def at(x, y):
+        return density[np.argmin(np.abs(ys - y)), np.argmin(np.abs(xs - x))]
+
+    for cx in (25.0, 75.0):  # the pen position before each step plus mu
+        near = np.abs(xs - cx) < 20
+        row, col = np.unravel_index(np.argmax(density[:, near]), (rows, near.sum()))
+        assert xs[near][col] == pytest.approx(cx, abs=cell)
+        assert ys[row] == pytest.approx(10.0, abs=cell)
+        assert at(cx + 3, 13) > 2 * at(cx + 3, 7)  # rho > 0: dx and dy rise together
+
+
+# ---------------------------------------------------------------- flags
+
+
+def test_num_samples_numbers_the_files(model_dir, tmp_path, capsys):
+    result = main(["--model_dir", str(model_dir), "--filename", str(tmp_path / "f"),
+                   "--sample_length", "30", "--num_samples", "2", "--seed", "5"])
+    assert result.strokes.shape == (2, 30, 3)
+    assert result.params["pi"].shape == (2, 30, 3)
+    assert not np.allclose(result.strokes[0], result.strokes[1])
+    expected = {str(tmp_path / f"f-{i}.{kind}.svg") for i in (0, 1) for kind in KINDS}
+    assert set(result.files) == expected
+    assert {str(p) for p in tmp_path.iterdir()} == expected  # no plain f.* files
+    for i in (0, 1):
+        assert len(paths(tmp_path / f"f-{i}.normal.svg")) == len(stroke_lengths(result.strokes[i]))
+    printed = capsys.readouterr().out
+    assert "--seed 5" in printed
+    assert all(path in printed for path in expected)
+
+
+LINE_XML = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<WhiteboardCaptureSession>
+  <StrokeSet>
+    <Stroke colour="black" start_time="0.1" end_time="0.2">
+      <Point x="1000" y="2000" time="0.1"/><Point x="1020" y="1980" time="0.11"/>
+      <Point x="1045" y="1990" time="0.12"/><Point x="1050" y="2030" time="0.13"/>
+    </Stroke>
+    <Stroke colour="black" start_time="0.3" end_time="0.4">
+      <Point x="1100" y="2000" time="0.3"/>
+    </Stroke>
+    <Stroke colour="black" start_time="0.5" end_time="0.6">
+      <Point x="1150" y="1990" time="0.5"/><Point x="1170" y="2010" time="0.51"/>
+      <Point x="1160" y="2040" time="0.52"/>
+    </Stroke>
+  </StrokeSet>
+</WhiteboardCaptureSession>
+"""
+
+
+def test_prime_draws_the_line_in_grey_and_the_continuation_in_black(model_dir, tmp_path):
+    (tmp_path / "line.xml").write_bytes(LINE_XML)
+    result = main(["--model_dir", str(model_dir), "--filename", str(tmp_path / "p"),
+                   "--sample_length", "40", "--seed", "2", "--prime", str(tmp_path / "line.xml")])
+    assert result.strokes.shape == (40, 3)
+    colours = [p.get("stroke") for p in paths(tmp_path / "p.normal.svg")]
+    prime_segments = 3 + 1 + 2  # the strokes above: 4 points, a dot, 3 points
+    assert colours.count("rgb(153,153,153)") == prime_segments
+    assert colours.count("rgb(0,0,0)") == segment_count(result.strokes)
+    assert len(colours) == prime_segments + segment_count(result.strokes)
+    assert colours[:prime_segments] == ["rgb(153,153,153)"] * prime_segments
+    # the other drawings show the continuation only
+    assert len(paths(tmp_path / "p.color.svg")) == len(stroke_lengths(result.strokes))
+
+
+def test_read_prime_takes_a_saved_sample(tmp_path):
+    line = np.array([[3.5, -2, 0], [10, 4, 1], [-7, 1, 1]], np.float32)
+    np.save(tmp_path / "line.npy", line)
+    np.testing.assert_array_equal(read_prime(tmp_path / "line.npy"), line)
+    np.save(tmp_path / "batch.npy", np.stack([line, line]))  # model.sample(num_samples=2)
+    with pytest.raises(ValueError, match=r"\[T, 3\]"):
+        read_prime(tmp_path / "batch.npy")
+
+
+def _bad_weights(tmp_path, model_dir):
+    shutil.copytree(model_dir, tmp_path / "m")
+    Config(rnn_size=8, num_mixture=3).save(tmp_path / "m")  # the checkpoint has 16 units
+    return ["--model_dir", str(tmp_path / "m")]
+
+
+def _empty_model_dir(tmp_path, model_dir):
+    (tmp_path / "m").mkdir()
+    return ["--model_dir", str(tmp_path / "m")]
+
+
+def _prime_file(name, content):
+    def setup(tmp_path, model_dir):
+        path = tmp_path / name
+        if isinstance(content, np.ndarray):
+            np.save(path, content)
+        elif content is not None:
+            path.write_bytes(content)
+        return ["--prime", str(path)]
+    return setup
+
+
+def _export_dir_in_use(tmp_path, model_dir):
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "notes.txt").write_text("mine")
+    return ["--export", str(tmp_path / "e")]
+
+
+BAD_INPUTS = {
+    "missing model_dir": (lambda t, m: ["--model_dir", str(t / "nowhere")], "--model_dir",
+                          "python train.py --model_dir"),
+    "empty model_dir": (_empty_model_dir, "--model_dir", "python train.py --model_dir"),
+    "weights that do not fit": (_bad_weights, "--model_dir", "do not fit"),
+    "zero sample_length": (lambda t, m: ["--sample_length", "0"], "--sample_length", "positive"),
+    "negative num_samples": (lambda t, m: ["--num_samples", "-2"], "--num_samples", "positive"),
+    "negative bias": (lambda t, m: ["--bias", "-0.5"], "--bias", "positive"),
+    "zero scale_factor": (lambda t, m: ["--scale_factor", "0"], "--scale_factor", "positive"),
+    "missing prime": (_prime_file("gone.xml", None), "--prime", "cannot read"),
+    "empty prime": (_prime_file("empty.xml", b""), "--prime", "empty"),
+    "malformed prime": (_prime_file("bad.xml", LINE_XML[:300]), "--prime", "malformed XML"),
+    "not a line": (_prime_file("other.xml", b"<a><b/></a>"), "--prime", "StrokeSet"),
+    "malformed npy": (_prime_file("bad.npy", b"\x93NUMPY garbage"), "--prime", ".npy"),
+    "npy of another shape": (_prime_file("flat.npy", np.zeros(6)), "--prime", "[T, 3]"),
+    "one-point prime": (_prime_file("dot.npy", np.zeros((1, 3))), "--prime", "at least two"),
+    "export folder in use": (_export_dir_in_use, "--export", "not a SavedModel"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_a_usage_error_and_writes_nothing(case, model_dir, tmp_path, capsys):
+    setup, flag, reason = BAD_INPUTS[case]
+    argv = ["--model_dir", str(model_dir), "--filename", str(tmp_path / "out" / "s"),
+            "--sample_length", "20", "--png", "--animate"] + setup(tmp_path, model_dir)
+    before = set(tmp_path.rglob("*"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert f"error: {flag}" in stderr
+    assert reason in stderr
+    assert set(tmp_path.rglob("*")) == before
+
+
+def test_no_flags_outside_the_project_says_where_the_model_is(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no save/ here
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert "--model_dir save does not exist" in stderr
+    assert "project folder" in stderr and "python train.py --model_dir save" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- export
+
+CLEAN_SCRIPT = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+
+loaded = tf.saved_model.load(sys.argv[1])
+sample = loaded.signatures["sample"]
+args = dict(num_points=tf.constant(50, tf.int32), seed=tf.constant(3, tf.int64),
+            bias=tf.constant(0.0))
+first, again = sample(**args), sample(**args)
+step = loaded.signatures["step"]
+_, specs = step.structured_input_signature
+inputs = {name: tf.zeros([1 if d is None else d for d in spec.shape])
+          for name, spec in specs.items()}
+inputs["point"] = tf.constant([[0.0, 0.0, 1.0]])
+out = step(**inputs)
+print(json.dumps({
+    "strokes": first["strokes"].numpy().tolist(),
+    "sample_keys": sorted(first),
+    "same_again": bool(np.array_equal(first["strokes"], again["strokes"])),
+    "inputs": sorted(specs),
+    "outputs": {k: list(v.shape) for k, v in out.items()},
+    "e": out["e"].numpy().tolist(),
+    "pi": out["pi"].numpy().tolist(),
+    "data_scale": float(loaded.data_scale.numpy()),
+    "project": [m for m in ("model", "utils", "sample") if m in sys.modules],
+}))
+"""
+
+
+def test_export_samples_in_a_process_without_the_project(full_run, tmp_path):
+    out, result = full_run
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-c", CLEAN_SCRIPT, str(out / "export")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["project"] == []
+    assert got["same_again"]
+    strokes = np.array(got["strokes"])
+    assert strokes.shape == (50, 3)
+    assert set(np.unique(strokes[:, 2])) <= {0.0, 1.0}
+    assert got["sample_keys"] == sorted(["strokes", "e", "pi", "mu1", "mu2", "sigma1", "sigma2",
+                                         "rho"])
+    # the same seed as model.sample (XLA-compiled there, not here): the same line, in
+    # tablet units, up to float rounding
+    np.testing.assert_array_equal(strokes[:, 2], result.strokes[:, 2])
+    np.testing.assert_allclose(strokes[:, :2], result.strokes[:, :2], rtol=1e-4, atol=1e-3)
+    assert got["data_scale"] == 20.0
+
+    # one step from the start, as the model takes it (2 layers of 16 LSTM units)
+    assert got["inputs"] == ["c0", "c1", "h0", "h1", "point"]
+    assert got["outputs"]["pi"] == [1, 3] and got["outputs"]["h1"] == [1, 16]
+    model = result.model
+    z, _ = model.step(tf.constant([START]), model.zero_state(1))
+    expected = mixture_params(z)
+    np.testing.assert_allclose(got["e"], expected["e"].numpy(), rtol=1e-5)
+    np.testing.assert_allclose(got["pi"], expected["pi"].numpy(), rtol=1e-5)
+
+
+# ---------------------------------------------------------------- %run -i
+
+
+def test_run_as_a_script_leaves_model_and_drawing_functions(model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["sample.py", "--model_dir", str(model_dir), "--filename",
+                                      str(tmp_path / "r"), "--sample_length", "20"])
+    namespace = runpy.run_path(str(ROOT / "sample.py"), run_name="__main__")
+    assert (tmp_path / "r.normal.svg").is_file()
+    assert isinstance(namespace["model"], HandwritingModel)
+    assert namespace["strokes"].shape == (20, 3)
+    strokes, params = namespace["model"].sample(30, seed=1)
+    svg = namespace["draw_strokes"](strokes)
+    assert len(ET.fromstring(svg.data).findall(f"{NS}path")) == len(stroke_lengths(strokes))
+    for name in ("draw_strokes_random_color", "draw_strokes_eos_weighted", "draw_strokes_pdf",
+                 "draw_strokes_custom_color"):
+        assert callable(namespace[name])
