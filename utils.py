@@ -13,6 +13,7 @@ import tarfile
 import tempfile
 import time
 import warnings
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from xml.parsers import expat
@@ -152,10 +153,14 @@ def _fingerprint(kind, path):
 def _iter_xml(kind, path):
     """Yield (line_id, bytes) for every XML file of the source."""
     if kind == "archive":
-        with tarfile.open(path, "r:*") as tar:
-            for member in tar:
-                if member.isfile() and member.name.endswith(".xml"):
-                    yield Path(member.name).stem, tar.extractfile(member).read()
+        try:
+            with tarfile.open(path, "r:*") as tar:
+                for member in tar:
+                    if member.isfile() and member.name.endswith(".xml"):
+                        yield Path(member.name).stem, tar.extractfile(member).read()
+        except (EOFError, tarfile.TarError, zlib.error) as err:
+            raise ValueError(f"the archive '{path}' is truncated or damaged ({err}): "
+                             f"download {ARCHIVE_NAME} again") from None
     else:
         for f in sorted(path.rglob("*.xml")):
             yield f.stem, f.read_bytes()

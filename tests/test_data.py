@@ -854,3 +854,15 @@ def test_real_iam_ondb_archive(tmp_path, monkeypatch):
     cached = utils.DataLoader(REAL_ARCHIVE, cache_dir=tmp_path, seed=0, progress=False)
     assert cached.line_ids == loader.line_ids
     assert all(np.array_equal(a, b) for a, b in zip(cached.raw_data, loader.raw_data))
+
+
+def test_a_truncated_archive_names_the_file_and_says_to_download_again(tmp_path):
+    rng = np.random.default_rng(9)
+    lines_dir = xmlgen.write_data_folder(tmp_path / "src", xmlgen.random_lines(rng, [400] * 30))
+    archive = xmlgen.pack_archive(lines_dir, tmp_path / "lineStrokes-all.tar.gz")
+    blob = archive.read_bytes()
+    archive.write_bytes(blob[: len(blob) // 2])  # an interrupted download
+    with pytest.raises(ValueError, match="truncated or damaged") as info:
+        utils.DataLoader(archive, cache_dir=tmp_path / "cache", progress=False)
+    assert "lineStrokes-all.tar.gz" in str(info.value) and "again" in str(info.value)
+    assert not (tmp_path / "cache" / "strokes_training_data.cpkl").exists()

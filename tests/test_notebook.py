@@ -1,0 +1,30 @@
+"""The notebook runs top to bottom, headless, without a cell error."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_notebook_executes_without_errors(tmp_path, monkeypatch):
+    # a copy of the project layout, so that the run leaves nothing behind in the repo
+    for name in ("model.py", "utils.py", "save"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.setenv("IAM_ONDB", str(tmp_path / "data"))  # absent: the no-data path
+    notebook = nbformat.read(ROOT / "notebooks" / "handwriting.ipynb", as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path / "notebooks")}})
+    client.execute()  # raises CellExecutionError on the first failing cell
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    svgs = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
+    assert len(svgs) >= 6  # sample, pdf, eos, long, biased, primed
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the training curve
