@@ -9,16 +9,16 @@ against a per-point loop), eval (evaluate.py's throughput). Pick some with
 """
 
 import argparse
-import json
 import os
 import platform
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from evaluate import report
 
 SECTIONS = ("data", "train", "sample", "eval")
 
@@ -175,13 +175,9 @@ def main(argv=None):
         figures.update(bench_sample(args.model_dir))
     if "eval" in only and have_data:
         figures.update(bench_eval(args.data_dir, args.model_dir, args.eval_lines))
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>28}: {value:,.3f}" if isinstance(value, float) else f"{key:>28}: {value}")
+    report(figures, args.json)
     return figures
 
 
 if __name__ == "__main__":
-    sys.exit(main() and 0)
+    main()

@@ -9,7 +9,6 @@ eos as in the data), with dropout off.
 
 import argparse
 import json
-import sys
 import time
 
 import numpy as np
@@ -104,13 +103,20 @@ def main(argv=None):
     start = time.perf_counter()
     result = score_lines(model, lines, cfg.data_scale)
     result["points_per_s"] = result["points"] / (time.perf_counter() - start)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:>22}: {value:.4f}" if isinstance(value, float) else f"{key:>22}: {value}")
+    report(result, args.json)
     return result
 
 
+def report(figures, as_json=False):
+    """Print figures as one JSON object, or as an aligned table for people."""
+    if as_json:
+        print(json.dumps(figures))
+        return
+    width = max(map(len, figures))
+    for key, value in figures.items():
+        print(f"{key:>{width}}: {value:,.4f}" if isinstance(value, float) else
+              f"{key:>{width}}: {value}")
+
+
 if __name__ == "__main__":
-    sys.exit(main() and 0)
+    main()

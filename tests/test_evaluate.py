@@ -1,0 +1,91 @@
+"""evaluate.py's protocol: whole lines, first input (0, 0, 1), scored on steps 1..T-1."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tiny import save_tiny_model
+from xmlgen import random_lines, write_data_folder
+
+import evaluate
+from model import START, load_model, mixture_params
+from utils import DataLoader, preprocess
+
+
+@pytest.fixture(scope="module")
+def lines():
+    rng = np.random.default_rng(0)
+    out = []
+    for n in (5, 17, 130, 260, 3):
+        line = rng.normal(0, 1, (n, 3)).astype(np.float32)
+        line[:, 2] = rng.random(n) < 0.2
+        line[0, :2] = 0
+        out.append(line)
+    return out
+
+
+def test_line_batches_follow_the_protocol(lines):
+    seen = set()
+    for batch, x, y, mask in evaluate.line_batches(lines, max_points=300, bucket=16):
+        assert x.shape == y.shape and x.shape[:2] == mask.shape and x.shape[1] % 16 == 0
+        for row, i in enumerate(batch):
+            n = len(lines[i]) - 1
+            np.testing.assert_array_equal(x[row, 0], START)
+            np.testing.assert_array_equal(x[row, 1:n], lines[i][1:-1])
+            np.testing.assert_array_equal(y[row, :n], lines[i][1:])
+            assert mask[row].sum() == n and mask[row, n:].sum() == 0
+            seen.add(i)
+        assert mask[len(batch):].sum() == 0  # padding rows score nothing
+    assert seen == set(range(len(lines)))
+
+
+def test_scores_equal_a_line_by_line_computation(lines, tmp_path):
+    model = save_tiny_model(tmp_path)
+    scale = model.config.data_scale
+    got = evaluate.score_lines(model, lines, scale)
+    nll_sum, sse_sum, points = 0.0, 0.0, 0
+    for line in lines:
+        x = np.concatenate([[START], line[1:-1]])[None]
+        y = line[None, 1:]
+        nll_sum += float(model.nll(x, y)) * y.shape[1]
+        params = {k: v.numpy() for k, v in mixture_params(model(tf.constant(x))[0]).items()}
+        expected = np.stack([(params["pi"] * params["mu1"]).sum(-1),
+                             (params["pi"] * params["mu2"]).sum(-1)], -1)
+        sse_sum += float(((expected - y[..., :2]) ** 2).sum())
+        points += y.shape[1]
+    assert got["points"] == points == sum(len(line) - 1 for line in lines)
+    assert got["lines"] == len(lines)
+    assert got["nll_per_point_model"] == pytest.approx(nll_sum / points, rel=1e-5)
+    assert got["nll_per_point_raw"] == pytest.approx(nll_sum / points + 2 * math.log(scale))
+    assert got["nll_per_sequence_raw"] == pytest.approx(
+        (nll_sum + 2 * math.log(scale) * points) / len(lines), rel=1e-5)
+    assert got["sse_per_point"] == pytest.approx(sse_sum / points, rel=1e-5)
+
+
+def test_command_line_scores_every_line_under_data_dir(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    write_data_folder(tmp_path / "data", random_lines(rng, [40, 90, 350, 12]))
+    save_tiny_model(tmp_path / "model")
+    evaluate.main(["--model_dir", str(tmp_path / "model"), "--data_dir", str(tmp_path / "data"),
+                   "--cache_dir", str(tmp_path / "cache"), "--json"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"nll_per_point_raw", "nll_per_point_model", "nll_per_sequence_raw", "sse_per_point",
+            "lines", "points"} <= set(result)
+    assert result["lines"] == 4 and result["points"] == 40 + 90 + 350 + 12 - 4
+    # the same figure from the pieces: clamp and scale as in training, then the protocol
+    model = load_model(tmp_path / "model")
+    raw = DataLoader(tmp_path / "data", seq_length=0, cache_dir=tmp_path / "cache").raw_data
+    scaled = [preprocess(r, model.config.limit, model.config.data_scale) for r in raw]
+    want = evaluate.score_lines(model, scaled, model.config.data_scale)
+    assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-6)
+
+
+def test_missing_data_is_a_usage_error(tmp_path, capsys):
+    save_tiny_model(tmp_path / "model")
+    with pytest.raises(SystemExit) as info:
+        evaluate.main(["--model_dir", str(tmp_path / "model"), "--data_dir",
+                       str(tmp_path / "nowhere")])
+    assert info.value.code == 2
+    assert "--data_dir" in capsys.readouterr().err
