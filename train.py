@@ -255,7 +255,7 @@ def _loop(trainer, loader, log, args, total, deadline, stop):
     step = int(trainer.step.numpy())
     bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr)
     losses, skipped, bad_in_a_row, valid = [], 0, 0, {}
-    clock = time.perf_counter()
+    clock, logged = time.perf_counter(), step
     points = config.batch_size * config.seq_length
     last_saved = step
     try:
@@ -272,13 +272,14 @@ def _loop(trainer, loader, log, args, total, deadline, stop):
             else:
                 skipped += 1
                 bad_in_a_row += 1
-            if args.validate_every and step % args.validate_every == 0:
+            # validate every validate_every steps, and once more at the end of the run
+            if args.validate_every and (step % args.validate_every == 0 or step == total):
                 started = time.perf_counter()
                 valid = trainer.validate()
                 clock += time.perf_counter() - started  # points/s counts training only
             if step % args.log_every == 0 or valid:
                 now = time.perf_counter()
-                speed = points * len(losses or [0]) / max(now - clock, 1e-9)
+                speed = points * (step - logged) / max(now - clock, 1e-9)
                 row = {"step": step, "epoch": epoch, "learning_rate": lr,
                        "train_nll": float(np.mean(losses)) if losses else "",
                        "valid_nll_model": valid.get("nll_per_point_model", ""),
@@ -289,7 +290,7 @@ def _loop(trainer, loader, log, args, total, deadline, stop):
                 bar.set_postfix(epoch=epoch, train=f"{row['train_nll']:.3f}" if losses else "-",
                                 valid=f"{valid['nll_per_point_raw']:.3f}raw" if valid else "-",
                                 pts_s=f"{speed:,.0f}")
-                losses, valid, clock = [], {}, time.perf_counter()
+                losses, valid, clock, logged = [], {}, time.perf_counter(), step
             bar.update(1)
             if bad_in_a_row >= MAX_BAD_STEPS:
                 raise FloatingPointError(

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The README's pictures, from the shipped model in save/, with fixed seeds.
+# None of them holds a line of IAM-OnDB: the primed sample is primed with the model's own writing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python sample.py --filename docs/readme --seed 7 --sample_length 700 --png
+python sample.py --filename docs/biased --seed 7 --sample_length 700 --bias 1.5
+python - <<'PY'
+import numpy as np
+from model import load_model
+strokes, _ = load_model("save").sample(350, seed=21, bias=1.0)
+strokes[0, :2] = 0  # a line starts with a zero step
+np.save("docs/own_writing.npy", strokes)
+PY
+python sample.py --filename docs/primed --seed 8 --sample_length 500 --prime docs/own_writing.npy
+rm docs/own_writing.npy
+# keep what the README shows
+rm -f docs/biased.{color,multi_color,eos_pdf,pdf}.svg docs/primed.{color,multi_color,eos_pdf,pdf}.svg
