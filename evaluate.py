@@ -90,16 +90,27 @@ def main(argv=None):
     parser.add_argument("--data_dir", default="data",
                         help="folder holding lineStrokes/, or lineStrokes-all.tar.gz")
     parser.add_argument("--cache_dir", default=None, help="where to keep the parsed-data cache")
+    parser.add_argument("--split", default="all", choices=("all", "valid"),
+                        help="every line, or only the validation lines as train.py splits them "
+                             "(every 20th line longer than seq_length + 2 points)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    model = load_model(args.model_dir)
+    try:
+        model = load_model(args.model_dir)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"--model_dir {args.model_dir}: {err}")
     cfg = model.config
     try:
-        loader = DataLoader(args.data_dir, seq_length=0, data_scale=cfg.data_scale,
+        shortest = cfg.seq_length if args.split == "valid" else 0
+        loader = DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
                             limit=cfg.limit, cache_dir=args.cache_dir)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
-    lines = [preprocess(raw, cfg.limit, cfg.data_scale) for raw in loader.raw_data if len(raw) > 1]
+    if args.split == "valid":
+        lines = loader.valid_data
+    else:
+        lines = [preprocess(raw, cfg.limit, cfg.data_scale) for raw in loader.raw_data
+                 if len(raw) > 1]
     start = time.perf_counter()
     result = score_lines(model, lines, cfg.data_scale)
     result["points_per_s"] = result["points"] / (time.perf_counter() - start)

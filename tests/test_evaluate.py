@@ -89,3 +89,16 @@ def test_missing_data_is_a_usage_error(tmp_path, capsys):
                        str(tmp_path / "nowhere")])
     assert info.value.code == 2
     assert "--data_dir" in capsys.readouterr().err
+
+
+def test_split_valid_scores_the_lines_train_py_validates_on(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    write_data_folder(tmp_path / "data", random_lines(rng, rng.integers(40, 90, size=45)))
+    model = save_tiny_model(tmp_path / "model", seq_length=30)
+    evaluate.main(["--model_dir", str(tmp_path / "model"), "--data_dir", str(tmp_path / "data"),
+                   "--cache_dir", str(tmp_path / "cache"), "--split", "valid", "--json"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    loader = DataLoader(tmp_path / "data", seq_length=30, cache_dir=tmp_path / "cache")
+    assert result["lines"] == len(loader.valid_data) == 2  # the 20th and 40th of 45
+    want = evaluate.score_lines(model, loader.valid_data, model.config.data_scale)
+    assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-6)
