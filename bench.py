@@ -82,11 +82,15 @@ def bench_train(steps):
         def get_state(self):
             return {}
 
-    with tempfile.TemporaryDirectory() as model_dir:
-        trainer = train.Trainer(config, Batches(), model_dir, tf.distribute.get_strategy(), 0)
+    def trainer(model_dir, config):
+        return train.Trainer(config, Batches(), model_dir, tf.distribute.get_strategy(), 0)
+
+    with tempfile.TemporaryDirectory() as ours, tempfile.TemporaryDirectory() as peephole:
+        ours, peephole = trainer(ours, config), trainer(peephole, Config(peephole=True))
         baseline_step = plain_keras_baseline(config)
-        candidates = {"train": lambda: trainer.train_step(x, y),
-                      "baseline_train": lambda: baseline_step(x, y)}
+        candidates = {"train": lambda: ours.train_step(x, y),
+                      "baseline_train": lambda: baseline_step(x, y),
+                      "peephole_train": lambda: peephole.train_step(x, y)}
         result = {}
         for name, step in candidates.items():
             step(), step()  # tracing and compilation
