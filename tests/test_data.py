@@ -399,31 +399,30 @@ def test_changing_limit_and_scale_applies_to_a_cached_load(iam_root, corpus, mon
                                    rtol=1e-6)
 
 
-def test_read_only_data_folder_caches_in_cache_dir(iam_root, tmp_path):
+@pytest.fixture
+def read_only_root(iam_root):
     iam_root.chmod(0o555)
     try:
         if os.access(iam_root, os.W_OK):
             pytest.skip("running as root: a read-only mode does not stop writes")
-        loader = load(iam_root, cache_dir=tmp_path / "cache")
-        assert loader.cache_path.is_file()
-        assert os.listdir(iam_root) == ["lineStrokes"]
+        yield iam_root
     finally:
         iam_root.chmod(0o755)
+
+
+def test_read_only_data_folder_caches_in_cache_dir(read_only_root, tmp_path):
+    loader = load(read_only_root, cache_dir=tmp_path / "cache")
+    assert loader.cache_path.is_file()
+    assert os.listdir(read_only_root) == ["lineStrokes"]
 
 
 def test_read_only_data_folder_without_cache_dir_uses_the_user_cache(
-        iam_root, corpus, tmp_path, monkeypatch):
-    iam_root.chmod(0o555)
-    try:
-        if os.access(iam_root, os.W_OK):
-            pytest.skip("running as root: a read-only mode does not stop writes")
-        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-        loader = load(iam_root)
-        assert loader.cache_path.is_relative_to(tmp_path / "xdg")
-        assert loader.cache_path.is_file()
-        assert os.listdir(iam_root) == ["lineStrokes"]
-    finally:
-        iam_root.chmod(0o755)
+        read_only_root, corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    loader = load(read_only_root)
+    assert loader.cache_path.is_relative_to(tmp_path / "xdg")
+    assert loader.cache_path.is_file()
+    assert os.listdir(read_only_root) == ["lineStrokes"]
 
 
 def test_unwritable_data_folder_falls_back_to_the_user_cache(
@@ -674,24 +673,17 @@ def test_disk_full_while_replacing_a_cache_keeps_the_old_one(iam_root, monkeypat
     assert sorted(os.listdir(iam_root)) == sorted(["lineStrokes", utils.CACHE_NAME])
 
 
-def test_interrupt_before_the_rename_leaves_no_temp_file(iam_root, monkeypatch):
-    def killed(*args):
-        raise KeyboardInterrupt
+@pytest.mark.parametrize("module, name, error", [
+    ("os", "replace", KeyboardInterrupt),  # killed before the rename
+    ("pickle", "dumps", MemoryError),  # failed to serialize
+])
+def test_an_interrupted_cache_write_leaves_nothing(iam_root, monkeypatch, module, name, error):
+    def fail(*args, **kwargs):
+        raise error
 
     with monkeypatch.context() as m:
-        m.setattr(utils.os, "replace", killed)
-        with pytest.raises(KeyboardInterrupt):
-            load(iam_root)
-    assert os.listdir(iam_root) == ["lineStrokes"]
-
-
-def test_failure_to_serialize_writes_nothing(iam_root, monkeypatch):
-    def out_of_memory(*args, **kwargs):
-        raise MemoryError
-
-    with monkeypatch.context() as m:
-        m.setattr(utils.pickle, "dumps", out_of_memory)
-        with pytest.raises(MemoryError):
+        m.setattr(getattr(utils, module), name, fail)
+        with pytest.raises(error):
             load(iam_root)
     assert os.listdir(iam_root) == ["lineStrokes"]
 
