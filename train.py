@@ -71,8 +71,20 @@ def make_strategy(name):
 
 
 def resolve_config(args, parser):
-    """The config to train: a fresh one from the flags, or the saved one when resuming."""
+    """The config to train, as a usage error if it cannot be: a fresh one from the
+    flags, or the saved one when resuming."""
+    try:
+        return _resolve_config(args, parser)
+    except ValueError as err:  # a flag out of range, or an unreadable config.json
+        parser.error(str(err))
+
+
+def _resolve_config(args, parser):
     fields = {f: getattr(args, f) for f in Config.__dataclass_fields__}
+    for name in ("rnn_size", "num_layers", "num_mixture", "batch_size", "seq_length",
+                 "num_epochs", "save_every", "learning_rate", "data_scale", "limit"):
+        if getattr(args, name) <= 0:
+            raise ValueError(f"--{name} must be positive, not {getattr(args, name)}")
     model_dir = Path(args.model_dir)
     if args.overwrite or not (model_dir / "config.json").exists():
         return Config(**fields), False

@@ -150,3 +150,14 @@ def test_mirrored_strategy_step_gives_the_single_device_loss(data_dir, tmp_path)
     assert float(mirrored) == pytest.approx(float(single), rel=1e-5)
     # and the update applied across replicas is the single-device update
     assert float(mirrored_next) == pytest.approx(float(single_next), rel=1e-4)
+
+
+@pytest.mark.parametrize("flags, named", [(["--keep_prob", "1.5"], "keep_prob"),
+                                          (["--batch_size", "0"], "--batch_size"),
+                                          (["--learning_rate", "-1"], "--learning_rate")])
+def test_out_of_range_flags_are_usage_errors(data_dir, tmp_path, capsys, flags, named):
+    with pytest.raises(SystemExit) as exit_info:
+        run(data_dir, tmp_path, *flags)
+    assert exit_info.value.code == 2
+    assert named in capsys.readouterr().err
+    assert not (tmp_path / "config.json").exists()
