@@ -15,4 +15,5 @@ PY
 python sample.py --filename docs/primed --seed 8 --sample_length 500 --prime docs/own_writing.npy
 rm docs/own_writing.npy
 # keep what the README shows
-rm -f docs/biased.{color,multi_color,eos_pdf,pdf}.svg docs/primed.{color,multi_color,eos_pdf,pdf}.svg
+rm -f docs/readme.{color,multi_color}.svg docs/biased.{color,multi_color,eos_pdf,pdf}.svg \
+  docs/primed.{color,multi_color,eos_pdf,pdf}.svg
