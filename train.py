@@ -189,12 +189,17 @@ class Trainer:
 
 
 class StopFlag:
-    """Ctrl-C and SIGTERM finish the current step, save, and exit."""
+    """Within it, Ctrl-C and SIGTERM finish the current step, save, and exit."""
 
-    def __init__(self):
+    def __enter__(self):
         self.signal = None
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._set)
+        self.previous = {sig: signal.signal(sig, self._set)
+                         for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
 
     def _set(self, signum, frame):
         if self.signal is not None:  # a second Ctrl-C: the user insists
@@ -244,7 +249,11 @@ def train(args, parser):
                             strict=args.strict)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
-    trainer = Trainer(config, loader, model_dir, make_strategy(args.strategy), args.seed)
+    strategy = make_strategy(args.strategy)
+    if config.batch_size % strategy.num_replicas_in_sync:
+        parser.error(f"--batch_size {config.batch_size} does not split evenly over "
+                     f"{strategy.num_replicas_in_sync} replicas")
+    trainer = Trainer(config, loader, model_dir, strategy, args.seed)
     if resuming and trainer.restore():
         print(f"resuming {model_dir} at step {int(trainer.step.numpy())}", file=sys.stderr)
     config.save(model_dir)
@@ -253,11 +262,12 @@ def train(args, parser):
     if args.max_steps is not None:
         total = min(total, args.max_steps)
     deadline = time.time() + 60 * args.max_minutes if args.max_minutes else math.inf
-    stop = StopFlag()
     log = Log(model_dir)
-    run_result = _loop(trainer, loader, log, args, total, deadline, stop)
-    log.close()
-    return run_result
+    try:
+        with StopFlag() as stop:
+            return _loop(trainer, loader, log, args, total, deadline, stop)
+    finally:
+        log.close()
 
 
 def _loop(trainer, loader, log, args, total, deadline, stop):
