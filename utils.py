@@ -4,6 +4,7 @@ A line of handwriting is an array of rows (dx, dy, eos): the pen's step from the
 previous point in tablet units, and eos = 1 on the last point of each stroke.
 """
 
+import hashlib
 import multiprocessing
 import os
 import pickle
@@ -291,8 +292,6 @@ def _default_cache_dir(kind, path):
     folder = path.parent if kind == "archive" or path.name == "lineStrokes" else path
     if os.access(folder, os.W_OK):
         return folder
-    import hashlib
-
     root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "write-rnn"
     return root / hashlib.sha1(str(path).encode()).hexdigest()[:12]
 
