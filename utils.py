@@ -382,7 +382,8 @@ class DataLoader:
         self._lengths = lengths
         self._p = lengths / lengths.sum()
         # an epoch: as many windows as the data holds points, as the original counts it
-        self.num_batches = max(1, int(lengths.sum() // (self.batch_size * self.seq_length)))
+        window = max(1, self.batch_size * self.seq_length)  # seq_length 0: whole lines only
+        self.num_batches = max(1, int(lengths.sum() // window))
 
     def _preprocess_lines(self, index):
         """One flat float32 array, and the lines as views into it: half the memory of
