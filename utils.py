@@ -209,21 +209,23 @@ def read_lines(kind, path, progress=True, workers=None):
     bar = tqdm(total=_count_xml(kind, path), unit=" lines", desc="parsing IAM-OnDB",
                disable=not progress, file=sys.stderr)
     results, pending = [], []
+
+    def collect(parsed):
+        results.extend(parsed)
+        bar.update(len(parsed))
+
     batches = _batched(_iter_xml(kind, path), 64)
     if workers == 1 or not can_fork:
         for batch in batches:
-            results += _parse_many(batch)
-            bar.update(len(batch))
+            collect(_parse_many(batch))
     else:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             for batch in batches:
                 pending.append(pool.submit(_parse_many, batch))
                 while pending and pending[0].done():
-                    results += pending.pop(0).result()
-                    bar.update(64)
+                    collect(pending.pop(0).result())
             for future in pending:
-                results += future.result()
-    bar.update(bar.total - bar.n if bar.total else 0)
+                collect(future.result())
     bar.close()
     results.sort(key=lambda item: item[0])
     good = [(name, array) for name, array, _ in results if array is not None]
