@@ -327,14 +327,11 @@ class LSTM(keras.layers.Layer):
     def step(self, x, state):
         """One step: x [B, F] -> (h, (h, c)). Used by the sampler."""
         h, c = state
+        xw = tf.matmul(x, self.kernel) + self.bias
         if self.peephole:
-            xw = tf.matmul(x, self.kernel) + self.bias
             h, c = peephole_lstm_step(xw, h, c, self.recurrent_kernel, self.peepholes)
         else:
-            # one product [x, h] [W; U] rather than two: a step is too small for two
-            weights = tf.concat([self.kernel, self.recurrent_kernel], axis=0)
-            z = tf.matmul(tf.concat([x, h], axis=-1), weights) + self.bias
-            h, c = lstm_update(lstm_gates(z), c)
+            h, c = lstm_update(lstm_gates(xw + tf.matmul(h, self.recurrent_kernel)), c)
         return h, (h, c)
 
 
