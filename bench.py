@@ -175,8 +175,8 @@ def bench_eval(data_dir, model_dir, lines):
         model = build_model(Config())
     loader = DataLoader(data_dir, progress=False)
     subset = loader.valid_data[:lines]
-    first_s, _ = timed(lambda: score_lines(model, subset, model.config.data_scale))
-    seconds, result = timed(lambda: score_lines(model, subset, model.config.data_scale))
+    first_s, _ = timed(lambda: score_lines(model, subset))
+    seconds, result = timed(lambda: score_lines(model, subset))
     # steady state, and the first pass, which compiles one graph per length bucket
     return {"eval_points_per_s": result["points"] / seconds,
             "eval_first_pass_points_per_s": result["points"] / first_s, "eval_lines": len(subset)}

@@ -63,8 +63,9 @@ def _score_batch(model, x, y, mask):
     return tf.reduce_sum(nll, 1), tf.reduce_sum(sse, 1)
 
 
-def score_lines(model, lines, data_scale):
-    """lines: float32 [T, 3] arrays in model units. Returns the protocol's figures."""
+def score_lines(model, lines):
+    """lines: float32 [T, 3] arrays in model units (steps divided by the model's
+    data_scale). Returns the protocol's figures."""
     nll_sum = sse_sum = 0.0
     points = 0
     for _, x, y, mask in line_batches(lines):
@@ -73,7 +74,7 @@ def score_lines(model, lines, data_scale):
         sse_sum += float(tf.reduce_sum(sse))
         points += int(mask.sum())
     per_point = nll_sum / points
-    offset = raw_units_offset(data_scale)
+    offset = raw_units_offset(model.config.data_scale)
     return {
         "nll_per_point_model": per_point,
         "nll_per_point_raw": per_point + offset,
@@ -112,7 +113,7 @@ def main(argv=None):
         lines = [preprocess(raw, cfg.limit, cfg.data_scale) for raw in loader.raw_data
                  if len(raw) > 1]
     start = time.perf_counter()
-    result = score_lines(model, lines, cfg.data_scale)
+    result = score_lines(model, lines)
     result["points_per_s"] = result["points"] / (time.perf_counter() - start)
     report(result, args.json)
     return result

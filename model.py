@@ -157,10 +157,13 @@ def sampling_noise(seed, steps, batch, num_mixture):
 
 
 def sample_capacity(num_points):
-    """Steps of noise drawn for a sample: a power of two, so that the sampler
-    compiles once per capacity (800 points compile as 1024). The draws depend on
-    this size as well as the seed, so an exported sampler must use the same rule."""
-    return max(256, 1 << (num_points - 1).bit_length())
+    """Steps of noise drawn for a sample: a power of two, at least 256, so that the
+    sampler compiles once per capacity (800 points compile as 1024). The draws depend
+    on this size as well as the seed, so model.sample and the exported sampler (whose
+    num_points is a tensor) both take it from here."""
+    (capacity,) = tf.while_loop(lambda n: n < num_points, lambda n: (2 * n,),
+                                (tf.constant(256),))
+    return capacity
 
 
 def draw_point(params, uniform, gumbel, normal):

@@ -28,7 +28,15 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from model import PARAM_KEYS, START, HandwritingModel, load_model, mixture_params, sampling_noise
+from model import (
+    PARAM_KEYS,
+    START,
+    HandwritingModel,
+    load_model,
+    mixture_params,
+    sample_capacity,
+    sampling_noise,
+)
 from utils import (
     draw_strokes,
     draw_strokes_animated,
@@ -333,12 +341,9 @@ def saved_model_module(model):
                                   tf.TensorSpec([], tf.float32, name="bias")])
     def sample(num_points, seed, bias):
         tf.debugging.assert_positive(num_points, "num_points must be positive")
-        # the noise of model.sample for the same seed: model.sample_capacity's rule,
-        # in graph ops since num_points is only known when the signature runs
-        (capacity,) = tf.while_loop(lambda n: n < num_points, lambda n: (2 * n,),
-                                    (tf.constant(256),))
-        noise = sampling_noise(tf.stack([seed, tf.constant(0, tf.int64)]), capacity, 1,
-                               config.num_mixture)
+        # the noise of model.sample for the same seed
+        noise = sampling_noise(tf.stack([seed, tf.constant(0, tf.int64)]),
+                               sample_capacity(num_points), 1, config.num_mixture)
         first = tf.constant([START], tf.float32)
         points, history = loop(model, num_points, bias, first, model.zero_state(1), noise)
         out = {k: v[:num_points, 0] for k, v in history.items()}

@@ -185,7 +185,7 @@ class Trainer:
         return self.config.learning_rate * self.config.decay_rate ** epoch
 
     def validate(self):
-        return score_lines(self.model, self.loader.valid_data, self.config.data_scale)
+        return score_lines(self.model, self.loader.valid_data)
 
 
 class StopFlag:

@@ -44,7 +44,7 @@ def test_line_batches_follow_the_protocol(lines):
 def test_scores_equal_a_line_by_line_computation(lines, tmp_path):
     model = save_tiny_model(tmp_path)
     scale = model.config.data_scale
-    got = evaluate.score_lines(model, lines, scale)
+    got = evaluate.score_lines(model, lines)
     nll_sum, sse_sum, points = 0.0, 0.0, 0
     for line in lines:
         x = np.concatenate([[START], line[1:-1]])[None]
@@ -77,8 +77,8 @@ def test_command_line_scores_every_line_under_data_dir(tmp_path, capsys):
     # the same figure from the pieces: clamp and scale as in training, then the protocol
     model = load_model(tmp_path / "model")
     raw = DataLoader(tmp_path / "data", seq_length=0, cache_dir=tmp_path / "cache").raw_data
-    scaled = [preprocess(r, model.config.limit, model.config.data_scale) for r in raw]
-    want = evaluate.score_lines(model, scaled, model.config.data_scale)
+    scaled = [preprocess(r, model.config.limit) for r in raw]
+    want = evaluate.score_lines(model, scaled)
     assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-6)
 
 
@@ -100,5 +100,5 @@ def test_split_valid_scores_the_lines_train_py_validates_on(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     loader = DataLoader(tmp_path / "data", seq_length=30, cache_dir=tmp_path / "cache")
     assert result["lines"] == len(loader.valid_data) == 2  # the 20th and 40th of 45
-    want = evaluate.score_lines(model, loader.valid_data, model.config.data_scale)
+    want = evaluate.score_lines(model, loader.valid_data)
     assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-6)

@@ -103,6 +103,13 @@ def test_seeds_reproduce_and_differ():
     assert a.shape == (300, 3) and set(np.unique(a[:, 2])) <= {0.0, 1.0}
 
 
+def test_noise_capacity_is_the_next_power_of_two_from_256():
+    for n in (1, 255, 256, 257, 800, 1024, 1025, 5000):
+        want = max(256, 2 ** int(np.ceil(np.log2(n))))
+        assert int(M.sample_capacity(n)) == want
+        assert int(M.sample_capacity(tf.constant(n))) == want
+
+
 def test_the_state_is_carried_from_point_to_point():
     """The mixture the sampler used at every step is the one the network gives
     when it reads the whole sampled line at once, which needs the state carried."""
