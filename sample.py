@@ -28,6 +28,17 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+# every drawing function, so that `%run -i sample.py` leaves them behind to draw with
+from drawing import (
+    draw_strokes,
+    draw_strokes_animated,
+    draw_strokes_custom_color,
+    draw_strokes_eos_weighted,
+    draw_strokes_pdf,
+    draw_strokes_random_color,
+    plot_strokes,  # noqa: F401
+    write_png,
+)
 from model import (
     PARAM_KEYS,
     START,
@@ -37,19 +48,7 @@ from model import (
     sample_capacity,
     sampling_noise,
 )
-from utils import (
-    draw_strokes,
-    draw_strokes_animated,
-    draw_strokes_custom_color,
-    draw_strokes_eos_weighted,
-    draw_strokes_pdf,
-    draw_strokes_random_color,
-    get_bounds,
-    parse_line_strokes,
-    plot_strokes,
-    strokes_to_lines,
-    write_atomic,
-)
+from utils import parse_line_strokes
 
 # the five drawings of the original, by file suffix
 SVG_KINDS = ("normal", "color", "multi_color", "eos_pdf", "pdf")
@@ -181,107 +180,6 @@ def open_model(parser, model_dir):
 
 
 # ---------------------------------------------------------------- drawings
-
-
-def next_point_density(strokes, params, pixels=800, min_pi=1e-3):
-    """The density of the next point, summed over the steps of a sample, on a grid.
-
-    Step t's mixture is over the step (dx, dy) from the pen position before t, so it
-    is placed there. strokes and params in tablet units, as model.sample returns them.
-    Each step is evaluated only on a patch of 4 sigma around its components (pi >=
-    min_pi), so a long sample stays fast. Returns (density [rows, cols], extent
-    (x0, x1, y0, y1) of the grid in tablet units); row 0 is y0.
-    """
-    pi, mu1, mu2, s1, s2, rho = (np.asarray(params[k], np.float64)
-                                 for k in ("pi", "mu1", "mu2", "sigma1", "sigma2", "rho"))
-    after = np.cumsum(np.asarray(strokes, np.float64)[:, :2], axis=0)
-    before = np.vstack([np.zeros((1, 2)), after[:-1]])
-    cx, cy = before[:, :1] + mu1, before[:, 1:] + mu2  # component centres [T, M]
-    used = pi >= min_pi
-    spread = float(np.median(np.minimum(s1, s2)[used]))
-    # cells no smaller than a third of a typical sigma: a component covers a few
-    # hundred cells, however far the line wanders
-    min_x, max_x, min_y, max_y = get_bounds(strokes, 1)
-    x0, y0 = min_x - 3 * spread, min_y - 3 * spread
-    cell = max(max(max_x - min_x, max_y - min_y, spread) / pixels, spread / 3)
-    cols = int(np.ceil((max_x + 3 * spread - x0) / cell))
-    rows = int(np.ceil((max_y + 3 * spread - y0) / cell))
-    xs, ys = x0 + (np.arange(cols) + 0.5) * cell, y0 + (np.arange(rows) + 0.5) * cell
-    # a cell's average of a component: its variance widened by that of the cell
-    # (cell^2 / 12), so a narrow peak between grid points still counts fully
-    v1, v2, v12 = s1**2 + cell**2 / 12, s2**2 + cell**2 / 12, rho * s1 * s2
-    det = v1 * v2 - v12**2
-    weight = pi / (2 * np.pi * np.sqrt(det))
-    density = np.zeros((rows, cols))
-    for t in range(len(pi)):
-        k = np.flatnonzero(used[t])
-        if not k.size:
-            continue
-        r1, r2 = 4 * np.sqrt(v1[t, k]), 4 * np.sqrt(v2[t, k])
-        i0, i1 = np.searchsorted(xs, [(cx[t, k] - r1).min(), (cx[t, k] + r1).max()])
-        j0, j1 = np.searchsorted(ys, [(cy[t, k] - r2).min(), (cy[t, k] + r2).max()])
-        if i0 >= i1 or j0 >= j1:
-            continue  # the whole patch lies off the grid
-        dx = xs[None, None, i0:i1] - cx[t, k, None, None]
-        dy = ys[None, j0:j1, None] - cy[t, k, None, None]
-        a, b, c = (v[t, k, None, None] for v in (v1, v2, v12))
-        quad = (b * dx**2 - 2 * c * dx * dy + a * dy**2) / det[t, k, None, None]
-        density[j0:j1, i0:i1] += np.tensordot(weight[t, k], np.exp(-0.5 * quad), 1)
-    return density, (x0, x0 + cols * cell, y0, y0 + rows * cell)
-
-
-def sample_figure(strokes, params):
-    """The three plots of the original blog post, as one matplotlib Figure: the sample,
-    the density of the next point at every step, and the path coloured by the
-    end-of-stroke probability. Built without pyplot, so no display or backend is touched."""
-    from matplotlib.collections import LineCollection
-    from matplotlib.colors import Normalize, PowerNorm
-    from matplotlib.figure import Figure
-
-    density, (x0, x1, y0, y1) = next_point_density(strokes, params)
-    height = float(np.clip(10 * (y1 - y0) / (x1 - x0), 1.0, 4.0))
-    fig = Figure(figsize=(10, 3 * height + 1), layout="constrained")
-    # a narrow column for the colour bars, empty in the first row, keeps the panels aligned
-    grid = fig.subplots(3, 2, width_ratios=[40, 1])
-    axes = grid[:, 0]
-    grid[0, 1].set_visible(False)
-    plot_strokes(strokes, ax=axes[0])
-    axes[0].set_title("sample")
-    # square-root scale: the peaks of confident steps would hide everything else
-    image = axes[1].imshow(density, origin="lower", extent=(x0, x1, y0, y1), cmap="inferno",
-                           norm=PowerNorm(0.5), interpolation="nearest")
-    fig.colorbar(image, cax=grid[1, 1], label="density")
-    axes[1].set_title("density of the next point, summed over steps")
-    e = np.asarray(params["e"], np.float64)
-    segments, seg_e, dots, dot_e = [], [], [], []
-    first_point = 0
-    for line in strokes_to_lines(strokes, 1):
-        if len(line) == 1:
-            dots.append(line[0])
-            dot_e.append(e[first_point])
-        segments += [line[i - 1 : i + 1] for i in range(1, len(line))]
-        seg_e += list(e[first_point + 1 : first_point + len(line)])  # e of each end point
-        first_point += len(line)
-    norm = Normalize(0.0, 1.0)
-    lines = LineCollection(segments, cmap="plasma", norm=norm, linewidths=1.5)
-    lines.set_array(np.array(seg_e))
-    axes[2].add_collection(lines)
-    if dots:
-        axes[2].scatter(*np.array(dots).T, c=dot_e, cmap="plasma", norm=norm, s=4)
-    fig.colorbar(lines, cax=grid[2, 1], label="P(end of stroke)")
-    axes[2].set_title("end-of-stroke probability")
-    for ax in axes:
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y1, y0)  # tablet y points down: upright writing
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-    return fig
-
-
-def write_png(strokes, params, png_filename):
-    buffer = io.BytesIO()
-    sample_figure(strokes, params).savefig(buffer, format="png", dpi=100)
-    write_atomic(png_filename, buffer.getvalue())
 
 
 def write_sample(name, strokes, params, factor, prime=None, png=False, animate=False, seed=None):

@@ -1,12 +1,16 @@
+"""drawing.py: the SVG drawings and matplotlib figures, against numpy computations."""
+
 import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import matplotlib
 import numpy as np
 import pytest
 
-import utils
+import drawing
 
 matplotlib.use("Agg")
 
@@ -38,6 +42,15 @@ def paths(root):
     return root.findall(f"{NS}path")
 
 
+def paths_in(path):
+    return paths(ET.parse(path).getroot())
+
+
+def seconds(value):
+    assert value.endswith("s")
+    return float(value[:-1])
+
+
 def path_points(path):
     numbers = re.findall(r"-?\d+(?:\.\d+)?", path.get("d"))
     return np.array(numbers, dtype=float).reshape(-1, 2)
@@ -45,7 +58,7 @@ def path_points(path):
 
 def canvas_offset(root, data, factor):
     """Shift from absolute positions to SVG coordinates, derived from the canvas size."""
-    min_x, max_x, min_y, max_y = utils.get_bounds(data, factor)
+    min_x, max_x, min_y, max_y = drawing.get_bounds(data, factor)
     margin_x = (float(root.get("width")) - (max_x - min_x)) / 2
     margin_y = (float(root.get("height")) - (max_y - min_y)) / 2
     assert margin_x > 0
@@ -61,14 +74,14 @@ def test_get_bounds_matches_numpy():
         absolute[:, 1].min(),
         absolute[:, 1].max(),
     )
-    assert utils.get_bounds(STROKES, FACTOR) == pytest.approx(expected)
+    assert drawing.get_bounds(STROKES, FACTOR) == pytest.approx(expected)
     assert expected == pytest.approx((0.0, 22.5, -7.5, 10.0))  # origin sets min_x
 
 
 def test_strokes_to_lines_keeps_trailing_stroke():
     data = STROKES.copy()
     data[-1, 2] = 0
-    lines = utils.strokes_to_lines(data, FACTOR)
+    lines = drawing.strokes_to_lines(data, FACTOR)
     assert [len(line) for line in lines] == [3, 2, 3]
     np.testing.assert_allclose(
         lines[-1][-1], np.cumsum(data[:, :2], axis=0)[-1] / FACTOR
@@ -76,7 +89,7 @@ def test_strokes_to_lines_keeps_trailing_stroke():
 
 
 def test_draw_strokes_one_path_per_stroke_at_cumsum():
-    root = parse(utils.draw_strokes(STROKES, factor=FACTOR))
+    root = parse(drawing.draw_strokes(STROKES, factor=FACTOR))
     found = paths(root)
     assert len(found) == N_STROKES
     expected = np.cumsum(STROKES[:, :2], axis=0) / FACTOR + canvas_offset(
@@ -90,12 +103,12 @@ def test_draw_strokes_one_path_per_stroke_at_cumsum():
 def test_draw_strokes_counts_trailing_stroke_without_eos():
     data = STROKES.astype(np.float32)
     data[-1, 2] = 0
-    assert len(paths(parse(utils.draw_strokes(data, factor=FACTOR)))) == N_STROKES
+    assert len(paths(parse(drawing.draw_strokes(data, factor=FACTOR)))) == N_STROKES
 
 
 def test_single_point_stroke_is_drawn_as_dot():
     data = np.array([[1, 1, 1], [4, 0, 0], [4, 0, 1]])
-    found = paths(parse(utils.draw_strokes(data, factor=1)))
+    found = paths(parse(drawing.draw_strokes(data, factor=1)))
     assert len(found) == 2
     dot = path_points(found[0])
     assert len(dot) == 2 and np.all(dot[0] == dot[1])
@@ -103,16 +116,16 @@ def test_single_point_stroke_is_drawn_as_dot():
 
 def test_draw_strokes_writes_file_equal_to_returned_svg(tmp_path):
     target = tmp_path / "sample.svg"
-    svg = utils.draw_strokes(STROKES, factor=FACTOR, svg_filename=str(target))
+    svg = drawing.draw_strokes(STROKES, factor=FACTOR, svg_filename=str(target))
     assert target.read_text(encoding="utf-8") == svg.data
     assert os.listdir(tmp_path) == ["sample.svg"]  # no temp file left behind
     ET.parse(target)
 
 
 def test_random_color_per_stroke_vs_per_segment():
-    per_stroke = parse(utils.draw_strokes_random_color(STROKES, FACTOR, seed=0))
+    per_stroke = parse(drawing.draw_strokes_random_color(STROKES, FACTOR, seed=0))
     per_segment = parse(
-        utils.draw_strokes_random_color(STROKES, FACTOR, per_stroke_mode=False, seed=0)
+        drawing.draw_strokes_random_color(STROKES, FACTOR, per_stroke_mode=False, seed=0)
     )
     assert len(paths(per_stroke)) == N_STROKES
     assert len(paths(per_segment)) == len(STROKES) - N_STROKES
@@ -120,15 +133,15 @@ def test_random_color_per_stroke_vs_per_segment():
 
 
 def test_random_color_is_reproducible_with_seed():
-    a = utils.draw_strokes_random_color(STROKES, FACTOR, seed=3).data
-    b = utils.draw_strokes_random_color(STROKES, FACTOR, seed=3).data
-    c = utils.draw_strokes_random_color(STROKES, FACTOR, seed=4).data
+    a = drawing.draw_strokes_random_color(STROKES, FACTOR, seed=3).data
+    b = drawing.draw_strokes_random_color(STROKES, FACTOR, seed=3).data
+    c = drawing.draw_strokes_random_color(STROKES, FACTOR, seed=4).data
     assert a == b and a != c
 
 
 def test_custom_color_uses_end_point_colour():
     colors = np.linspace(0, 1, len(STROKES))[:, None] * np.array([1.0, 0.0, 0.0])
-    root = parse(utils.draw_strokes_custom_color(STROKES, FACTOR, color_data=colors))
+    root = parse(drawing.draw_strokes_custom_color(STROKES, FACTOR, color_data=colors))
     found = paths(root)
     ends = [i for i in range(1, len(STROKES)) if STROKES[i - 1, 2] == 0]
     assert [p.get("stroke") for p in found] == [
@@ -159,7 +172,7 @@ def make_param(seed=0, n_mix=2):
 def test_eos_weighted_colours_ordered_by_e():
     param = make_param()
     param["e"] = np.random.default_rng(1).permutation(param["e"])
-    found = paths(parse(utils.draw_strokes_eos_weighted(STROKES, param, factor=FACTOR)))
+    found = paths(parse(drawing.draw_strokes_eos_weighted(STROKES, param, factor=FACTOR)))
     ends = [i for i in range(1, len(STROKES)) if STROKES[i - 1, 2] == 0]
     greens = [int(re.findall(r"\d+", p.get("stroke"))[1]) for p in found]
     order = np.argsort(param["e"][ends])
@@ -168,7 +181,7 @@ def test_eos_weighted_colours_ordered_by_e():
 
 def test_pdf_blob_centres_match_mixture():
     param = make_param()
-    root = parse(utils.draw_strokes_pdf(STROKES, param, factor=FACTOR))
+    root = parse(drawing.draw_strokes_pdf(STROKES, param, factor=FACTOR))
     blobs = root.findall(f"{NS}ellipse")
     t, n_mix = param["pi"].shape
     assert len(blobs) == t * n_mix
@@ -186,7 +199,7 @@ def test_pdf_ellipse_follows_covariance():
     param["sigma1"][:] = 3.0
     param["sigma2"][:] = 3.0
     param["rho"][:] = 0.5
-    blob = parse(utils.draw_strokes_pdf(STROKES, param, factor=FACTOR)).find(
+    blob = parse(drawing.draw_strokes_pdf(STROKES, param, factor=FACTOR)).find(
         f"{NS}ellipse"
     )
     # Equal sigmas with rho > 0: major axis along the diagonal, variances s^2 (1 +- rho).
@@ -200,14 +213,14 @@ def test_pdf_skips_unlikely_components():
     param = make_param()
     param["pi"][:, 0] = 0.001
     param["pi"][:, 1] = 0.999
-    root = parse(utils.draw_strokes_pdf(STROKES, param, factor=FACTOR))
+    root = parse(drawing.draw_strokes_pdf(STROKES, param, factor=FACTOR))
     assert len(root.findall(f"{NS}ellipse")) == len(STROKES)
 
 
 def test_plot_strokes_one_line_per_stroke():
     import matplotlib.pyplot as plt
 
-    ax = utils.plot_strokes(STROKES, factor=FACTOR)
+    ax = drawing.plot_strokes(STROKES, factor=FACTOR)
     try:
         assert isinstance(ax, matplotlib.axes.Axes)
         lines = ax.get_lines()
@@ -215,7 +228,72 @@ def test_plot_strokes_one_line_per_stroke():
         got = np.concatenate([line.get_xydata() for line in lines])
         np.testing.assert_allclose(got, np.cumsum(STROKES[:, :2], axis=0) / FACTOR)
         assert ax.yaxis_inverted()
-        utils.plot_strokes(STROKES, ax=ax)
+        drawing.plot_strokes(STROKES, ax=ax)
         assert ax.yaxis_inverted() and len(ax.get_lines()) == 2 * N_STROKES
     finally:
         plt.close(ax.figure)
+
+
+def test_draw_strokes_animated_lengths_and_timing(tmp_path):
+    # strokes of 3 points, 1 point (a dot) and 2 points
+    data = np.array([[0, 0, 0], [30, 0, 0], [0, 40, 1], [10, 10, 1], [5, 5, 0], [-30, 40, 1]])
+    drawing.draw_strokes_animated(data, factor=10, svg_filename=tmp_path / "a.svg",
+                                  points_per_second=50)
+    found = paths_in(tmp_path / "a.svg")
+    assert len(found) == 3
+    assert [float(p.get("stroke-dasharray") or 0) for p in found] == pytest.approx([7, 0, 5])
+    animates = [p.find(f"{NS}animate") for p in found]
+    assert [a.get("attributeName") for a in animates] == [
+        "stroke-dashoffset", "stroke-opacity", "stroke-dashoffset"]
+    assert [seconds(a.get("begin")) for a in animates] == pytest.approx([0, 3 / 50, 4 / 50])
+    assert [seconds(a.get("dur")) for a in animates] == pytest.approx([2 / 50, 1 / 50, 1 / 50])
+    assert float(animates[0].get("from")) == pytest.approx(7)
+    assert all(a.get("fill") == "freeze" for a in animates)
+    # hidden until its turn, so that nothing shows ahead of the pen
+    for path, animate in zip(found, animates):
+        assert path.get("visibility") == "hidden"
+        shown = path.find(f"{NS}set")
+        assert shown.get("to") == "visible" and shown.get("begin") == animate.get("begin")
+
+
+def test_next_point_density_places_each_step_at_the_pen():
+    strokes = np.array([[50.0, 0, 0], [50, 20, 1]])  # the pen before the steps: (0,0), (50,0)
+    params = {"pi": np.ones((2, 1)), "mu1": np.full((2, 1), 25.0), "mu2": np.full((2, 1), 10.0),
+              "sigma1": np.full((2, 1), 5.0), "sigma2": np.full((2, 1), 2.0),
+              "rho": np.full((2, 1), 0.5)}
+    density, (x0, x1, y0, y1) = drawing.next_point_density(strokes, params)
+    rows, cols = density.shape
+    cell = (x1 - x0) / cols
+    assert (y1 - y0) / rows == pytest.approx(cell)
+    assert density.sum() * cell**2 == pytest.approx(2.0, rel=0.01)  # one unit of mass a step
+
+    xs, ys = x0 + (np.arange(cols) + 0.5) * cell, y0 + (np.arange(rows) + 0.5) * cell
+
+    def at(x, y):
+        return density[np.argmin(np.abs(ys - y)), np.argmin(np.abs(xs - x))]
+
+    for cx in (25.0, 75.0):  # the pen position before each step plus mu
+        near = np.abs(xs - cx) < 20
+        row, col = np.unravel_index(np.argmax(density[:, near]), (rows, near.sum()))
+        assert xs[near][col] == pytest.approx(cx, abs=cell)
+        assert ys[row] == pytest.approx(10.0, abs=cell)
+        assert at(cx + 3, 13) > 2 * at(cx + 3, 7)  # rho > 0: dx and dy rise together
+
+
+def test_sample_figure_has_the_three_plots(tmp_path):
+    param = make_param()
+    fig = drawing.sample_figure(STROKES, param)
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == [
+        "sample", "density of the next point, summed over steps", "end-of-stroke probability"]
+    drawing.write_png(STROKES, param, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_utils_loads_no_drawing_library():
+    """Importing the data pipeline for training does not load IPython, svgwrite or matplotlib."""
+    code = ("import sys, utils; print(sorted(m for m in ('IPython', 'svgwrite', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

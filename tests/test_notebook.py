@@ -14,9 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_notebook_executes_without_errors(tmp_path, monkeypatch):
     # a copy of the project layout, so that the run leaves nothing behind in the repo
-    for name in ("model.py", "utils.py", "save"):
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    for source in [*ROOT.glob("*.py"), ROOT / "save"]:
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / source.name)
     (tmp_path / "notebooks").mkdir()
     monkeypatch.setenv("IAM_ONDB", str(tmp_path / "data"))  # absent: the no-data path
     notebook = nbformat.read(ROOT / "notebooks" / "handwriting.ipynb", as_version=4)

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 from model import START, Config, HandwritingModel, mixture_params
-from sample import draw_strokes_animated, main, next_point_density, read_prime
+from sample import main, read_prime
 from tests.tiny import save_tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,52 +111,6 @@ def test_animation_has_one_animate_per_stroke_in_order(full_run):
     assert all(b > a for a, b in zip(begins, begins[1:]))
     # 100 points per second, pen-up steps included: a stroke starts at its first point
     np.testing.assert_allclose(begins, np.concatenate([[0], np.cumsum(lengths)[:-1]]) / 100)
-
-
-def test_draw_strokes_animated_lengths_and_timing(tmp_path):
-    # strokes of 3 points, 1 point (a dot) and 2 points
-    data = np.array([[0, 0, 0], [30, 0, 0], [0, 40, 1], [10, 10, 1], [5, 5, 0], [-30, 40, 1]])
-    draw_strokes_animated(data, factor=10, svg_filename=tmp_path / "a.svg",
-                          points_per_second=50)
-    found = paths(tmp_path / "a.svg")
-    assert len(found) == 3
-    assert [float(p.get("stroke-dasharray") or 0) for p in found] == pytest.approx([7, 0, 5])
-    animates = [p.find(f"{NS}animate") for p in found]
-    assert [a.get("attributeName") for a in animates] == [
-        "stroke-dashoffset", "stroke-opacity", "stroke-dashoffset"]
-    assert [seconds(a.get("begin")) for a in animates] == pytest.approx([0, 3 / 50, 4 / 50])
-    assert [seconds(a.get("dur")) for a in animates] == pytest.approx([2 / 50, 1 / 50, 1 / 50])
-    assert float(animates[0].get("from")) == pytest.approx(7)
-    assert all(a.get("fill") == "freeze" for a in animates)
-    # hidden until its turn, so that nothing shows ahead of the pen
-    for path, animate in zip(found, animates):
-        assert path.get("visibility") == "hidden"
-        shown = path.find(f"{NS}set")
-        assert shown.get("to") == "visible" and shown.get("begin") == animate.get("begin")
-
-
-def test_next_point_density_places_each_step_at_the_pen():
-    strokes = np.array([[50.0, 0, 0], [50, 20, 1]])  # the pen before the steps: (0,0), (50,0)
-    params = {"pi": np.ones((2, 1)), "mu1": np.full((2, 1), 25.0), "mu2": np.full((2, 1), 10.0),
-              "sigma1": np.full((2, 1), 5.0), "sigma2": np.full((2, 1), 2.0),
-              "rho": np.full((2, 1), 0.5)}
-    density, (x0, x1, y0, y1) = next_point_density(strokes, params)
-    rows, cols = density.shape
-    cell = (x1 - x0) / cols
-    assert (y1 - y0) / rows == pytest.approx(cell)
-    assert density.sum() * cell**2 == pytest.approx(2.0, rel=0.01)  # one unit of mass a step
-
-    xs, ys = x0 + (np.arange(cols) + 0.5) * cell, y0 + (np.arange(rows) + 0.5) * cell
-
-    def at(x, y):
-        return density[np.argmin(np.abs(ys - y)), np.argmin(np.abs(xs - x))]
-
-    for cx in (25.0, 75.0):  # the pen position before each step plus mu
-        near = np.abs(xs - cx) < 20
-        row, col = np.unravel_index(np.argmax(density[:, near]), (rows, near.sum()))
-        assert xs[near][col] == pytest.approx(cx, abs=cell)
-        assert ys[row] == pytest.approx(10.0, abs=cell)
-        assert at(cx + 3, 13) > 2 * at(cx + 3, 7)  # rho > 0: dx and dy rise together
 
 
 # ---------------------------------------------------------------- flags
