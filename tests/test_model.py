@@ -2,7 +2,6 @@
 
 import math
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -126,55 +125,6 @@ def test_model_nll_matches_numpy_on_its_own_outputs():
     np.testing.assert_allclose(params["pi"].sum(-1), 1.0, rtol=1e-5)
 
 
-def test_lstm_matches_keras_lstm_with_the_same_weights():
-    """Our gate layout is [i, f, o, g]; Keras' is [i, f, g, o]."""
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(2, 7, 3)).astype(np.float32)
-    ours = M.LSTM(5)
-    ours.build((None, None, 3))
-    ref = keras.layers.LSTM(5, return_sequences=True)
-    ref.build((None, 7, 3))
-    i, f, o, g = np.split(np.arange(20), 4)
-    order = np.concatenate([i, f, g, o])  # keras column j comes from our column order[j]
-    ref.set_weights([w.numpy()[..., order] for w in
-                     (ours.kernel, ours.recurrent_kernel, ours.bias)])
-    got, (h, _) = ours(tf.transpose(x, [1, 0, 2]))
-    want = ref(x).numpy()
-    np.testing.assert_allclose(np.transpose(got.numpy(), (1, 0, 2)), want, atol=1e-6)
-    np.testing.assert_allclose(h.numpy(), want[:, -1], atol=1e-6)
-
-
-def test_lstm_backward_matches_autodiff_of_the_plain_recursion():
-    rng = np.random.default_rng(4)
-    steps, batch, n = 6, 3, 4
-    xw = tf.constant(rng.normal(size=(steps, batch, 4 * n)).astype(np.float32))
-    kernel = tf.constant(rng.normal(scale=0.5, size=(n, 4 * n)).astype(np.float32))
-    h0 = tf.constant(rng.normal(size=(batch, n)).astype(np.float32))
-    c0 = tf.constant(rng.normal(size=(batch, n)).astype(np.float32))
-    weights = tf.constant(rng.normal(size=(steps, batch, n)).astype(np.float32))
-
-    def plain(xw, kernel, h0, c0):
-        h, c, hs = h0, c0, []
-        for t in range(steps):
-            h, c = M.lstm_update(M.lstm_gates(xw[t] + h @ kernel), c)
-            hs.append(h)
-        return tf.stack(hs), h, c
-
-    def loss(fn):
-        with tf.GradientTape() as tape:
-            tape.watch([xw, kernel, h0, c0])
-            hs, h, c = fn(xw, kernel, h0, c0)
-            value = tf.reduce_sum(hs * weights) + tf.reduce_sum(h * c)
-        return value, tape.gradient(value, [xw, kernel, h0, c0])
-
-    value, grads = loss(M.lstm_sequence)
-    ref_value, ref_grads = loss(plain)
-    assert float(value) == pytest.approx(float(ref_value), rel=1e-5)
-    for got, want, name in zip(grads, ref_grads, ["xw", "kernel", "h0", "c0"]):
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5,
-                                   err_msg=name)
-
-
 @pytest.mark.parametrize("options", [{}, {"skip_connections": True}, {"peephole": True},
                                      {"model": "gru"}, {"model": "rnn", "num_layers": 3}])
 def test_one_step_at_a_time_equals_the_whole_sequence(options):
@@ -187,14 +137,6 @@ def test_one_step_at_a_time_equals_the_whole_sequence(options):
         outputs.append(z.numpy())
     whole, _ = model(tf.constant(x))
     np.testing.assert_allclose(np.stack(outputs, 1), whole.numpy(), atol=1e-5)
-
-
-def test_peephole_weights_change_the_output():
-    model = M.build_model(tiny_config(peephole=True))
-    x = tf.constant(np.random.default_rng(6).normal(size=(1, 5, 3)).astype(np.float32))
-    before = model(x)[0].numpy()
-    model.cells[0].peepholes.assign(tf.ones_like(model.cells[0].peepholes))
-    assert not np.allclose(model(x)[0].numpy(), before)
 
 
 def test_dropout_only_in_training():
