@@ -14,10 +14,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from model import load_model, mixture_params, point_nll, raw_units_offset
-from utils import DataLoader, preprocess
-
-START = (0.0, 0.0, 1.0)
+from model import inputs_and_targets, load_model, mixture_params, point_nll
+from utils import DataLoader, raw_units_offset, to_model_units
 
 
 def line_batches(lines, max_points=60_000, bucket=128):
@@ -45,9 +43,7 @@ def _pad(lines, batch, rows, steps):
     mask = np.zeros((rows, steps), np.float32)
     for row, i in enumerate(batch):
         n = len(lines[i]) - 1
-        x[row, 0] = START
-        x[row, 1:n] = lines[i][1:-1]
-        y[row, :n] = lines[i][1:]
+        x[row, :n], y[row, :n] = inputs_and_targets(lines[i])
         mask[row, :n] = 1.0
     return batch, x, y, mask
 
@@ -110,7 +106,7 @@ def main(argv=None):
     if args.split == "valid":
         lines = loader.valid_data
     else:
-        lines = [preprocess(raw, cfg.limit, cfg.data_scale) for raw in loader.raw_data
+        lines = [to_model_units(raw, cfg.limit, cfg.data_scale) for raw in loader.raw_data
                  if len(raw) > 1]
     start = time.perf_counter()
     result = score_lines(model, lines)

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from lstm import LSTM, KerasRNN
-from utils import write_atomic
+from utils import mixture_to_tablet_units, to_model_units, to_tablet_units, write_atomic
 
 CONFIG_NAME = "config.json"
 # Fields that fix the shape of the weights: a model_dir holding other values
@@ -143,7 +143,15 @@ def masked_mean(values, mask=None):
 
 
 PARAM_KEYS = ("e", "pi", "mu1", "mu2", "sigma1", "sigma2", "rho")
-START = (0.0, 0.0, 1.0)  # the sampler's first input: pen lifted at the origin
+START = (0.0, 0.0, 1.0)  # the first input of every line: pen lifted at the origin
+
+
+def inputs_and_targets(line):
+    """A whole line [T, 3] in model units -> (inputs, targets), each [T - 1, 3]: the
+    network reads START, then the true steps 1..T-2, and predicts steps 1..T-1. (The
+    first row of a line only places the pen.)"""
+    line = np.asarray(line, np.float32)
+    return np.concatenate([np.array([START], np.float32), line[1:-1]]), line[1:]
 
 
 def sampling_noise(seed, steps, batch, num_mixture):
@@ -254,15 +262,12 @@ class HandwritingModel(keras.Model):
     def prime_state(self, strokes):
         """Run a line through the network (Graves, section 5.5). strokes: [T, 3] in
         tablet units, as raw_data. Returns (state, the next input) to sample from."""
-        c = self.config
         if len(strokes) < 2:
             raise ValueError("a priming line needs at least two points")
-        steps = np.asarray(strokes, np.float32)[1:].copy()
-        np.clip(steps[:, :2], -c.limit, c.limit, out=steps[:, :2])
-        steps[:, :2] /= c.data_scale
-        x = np.concatenate([[START], steps])[None]
-        _, state = self(tf.constant(x[:, :-1]))
-        return state, x[0, -1]
+        x, y = inputs_and_targets(to_model_units(strokes, self.config.limit,
+                                                 self.config.data_scale))
+        _, state = self(tf.constant(x[None]))
+        return state, y[-1]
 
     def sample(self, num_points=800, num_samples=1, seed=None, bias=0.0, prime=None):
         """Draw handwriting: num_points steps fed back into the network, state carried.
@@ -288,11 +293,9 @@ class HandwritingModel(keras.Model):
         strokes, params = self._sample_loop(tf.constant(num_points), tf.constant(bias, tf.float32),
                                             first, state, noise)
         scale = self.config.data_scale
-        strokes = np.transpose(strokes.numpy()[:num_points], (1, 0, 2))
-        strokes[..., :2] *= scale
-        params = {k: np.swapaxes(v.numpy()[:num_points], 0, 1) for k, v in params.items()}
-        for k in ("mu1", "mu2", "sigma1", "sigma2"):
-            params[k] *= scale
+        strokes = to_tablet_units(np.swapaxes(strokes.numpy()[:num_points], 0, 1), scale)
+        params = mixture_to_tablet_units(
+            {k: np.swapaxes(v.numpy()[:num_points], 0, 1) for k, v in params.items()}, scale)
         if num_samples == 1:
             return strokes[0], {k: v[0] for k, v in params.items()}
         return strokes, params
@@ -363,9 +366,3 @@ def load_model(model_dir="save"):
         raise ValueError(f"the weights in '{latest}' do not fit {model_dir}/{CONFIG_NAME}: {err}") \
             from None
     return model
-
-
-def raw_units_offset(data_scale):
-    """nats per point to add to model-unit NLL for tablet units: the density of
-    (dx, dy) / data_scale is data_scale^2 times that of (dx, dy)."""
-    return 2.0 * float(np.log(data_scale))

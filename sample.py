@@ -48,7 +48,7 @@ from model import (
     sample_capacity,
     sampling_noise,
 )
-from utils import parse_line_strokes
+from utils import mixture_to_tablet_units, parse_line_strokes, to_tablet_units
 
 # the five drawings of the original, by file suffix
 SVG_KINDS = ("normal", "color", "multi_color", "eos_pdf", "pdf")
@@ -244,10 +244,9 @@ def saved_model_module(model):
                                sample_capacity(num_points), 1, config.num_mixture)
         first = tf.constant([START], tf.float32)
         points, history = loop(model, num_points, bias, first, model.zero_state(1), noise)
-        out = {k: v[:num_points, 0] for k, v in history.items()}
-        for k in ("mu1", "mu2", "sigma1", "sigma2"):
-            out[k] *= config.data_scale
-        out["strokes"] = points[:num_points, 0] * [config.data_scale, config.data_scale, 1.0]
+        out = mixture_to_tablet_units({k: v[:num_points, 0] for k, v in history.items()},
+                                      config.data_scale)
+        out["strokes"] = to_tablet_units(points[:num_points, 0], config.data_scale)
         return out
 
     @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="point")]

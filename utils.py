@@ -297,12 +297,38 @@ def _default_cache_dir(kind, path):
     return root / hashlib.sha1(str(path).encode()).hexdigest()[:12]
 
 
-def preprocess(raw, limit=500, data_scale=20):
-    """Clamp steps to +-limit and divide by data_scale: the network's units."""
-    out = raw.astype(np.float32)
-    np.clip(out[:, :2], -limit, limit, out=out[:, :2])
-    out[:, :2] /= data_scale
+
+
+# ---------------------------------------------------------------- units
+#
+# Lines are read in tablet units; the network reads and writes model units: steps
+# clamped to +-limit and divided by data_scale (eos is 0 or 1 in both).
+
+
+def to_model_units(raw, limit, data_scale):
+    """Rows (dx, dy, eos) [..., 3] in tablet units -> a float32 copy in model units."""
+    out = np.array(raw, dtype=np.float32)
+    np.clip(out[..., :2], -limit, limit, out=out[..., :2])
+    out[..., :2] /= data_scale
     return out
+
+
+def to_tablet_units(steps, data_scale):
+    """Rows (dx, dy, eos) [..., 3] in model units -> tablet units (numpy or tensors)."""
+    return steps * np.array([data_scale, data_scale, 1.0], np.float32)
+
+
+def mixture_to_tablet_units(params, data_scale):
+    """A step's mixture (a dict as model.mixture_params gives) in tablet units: the
+    means and spreads scale as the step does; e, pi and rho have no unit."""
+    return {k: v * data_scale if k in ("mu1", "mu2", "sigma1", "sigma2") else v
+            for k, v in params.items()}
+
+
+def raw_units_offset(data_scale):
+    """nats per point to add to model-unit NLL for tablet units: the density of
+    (dx, dy) / data_scale is data_scale^2 times that of (dx, dy)."""
+    return 2.0 * float(np.log(data_scale))
 
 
 # ---------------------------------------------------------------- loader
@@ -376,8 +402,8 @@ class DataLoader:
         train = sorted(set(keep) - set(valid))
         self.train_ids = [self.line_ids[i] for i in train]
         self.valid_ids = [self.line_ids[i] for i in valid]
-        self._flat, self.data = self._preprocess_lines(train)
-        _, self.valid_data = self._preprocess_lines(valid)
+        self._flat, self.data = self._in_model_units(train)
+        _, self.valid_data = self._in_model_units(valid)
         lengths = np.array([len(a) for a in self.data])
         self._offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         self._lengths = lengths
@@ -386,13 +412,14 @@ class DataLoader:
         window = max(1, self.batch_size * self.seq_length)  # seq_length 0: whole lines only
         self.num_batches = max(1, int(lengths.sum() // window))
 
-    def _preprocess_lines(self, index):
-        """One flat float32 array, and the lines as views into it: half the memory of
-        separate copies, and a whole batch becomes a single gather."""
+    def _in_model_units(self, index):
+        """The lines of index in model units: one flat float32 array, and the lines as
+        views into it (half the memory of separate copies, and a whole batch becomes a
+        single gather)."""
         if not index:
             return np.zeros((0, 3), np.float32), []
-        flat = preprocess(np.concatenate([self.raw_data[i] for i in index]),
-                          self.limit, self.data_scale)
+        flat = to_model_units(np.concatenate([self.raw_data[i] for i in index]),
+                              self.limit, self.data_scale)
         bounds = np.cumsum([len(self.raw_data[i]) for i in index])[:-1]
         return flat, np.split(flat, bounds)
 

@@ -224,7 +224,7 @@ def test_all_data_dir_forms_give_identical_raw_data(iam_root, archive, corpus, t
         assert_raw_matches(loader, corpus)
 
 
-# ---------------------------------------------------------------- preprocessing and split
+# ---------------------------------------------------------------- model units and split
 
 
 def test_data_is_clamped_to_limit_scaled_and_float32(iam_root, corpus):
@@ -245,6 +245,23 @@ def test_other_limit_and_scale(iam_root, corpus, limit, scale):
         assert np.abs(data[:, :2]).max() <= limit / scale
         np.testing.assert_allclose(data, expected_scaled(expected_steps(corpus[lid]),
                                                          limit, scale), rtol=1e-6)
+
+
+def test_units_go_there_and_back():
+    raw = np.array([[0, 0, 0], [700, -30, 0], [-12, 900, 1], [5, -600, 1]], np.int16)
+    model_units = utils.to_model_units(raw, LIMIT, SCALE)
+    np.testing.assert_array_equal(model_units, expected_scaled(raw))
+    assert raw.dtype == np.int16 and raw[1, 0] == 700  # a copy: the input is untouched
+    clamped = np.clip(raw[:, :2], -LIMIT, LIMIT)
+    back = utils.to_tablet_units(model_units, SCALE)
+    np.testing.assert_allclose(back[:, :2], clamped, rtol=1e-6)
+    np.testing.assert_array_equal(back[:, 2], raw[:, 2])
+    mixture = {"e": 0.5, "pi": 0.25, "rho": 0.5, "mu1": 1.0, "mu2": -2.0, "sigma1": 0.5,
+               "sigma2": 3.0}
+    assert utils.mixture_to_tablet_units(mixture, SCALE) == {
+        "e": 0.5, "pi": 0.25, "rho": 0.5, "mu1": 20.0, "mu2": -40.0, "sigma1": 10.0,
+        "sigma2": 60.0}
+    assert utils.raw_units_offset(SCALE) == pytest.approx(2 * np.log(SCALE))
 
 
 def test_lines_of_at_most_seq_length_plus_2_points_are_excluded(iam_root, corpus):

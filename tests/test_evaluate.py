@@ -11,7 +11,7 @@ from xmlgen import random_lines, write_data_folder
 
 import evaluate
 from model import START, load_model, mixture_params
-from utils import DataLoader, preprocess
+from utils import DataLoader, to_model_units
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_command_line_scores_every_line_under_data_dir(tmp_path, capsys):
     # the same figure from the pieces: clamp and scale as in training, then the protocol
     model = load_model(tmp_path / "model")
     raw = DataLoader(tmp_path / "data", seq_length=0, cache_dir=tmp_path / "cache").raw_data
-    scaled = [preprocess(r, model.config.limit, model.config.data_scale) for r in raw]
+    scaled = [to_model_units(r, model.config.limit, model.config.data_scale) for r in raw]
     want = evaluate.score_lines(model, scaled)
     assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-6)
 
