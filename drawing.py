@@ -14,6 +14,10 @@ from IPython.display import SVG
 
 from utils import write_atomic
 
+# the five drawings of the original, by file suffix
+SVG_KINDS = ("normal", "color", "multi_color", "eos_pdf", "pdf")
+PRIME_GREY = 0.6  # a priming line's colour in .normal.svg, on a 0-1 scale
+
 # ---------------------------------------------------------------- pen positions
 
 
@@ -351,3 +355,34 @@ def write_png(strokes, params, png_filename):
     buffer = io.BytesIO()
     sample_figure(strokes, params).savefig(buffer, format="png", dpi=100)
     write_atomic(png_filename, buffer.getvalue())
+
+
+# ---------------------------------------------------------------- files
+
+
+def write_sample(name, strokes, params, factor, prime=None, png=False, animate=False, seed=None):
+    """The original's five SVGs for one sample (and the PNG and animation if asked).
+    seed fixes the random colours. Returns the paths written."""
+    files = {kind: f"{name}.{kind}.svg" for kind in SVG_KINDS}
+    if prime is None:
+        draw_strokes(strokes, factor=factor, svg_filename=files["normal"])
+    else:
+        # the priming line in grey, then the continuation in black
+        line = np.concatenate([prime, strokes])
+        colors = np.zeros((len(line), 3))
+        colors[: len(prime)] = PRIME_GREY
+        draw_strokes_custom_color(line, factor=factor, svg_filename=files["normal"],
+                                  color_data=colors)
+    draw_strokes_random_color(strokes, factor=factor, svg_filename=files["color"], seed=seed)
+    draw_strokes_random_color(strokes, factor=factor, svg_filename=files["multi_color"],
+                              per_stroke_mode=False, seed=seed)
+    draw_strokes_eos_weighted(strokes, params, factor=factor, svg_filename=files["eos_pdf"])
+    draw_strokes_pdf(strokes, params, factor=factor, svg_filename=files["pdf"])
+    written = list(files.values())
+    if png:
+        write_png(strokes, params, f"{name}.png")
+        written.append(f"{name}.png")
+    if animate:
+        draw_strokes_animated(strokes, factor=factor, svg_filename=f"{name}.animated.svg")
+        written.append(f"{name}.animated.svg")
+    return written

@@ -154,9 +154,12 @@ def inputs_and_targets(line):
     return np.concatenate([np.array([START], np.float32), line[1:-1]]), line[1:]
 
 
-def sampling_noise(seed, steps, batch, num_mixture):
-    """All the randomness of a sample, drawn up front from a stateless generator:
-    the same seed gives the same noise, whatever else the program has drawn."""
+def sampling_noise(seed, num_points, batch, num_mixture):
+    """All the randomness of a sample of num_points steps (for sample_capacity(num_points)
+    steps, in fact), drawn up front from a stateless generator: the same seed gives the
+    same noise, whatever else the program has drawn. seed: an int or an int64 scalar."""
+    steps = sample_capacity(num_points)
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
     seeds = tf.random.experimental.stateless_split(seed, 3)
     return {
         "uniform": tf.random.stateless_uniform([steps, batch], seeds[0]),
@@ -170,7 +173,7 @@ def sample_capacity(num_points):
     """Steps of noise drawn for a sample: a power of two, at least 256, so that the
     sampler compiles once per capacity (800 points compile as 1024). The draws depend
     on this size as well as the seed, so model.sample and the exported sampler (whose
-    num_points is a tensor) both take it from here."""
+    num_points is a tensor) both take it from here, through sampling_noise."""
     (capacity,) = tf.while_loop(lambda n: n < num_points, lambda n: (2 * n,),
                                 (tf.constant(256),))
     return capacity
@@ -257,7 +260,7 @@ class HandwritingModel(keras.Model):
         """Mixture parameters for inputs x [B, T, 3], as numpy arrays (dropout off)."""
         z, _ = self(tf.convert_to_tensor(x, tf.float32))
         params = mixture_params(z, bias)
-        return {k: params[k].numpy() for k in ("e", "pi", "mu1", "mu2", "sigma1", "sigma2", "rho")}
+        return {k: params[k].numpy() for k in PARAM_KEYS}
 
     def prime_state(self, strokes):
         """Run a line through the network (Graves, section 5.5). strokes: [T, 3] in
@@ -287,21 +290,23 @@ class HandwritingModel(keras.Model):
         else:
             state, first = self.prime_state(prime)
             state = tf.nest.map_structure(lambda s: tf.repeat(s, num_samples, axis=0), state)
-        noise = sampling_noise(tf.constant([seed, 0], tf.int64), sample_capacity(num_points),
-                               num_samples, self.config.num_mixture)
+        noise = sampling_noise(seed, num_points, num_samples, self.config.num_mixture)
         first = tf.tile(tf.constant(first, tf.float32)[None], [num_samples, 1])
-        strokes, params = self._sample_loop(tf.constant(num_points), tf.constant(bias, tf.float32),
-                                            first, state, noise)
-        scale = self.config.data_scale
-        strokes = to_tablet_units(np.swapaxes(strokes.numpy()[:num_points], 0, 1), scale)
-        params = mixture_to_tablet_units(
-            {k: np.swapaxes(v.numpy()[:num_points], 0, 1) for k, v in params.items()}, scale)
+        points, mixtures = self._compiled_sample_loop(
+            tf.constant(num_points), tf.constant(bias, tf.float32), first, state, noise)
+        strokes, params = self.in_tablet_units(points, mixtures, num_points)
+        strokes, params = strokes.numpy(), {k: v.numpy() for k, v in params.items()}
         if num_samples == 1:
             return strokes[0], {k: v[0] for k, v in params.items()}
         return strokes, params
 
-    @tf.function(jit_compile=True)
-    def _sample_loop(self, num_points, bias, first, state, noise):
+    def sample_loop(self, num_points, bias, first, state, noise):
+        """The sampler in TensorFlow ops: num_points steps from the input first [B, 3]
+        and state, each point drawn (with the noise of sampling_noise) from the
+        mixture the network gives and fed back in. Returns (points [capacity, B, 3],
+        the mixture of every step, {e, pi, mu1, ...} [capacity, B, ...]) in model units,
+        time first; rows from num_points on are zeros. model.sample runs it compiled
+        by XLA; export.py traces it into a SavedModel as it is."""
         # static under XLA (fixed-size buffers), dynamic in an exported graph
         capacity = tf.shape(noise["uniform"])[0]
         new = lambda: tf.TensorArray(tf.float32, size=capacity)  # noqa: E731
@@ -318,6 +323,18 @@ class HandwritingModel(keras.Model):
         _, _, _, points, history = tf.while_loop(
             lambda t, *_: t < num_points, step, (0, first, state, new(), history))
         return points.stack(), {k: v.stack() for k, v in history.items()}
+
+    @tf.function(jit_compile=True)
+    def _compiled_sample_loop(self, num_points, bias, first, state, noise):
+        return self.sample_loop(num_points, bias, first, state, noise)
+
+    def in_tablet_units(self, points, mixtures, num_points):
+        """sample_loop's output -> its first num_points steps, batch first, in tablet
+        units: (strokes [B, num_points, 3], mixtures {e, pi, ...} [B, num_points, ...])."""
+        batch_first = lambda v: tf.experimental.numpy.swapaxes(v[:num_points], 0, 1)  # noqa: E731
+        scale = self.config.data_scale
+        return (to_tablet_units(batch_first(points), scale),
+                mixture_to_tablet_units({k: batch_first(v) for k, v in mixtures.items()}, scale))
 
     def nll(self, x, y, mask=None, training=False):
         """Mean negative log-likelihood per point of y given x, in nats (model units)."""

@@ -1,8 +1,5 @@
-import json
-import os
 import runpy
 import shutil
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -10,11 +7,10 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
-import tensorflow as tf
+from tiny import save_tiny_model
 
-from model import START, Config, HandwritingModel, mixture_params
+from model import Config, HandwritingModel
 from sample import main, read_prime
-from tests.tiny import save_tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "{http://www.w3.org/2000/svg}"
@@ -247,68 +243,6 @@ def test_no_flags_outside_the_project_says_where_the_model_is(tmp_path, monkeypa
     assert "--model_dir save does not exist" in stderr
     assert "project folder" in stderr and "python train.py --model_dir save" in stderr
     assert list(tmp_path.iterdir()) == []
-
-
-# ---------------------------------------------------------------- export
-
-CLEAN_SCRIPT = r"""
-import json, sys
-import numpy as np
-import tensorflow as tf
-
-loaded = tf.saved_model.load(sys.argv[1])
-sample = loaded.signatures["sample"]
-args = dict(num_points=tf.constant(50, tf.int32), seed=tf.constant(3, tf.int64),
-            bias=tf.constant(0.0))
-first, again = sample(**args), sample(**args)
-step = loaded.signatures["step"]
-_, specs = step.structured_input_signature
-inputs = {name: tf.zeros([1 if d is None else d for d in spec.shape])
-          for name, spec in specs.items()}
-inputs["point"] = tf.constant([[0.0, 0.0, 1.0]])
-out = step(**inputs)
-print(json.dumps({
-    "strokes": first["strokes"].numpy().tolist(),
-    "sample_keys": sorted(first),
-    "same_again": bool(np.array_equal(first["strokes"], again["strokes"])),
-    "inputs": sorted(specs),
-    "outputs": {k: list(v.shape) for k, v in out.items()},
-    "e": out["e"].numpy().tolist(),
-    "pi": out["pi"].numpy().tolist(),
-    "data_scale": float(loaded.data_scale.numpy()),
-    "project": [m for m in ("model", "utils", "sample") if m in sys.modules],
-}))
-"""
-
-
-def test_export_samples_in_a_process_without_the_project(full_run, tmp_path):
-    out, result = full_run
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run([sys.executable, "-c", CLEAN_SCRIPT, str(out / "export")],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-3000:]
-    got = json.loads(run.stdout.strip().splitlines()[-1])
-    assert got["project"] == []
-    assert got["same_again"]
-    strokes = np.array(got["strokes"])
-    assert strokes.shape == (50, 3)
-    assert set(np.unique(strokes[:, 2])) <= {0.0, 1.0}
-    assert got["sample_keys"] == sorted(["strokes", "e", "pi", "mu1", "mu2", "sigma1", "sigma2",
-                                         "rho"])
-    # the same seed as model.sample (XLA-compiled there, not here): the same line, in
-    # tablet units, up to float rounding
-    np.testing.assert_array_equal(strokes[:, 2], result.strokes[:, 2])
-    np.testing.assert_allclose(strokes[:, :2], result.strokes[:, :2], rtol=1e-4, atol=1e-3)
-    assert got["data_scale"] == 20.0
-
-    # one step from the start, as the model takes it (2 layers of 16 LSTM units)
-    assert got["inputs"] == ["c0", "c1", "h0", "h1", "point"]
-    assert got["outputs"]["pi"] == [1, 3] and got["outputs"]["h1"] == [1, 16]
-    model = result.model
-    z, _ = model.step(tf.constant([START]), model.zero_state(1))
-    expected = mixture_params(z)
-    np.testing.assert_allclose(got["e"], expected["e"].numpy(), rtol=1e-5)
-    np.testing.assert_allclose(got["pi"], expected["pi"].numpy(), rtol=1e-5)
 
 
 # ---------------------------------------------------------------- %run -i
