@@ -17,6 +17,7 @@ same interface.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 
@@ -223,3 +224,206 @@ class KerasRNN(keras.layers.Layer):
     def step(self, x, state):
         h, new = self.cell(x, list(state))
         return h, (new[0] if isinstance(new, (list, tuple)) else new,)
+
+
+# ---------------------------------------------------------------- the soft window
+
+
+def window_params(p, kappa_prev):
+    """Window parameters from the first layer's linear output p = [alpha^, beta^, kappa^]
+    (eq. 48-51): alpha = exp(alpha^) the importance, beta = exp(beta^) the width, and
+    kappa = kappa_prev + exp(kappa^) the position, which can only move forward."""
+    alpha_hat, beta_hat, kappa_hat = tf.split(p, 3, axis=-1)
+    return tf.exp(alpha_hat), tf.exp(beta_hat), kappa_prev + tf.exp(kappa_hat)
+
+
+def window_weights(alpha, beta, kappa, positions):
+    """phi(t, u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2) (eq. 46) at the character
+    positions u [U] (1 for the first character): alpha, beta, kappa [..., K] -> [..., U]."""
+    terms = tf.exp(-beta[..., None] * tf.square(kappa[..., None] - positions[..., None, :]))
+    return tf.reduce_sum(alpha[..., None] * terms, axis=-2)
+
+
+def window_vector(phi, chars):
+    """w = sum_u phi(u) c_u (eq. 47): phi [B, U], chars [B, U, V] one-hot -> [B, V]."""
+    return tf.einsum("bu,buv->bv", phi, chars)
+
+
+def char_positions(num_chars, dtype=tf.float32):
+    return tf.range(1, num_chars + 1, dtype=dtype)
+
+
+def _window_step(xw_t, h, c, kappa, w, chars, recurrent_kernel, window_kernel, window_bias):
+    """One step of the window layer: the LSTM reads (x_t, w_{t-1}) (the x part already
+    projected into xw_t), and its output places the window for w_t (eq. 46-51)."""
+    a = lstm_gates(xw_t + tf.matmul(tf.concat([w, h], -1), recurrent_kernel))
+    h, c = lstm_update(a, c)
+    p = tf.matmul(h, window_kernel) + window_bias
+    alpha, beta, kappa = window_params(p, kappa)
+    phi = window_weights(alpha, beta, kappa, char_positions(chars.shape[1], chars.dtype))
+    return a, h, c, p, (alpha, beta, kappa), phi, window_vector(phi, chars)
+
+
+@tf.function(jit_compile=True)
+def window_forward(xw, chars, recurrent_kernel, window_kernel, window_bias, h0, c0, kappa0, w0):
+    """The window layer over a sequence, compiled by XLA. xw [T, B, 4H] are the input
+    projections x_t W + b; recurrent_kernel [V + H, 4H] multiplies [w_{t-1}, h_{t-1}].
+    Returns, for every step, the gate activations, cells, h, w, the window's linear
+    output p, kappa and phi: what the backward pass needs and what callers show."""
+    steps = tf.shape(xw)[0]
+    new = lambda: tf.TensorArray(xw.dtype, size=steps)  # noqa: E731
+    xw_t = new().unstack(xw)
+
+    def step(t, h, c, kappa, w, kept):
+        a, h, c, p, (_, _, kappa), phi, w = _window_step(
+            xw_t.read(t), h, c, kappa, w, chars, recurrent_kernel, window_kernel, window_bias)
+        kept = tuple(ta.write(t, v) for ta, v in zip(kept, (a, c, h, w, p, kappa, phi)))
+        return t + 1, h, c, kappa, w, kept
+
+    *_, kept = tf.while_loop(lambda t, *_: t < steps, step,
+                             (0, h0, c0, kappa0, w0, tuple(new() for _ in range(7))))
+    return tuple(ta.stack() for ta in kept)
+
+
+@tf.function(jit_compile=True)
+def window_backward(d_hs, d_ws, d_phis, d_kappas, d_c_last, acts, cells, hs, ws, ps, kappas,
+                    chars, recurrent_kernel, window_kernel, h0, c0, w0):
+    """Backpropagation through time for window_forward: eq. 46-51 and 7-11
+    differentiated. d_hs, d_ws, d_phis, d_kappas: the gradients arriving from outside
+    at every step; d_c_last: at the last cell. Returns the gradients of xw,
+    recurrent_kernel, window_kernel, window_bias and of the initial h, c, kappa, w."""
+    steps = tf.shape(acts)[0]
+    n, vocab = h0.shape[-1], w0.shape[-1]
+    new = lambda: tf.TensorArray(acts.dtype, size=steps)  # noqa: E731
+    unstack = lambda v: new().unstack(v)  # noqa: E731
+    # the LSTM's local derivatives, for all steps at once (as lstm_backward)
+    i, f, o, g = tf.split(acts, 4, axis=-1)
+    c_prev = tf.concat([c0[None], cells[:-1]], axis=0)
+    tanh_c = tf.tanh(cells)
+    slope = tf.concat([acts[..., : 3 * n] * (1 - acts[..., : 3 * n]), 1 - tf.square(g)], -1)
+    gain = tf.concat([g, c_prev, tanh_c, i], axis=-1) * slope
+    dc_dh = o * (1 - tf.square(tanh_c))
+    # the window's: alpha, beta and exp(kappa^) are each the derivative of itself
+    alphas, betas, kappa_steps = tf.split(tf.exp(ps), 3, axis=-1)
+    # gradient reaching phi from outside, directly and through w = phi C
+    d_phis = d_phis + tf.einsum("tbv,buv->tbu", d_ws, chars)
+    positions = char_positions(chars.shape[1], acts.dtype)
+    per_step = [unstack(v) for v in (d_hs, gain, dc_dh, f, d_phis, d_kappas, alphas, betas,
+                                     kappas, kappa_steps)]
+    recurrent_t, window_t = tf.transpose(recurrent_kernel), tf.transpose(window_kernel)
+
+    def step(t, dw, dh_next, dc, dkappa, dzs, dps):
+        d_h, gain_t, dc_dh_t, f_t, d_phi, d_kappa, alpha, beta, kappa, kappa_step = (
+            v.read(t) for v in per_step)
+        # eq. 47: w_t feeds the next step's LSTM, dw comes back through its kernel
+        d_phi = d_phi + tf.einsum("bv,buv->bu", dw, chars)
+        # eq. 46: phi = sum_k alpha_k e_ku, e_ku = exp(-beta_k (kappa_k - u)^2)
+        dist = kappa[..., None] - positions
+        d_terms = d_phi[:, None, :] * tf.exp(-beta[..., None] * tf.square(dist))  # dL/de * e
+        d_alpha = tf.reduce_sum(d_terms, -1)  # dphi/dalpha_k = e_k
+        d_beta = -alpha * tf.reduce_sum(d_terms * tf.square(dist), -1)
+        # eq. 51: kappa_t = kappa_{t-1} + exp(kappa^), so dkappa flows back unchanged
+        dkappa = dkappa + d_kappa - 2.0 * alpha * beta * tf.reduce_sum(d_terms * dist, -1)
+        # eq. 48-50 through exp()
+        dp = tf.concat([d_alpha * alpha, d_beta * beta, dkappa * kappa_step], -1)
+        # h_t feeds the window, the layers above, and the next step
+        dh = d_h + dh_next + tf.matmul(dp, window_t)
+        dc = dc + dh * dc_dh_t  # eq. 11: h = o tanh(c)
+        # d(pre-activations): [i, f, g] through c (eq. 9), o through h (eq. 11)
+        dz = tf.concat([dc, dc, dh, dc], axis=-1) * gain_t
+        d_prev = tf.matmul(dz, recurrent_t)  # into [w_{t-1}, h_{t-1}]
+        return (t - 1, d_prev[:, :vocab], d_prev[:, vocab:], dc * f_t, dkappa,
+                dzs.write(t, dz), dps.write(t, dp))
+
+    _, d_w0, d_h0, d_c0, d_kappa0, dzs, dps = tf.while_loop(
+        lambda t, *_: t >= 0, step,
+        (steps - 1, tf.zeros_like(w0), tf.zeros_like(h0), d_c_last,
+         tf.zeros_like(alphas[0]), new(), new()))
+    dz, dp = dzs.stack(), dps.stack()
+    # the weight gradients: one product over all steps each
+    prev = tf.concat([tf.concat([w0, h0], -1)[None], tf.concat([ws, hs], -1)[:-1]], 0)
+    d_recurrent = tf.matmul(tf.reshape(prev, [-1, vocab + n]), tf.reshape(dz, [-1, 4 * n]),
+                            transpose_a=True)
+    d_window = tf.matmul(tf.reshape(hs, [-1, n]), tf.reshape(dp, [-1, dp.shape[-1]]),
+                         transpose_a=True)
+    return dz, d_recurrent, d_window, tf.reduce_sum(dp, [0, 1]), d_h0, d_c0, d_kappa0, d_w0
+
+
+@tf.custom_gradient
+def window_sequence(xw, chars, recurrent_kernel, window_kernel, window_bias, h0, c0, kappa0, w0):
+    """The window layer over a sequence, differentiable: (h [T, B, H], w [T, B, V],
+    phi [T, B, U], kappa [T, B, K]) for every step, and the last cell c. Its own backward pass, like
+    lstm_sequence, makes each weight gradient one matrix product over all steps."""
+    acts, cells, hs, ws, ps, kappas, phis = window_forward(*map(
+        tf.stop_gradient, (xw, chars, recurrent_kernel, window_kernel, window_bias,
+                           h0, c0, kappa0, w0)))
+
+    def grad(d_hs, d_ws, d_phis, d_kappas, d_c_last):
+        d_xw, d_rec, d_win, d_bias, d_h0, d_c0, d_k0, d_w0 = window_backward(
+            d_hs, d_ws, d_phis, d_kappas, d_c_last, acts, cells, hs, ws, ps, kappas, chars,
+            recurrent_kernel, window_kernel, h0, c0, w0)
+        return d_xw, tf.zeros_like(chars), d_rec, d_win, d_bias, d_h0, d_c0, d_k0, d_w0
+
+    return (hs, ws, phis, kappas, cells[-1]), grad
+
+
+class WindowLSTM(keras.layers.Layer):
+    """The first layer of the synthesis network (Graves section 5): an LSTM that reads
+    (x_t, w_{t-1}) and places a soft window of window_mixtures Gaussians over the
+    one-hot characters of the text, giving w_t to the layers above and the next step.
+
+    Weights: kernel [F + V, 4H] for [x, w] (x first), recurrent_kernel [H, 4H], bias,
+    window_kernel [H, 3K], window_bias [3K].
+    """
+
+    def __init__(self, units, window_mixtures, vocab_size, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.window_mixtures, self.vocab_size = units, window_mixtures, vocab_size
+
+    def build(self, input_shape, chars_per_step=1 / 25):
+        n, k, v = self.units, self.window_mixtures, self.vocab_size
+        self.lstm = LSTM(n)
+        self.lstm.build((None, None, input_shape[-1] + v))
+        self.window_kernel = self.add_weight(shape=(n, 3 * k), name="window_kernel",
+                                             initializer="glorot_uniform")
+        # the window starts moving at about the pace of handwriting, a character in
+        # 1 / chars_per_step points, so that the alignment has a place to start from
+        self.window_bias = self.add_weight(
+            shape=(3 * k,), name="window_bias",
+            initializer=lambda shape, dtype=None: tf.concat(
+                [tf.zeros([2 * k]), tf.fill([k], float(np.log(chars_per_step)))], 0))
+
+    def zero_state(self, batch_size):
+        n, k, v = self.units, self.window_mixtures, self.vocab_size
+        return (tf.zeros([batch_size, n]), tf.zeros([batch_size, n]),
+                tf.zeros([batch_size, k]), tf.zeros([batch_size, v]))
+
+    def _weights(self, x_width):
+        kernel = tf.convert_to_tensor(self.lstm.kernel)
+        recurrent = tf.concat([kernel[x_width:], self.lstm.recurrent_kernel], 0)
+        return kernel[:x_width], recurrent
+
+    def call(self, x, chars, state=None, training=False):
+        """x [T, B, F] time-major, chars [B, U, V] one-hot -> ((h, w, phi, kappa) for
+        every step, the state (h, c, kappa, w) after the last)."""
+        h0, c0, kappa0, w0 = self.zero_state(tf.shape(x)[1]) if state is None else state
+        x_kernel, recurrent = self._weights(x.shape[-1])
+        xw = tf.tensordot(x, x_kernel, 1) + self.lstm.bias
+        weights = (recurrent, tf.convert_to_tensor(self.window_kernel),
+                   tf.convert_to_tensor(self.window_bias))
+        if training:
+            hs, ws, phis, kappas, c = window_sequence(xw, chars, *weights, h0, c0, kappa0, w0)
+        else:  # no activations kept for a backward pass that will not come
+            _, cells, hs, ws, _, kappas, phis = window_forward(xw, chars, *weights,
+                                                               h0, c0, kappa0, w0)
+            c = cells[-1]
+        return (hs, ws, phis, kappas), (hs[-1], c, kappas[-1], ws[-1])
+
+    def step(self, x, chars, state):
+        """One step: x [B, F] -> ((h, w, phi, (alpha, beta, kappa)), new state)."""
+        h, c, kappa, w = state
+        x_kernel, recurrent = self._weights(x.shape[-1])
+        xw = tf.matmul(x, x_kernel) + self.lstm.bias
+        _, h, c, _, window, phi, w = _window_step(xw, h, c, kappa, w, chars, recurrent,
+                                                  self.window_kernel, self.window_bias)
+        return (h, w, phi, window), (h, c, window[2], w)
