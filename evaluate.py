@@ -14,7 +14,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from model import inputs_and_targets, load_model, mixture_params, point_nll
+from model import inputs_and_targets, load_model
 from utils import DataLoader, raw_units_offset, to_model_units
 
 
@@ -50,9 +50,8 @@ def _pad(lines, batch, rows, steps):
 
 @tf.function(reduce_retracing=True)
 def _score_batch(model, x, y, mask):
-    z, _ = model(x, training=False)
-    params = mixture_params(z)
-    nll = point_nll(params, y) * mask
+    nll, params = model.nll_per_point(x, y)
+    nll = nll * mask
     expected = tf.stack([tf.reduce_sum(params["pi"] * params["mu1"], -1),
                          tf.reduce_sum(params["pi"] * params["mu2"], -1)], -1)
     sse = tf.reduce_sum(tf.square(expected - y[..., :2]), -1) * mask

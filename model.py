@@ -337,10 +337,17 @@ class HandwritingModel(keras.Model):
                 mixture_to_tablet_units({k: batch_first(v) for k, v in mixtures.items()}, scale))
 
     def nll(self, x, y, mask=None, training=False):
-        """Mean negative log-likelihood per point of y given x, in nats (model units)."""
+        """The loss: the mean negative log-likelihood per point of targets y given inputs
+        x [B, T, 3], over the points where mask [B, T] is 1 (all without one), in nats
+        (model units). training=True trains with dropout."""
+        return masked_mean(self.nll_per_point(x, y, training)[0], mask)
+
+    def nll_per_point(self, x, y, training=False):
+        """nll's terms: -log Pr(y_t | x_1..t) for every point [B, T] (eq. 26), and the
+        mixture parameters they come from."""
         z, _ = self(tf.convert_to_tensor(x, tf.float32), training=training)
-        return masked_mean(point_nll(mixture_params(z), tf.convert_to_tensor(y, tf.float32)),
-                           mask)
+        params = mixture_params(z)
+        return point_nll(params, tf.convert_to_tensor(y, tf.float32)), params
 
 
 def build_model(config):

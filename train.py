@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from evaluate import score_lines
-from model import ARCHITECTURE, Config, build_model, checkpoint_for, mixture_params, point_nll
+from model import ARCHITECTURE, Config, build_model, checkpoint_for
 from utils import DataLoader
 
 LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
@@ -143,8 +143,7 @@ class Trainer:
 
     def _compute_gradients(self, x, y):
         with tf.GradientTape() as tape:
-            z, _ = self.model(x, training=True)
-            loss = tf.reduce_mean(point_nll(mixture_params(z), y))
+            loss = self.model.nll(x, y, training=True)
         grads = tape.gradient(loss, self.model.trainable_variables)
         ctx = tf.distribute.get_replica_context()
         # average over replicas ourselves, so that clipping sees the true global norm

@@ -49,6 +49,25 @@ def test_a_tiny_model_learns(data_dir, tmp_path):
     assert config["rnn_size"] == 16 and config["num_mixture"] == 3
 
 
+def test_the_training_loss_is_eq_26_of_the_model_outputs(tmp_path):
+    """The loss a step reports (and differentiates) is model.nll, checked against numpy."""
+    import tensorflow as tf
+    from reference import reference_nll
+
+    from model import Config
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(4, 9, 3)).astype(np.float32)
+    y = rng.normal(size=(4, 9, 3)).astype(np.float32)
+    x[..., 2], y[..., 2] = rng.random((4, 9)) < 0.2, rng.random((4, 9)) < 0.2
+    config = Config(rnn_size=8, num_mixture=3, keep_prob=1.0)  # no dropout: deterministic
+    trainer = train.Trainer(config, None, tmp_path, tf.distribute.get_strategy(), seed=0)
+    z = trainer.model(tf.constant(x))[0].numpy()
+    loss, applied = trainer.train_step(x, y)
+    assert applied
+    assert loss == pytest.approx(float(reference_nll(z, y).mean()), rel=1e-5)
+
+
 def test_resumed_run_equals_uninterrupted_run(data_dir, tmp_path):
     run(data_dir, tmp_path / "whole", "--max_steps", 12, "--seed", 3, "--keep_prob", 0.7)
     run(data_dir, tmp_path / "split", "--max_steps", 5, "--seed", 3, "--keep_prob", 0.7)
