@@ -1,8 +1,9 @@
-"""IAM-OnDB lineStrokes reading, the parsed-data cache, and the batch loader.
+"""IAM-OnDB lineStrokes reading, the transcriptions, the parsed-data cache, and the
+batch loader.
 
 A line of handwriting is an array of rows (dx, dy, eos): the pen's step from the
-previous point in tablet units, and eos = 1 on the last point of each stroke.
-Drawing lives in drawing.py.
+previous point in tablet units, and eos = 1 on the last point of each stroke. Its
+text, where the ascii archive gives one, is a string. Drawing lives in drawing.py.
 """
 
 import hashlib
@@ -13,9 +14,9 @@ import re
 import sys
 import tarfile
 import tempfile
-import time
 import warnings
 import zlib
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from xml.parsers import expat
@@ -24,8 +25,9 @@ import numpy as np
 
 CACHE_NAME = "strokes_training_data.cpkl"
 # Bump when the parse or the encoding changes, so old caches are rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 ARCHIVE_NAME = "lineStrokes-all.tar.gz"
+ASCII_ARCHIVE_NAME = "ascii-all.tar.gz"
 IAM_ONDB_URL = "https://fki.tic.heia-fr.ch/databases/iam-on-line-handwriting-database"
 
 _POINT = re.compile(rb'<Point\s+x="([^"]*)"\s+y="([^"]*)"')
@@ -112,6 +114,14 @@ def _encode(x, y, stroke_ends):
 # ---------------------------------------------------------------- sources
 
 
+def _missing_texts_message(path):
+    return (
+        f"no transcriptions found beside the strokes under '{path}'. Writing text needs "
+        f"IAM-OnDB's {ASCII_ARCHIVE_NAME} from {IAM_ONDB_URL}: put it (or the ascii/ "
+        f"folder it unpacks to) in the same folder as {ARCHIVE_NAME} or lineStrokes/."
+    )
+
+
 def _missing_data_message(path):
     return (
         f"no lineStrokes XML found under '{path}'. IAM-OnDB comes from {IAM_ONDB_URL} "
@@ -139,30 +149,30 @@ def resolve_source(data_dir):
     raise FileNotFoundError(_missing_data_message(path))
 
 
-def _fingerprint(kind, path):
+def _fingerprint(kind, path, suffix=".xml"):
     """What the cache must match: changes to any source file change this."""
     if kind == "archive":
         st = path.stat()
         return [str(path), st.st_size, st.st_mtime_ns]
-    files = sorted(path.rglob("*.xml"))
+    files = sorted(path.rglob(f"*{suffix}"))
     return [str(path)] + [
         (str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns) for f in files
     ]
 
 
-def _iter_xml(kind, path):
-    """Yield (line_id, bytes) for every XML file of the source."""
+def _iter_files(kind, path, suffix=".xml"):
+    """Yield (name without suffix, bytes) for every file of the source ending in suffix."""
     if kind == "archive":
         try:
             with tarfile.open(path, "r:*") as tar:
                 for member in tar:
-                    if member.isfile() and member.name.endswith(".xml"):
+                    if member.isfile() and member.name.endswith(suffix):
                         yield Path(member.name).stem, tar.extractfile(member).read()
         except (EOFError, tarfile.TarError, zlib.error) as err:
             raise ValueError(f"the archive '{path}' is truncated or damaged ({err}): "
-                             f"download {ARCHIVE_NAME} again") from None
+                             f"download {path.name} again") from None
     else:
-        for f in sorted(path.rglob("*.xml")):
+        for f in sorted(path.rglob(f"*{suffix}")):
             yield f.stem, f.read_bytes()
 
 
@@ -213,7 +223,7 @@ def read_lines(kind, path, progress=True, workers=None):
         results.extend(parsed)
         bar.update(len(parsed))
 
-    batches = _batched(_iter_xml(kind, path), 64)
+    batches = _batched(_iter_files(kind, path), 64)
     if workers == 1 or not can_fork:
         for batch in batches:
             collect(_parse_many(batch))
@@ -230,6 +240,125 @@ def read_lines(kind, path, progress=True, workers=None):
     good = [(name, array) for name, array, _ in results if array is not None]
     bad = [(name, why) for name, _, why in results if why is not None]
     return [name for name, _ in good], [array for _, array in good], bad
+
+
+# ---------------------------------------------------------------- transcriptions
+#
+# ascii/a01/a01-000/a01-000u.txt holds the text of form a01-000u; line NN of its CSR:
+# section is what lineStrokes/a01/a01-000/a01-000u-NN.xml writes.
+
+# IAM's transcriptions come from the tokenised LOB corpus ("Mr . Foot", "it 's"), but
+# the writers wrote "Mr. Foot" and "it's": the spaces tokenisation added come out.
+_TOKEN_SPACE = re.compile(r" (?=[.,;:?!)])| (?='(?:s|t|re|ve|ll|m|d)\b)|(?<=\() ")
+MIN_CHAR_COUNT = 3  # a character enters a model's alphabet if the training texts hold it this often
+WEAK_CHAR_COUNT = 50  # ... and is named weak below this: too few examples to learn it well
+
+
+# what pair_texts counts, as the loader's summary says it
+TEXT_SKIPPED = {"no_transcription": "in forms without a transcription",
+                "count_mismatch": "in forms whose line count differs from their text's",
+                "empty_text": "with an empty text"}
+
+
+def normalize_text(line):
+    """A transcribed line as the writer wrote it: single spaces, no tokenisation spaces."""
+    return _TOKEN_SPACE.sub("", " ".join(line.split()))
+
+
+def csr_lines(text):
+    """The lines of the CSR: section of an IAM-OnDB ascii file, without the blank
+    lines around them, or None if it has no CSR: section."""
+    _, sep, rest = text.partition("CSR:")
+    if not sep:
+        return None
+    lines = [line.rstrip("\r") for line in rest.split("\n")[1:]]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def resolve_text_source(data_dir, kind, path):
+    """Find the transcriptions beside the strokes: ('archive', ascii-all.tar.gz),
+    ('folder', .../ascii) or None."""
+    folders = [Path(data_dir).expanduser()]
+    folders.append(path.parent if kind == "archive" or path.name == "lineStrokes" else path)
+    for folder in folders:
+        if folder.is_file():
+            folder = folder.parent
+        if (folder / "ascii").is_dir() and next((folder / "ascii").rglob("*.txt"), None):
+            return "folder", (folder / "ascii").resolve()
+        if (folder / ASCII_ARCHIVE_NAME).is_file():
+            return "archive", (folder / ASCII_ARCHIVE_NAME).resolve()
+    return None
+
+
+def read_transcriptions(kind, path):
+    """{form id: [its CSR lines]} for every ascii file of the source."""
+    forms = {}
+    for name, blob in _iter_files(kind, path, ".txt"):
+        lines = csr_lines(blob.decode("latin-1"))
+        if lines is not None:
+            forms[name] = lines
+    return forms
+
+
+def pair_texts(line_ids, forms):
+    """{line id: its text} for the lines that pair with a transcription, and the counts
+    of those that do not: lines of a form with no transcription, of a form whose count
+    of text lines differs from its count of stroke files, and lines whose text is
+    empty. line_ids: every stroke file, readable or not, so that the counts compare."""
+    by_form = {}
+    for line_id in line_ids:
+        by_form.setdefault(line_id.rsplit("-", 1)[0], []).append(line_id)
+    texts, skipped = {}, {"no_transcription": 0, "count_mismatch": 0, "empty_text": 0}
+    for form, ids in by_form.items():
+        lines = forms.get(form)
+        if lines is None:
+            skipped["no_transcription"] += len(ids)
+            continue
+        numbers = sorted(int(i.rsplit("-", 1)[1]) for i in ids)
+        if len(lines) != len(ids) or numbers != list(range(1, len(ids) + 1)):
+            skipped["count_mismatch"] += len(ids)
+            continue
+        for line_id in ids:
+            text = normalize_text(lines[int(line_id.rsplit("-", 1)[1]) - 1])
+            if text:
+                texts[line_id] = text
+            else:
+                skipped["empty_text"] += 1
+    return texts, skipped
+
+
+def alphabet_from_counts(counts, min_count=MIN_CHAR_COUNT):
+    """The characters held at least min_count times, in a fixed (sorted) order."""
+    return "".join(sorted(c for c, n in counts.items() if n >= min_count))
+
+
+def encode_text(text, alphabet, unknown="error"):
+    """Character indices of text for a model with this alphabet: 1 + the position in
+    alphabet, 0 for a character outside it. unknown="error" raises a ValueError that
+    lists such characters; "keep" keeps them as 0 (an "unknown" symbol); "drop"
+    leaves them out."""
+    index = {c: i + 1 for i, c in enumerate(alphabet)}
+    missing = sorted({c for c in text if c not in index})
+    if missing and unknown == "error":
+        raise ValueError(f"characters not in the model's alphabet: "
+                         f"{' '.join(repr(c) for c in missing)}. It writes: {alphabet}")
+    if unknown == "drop":
+        text = "".join(c for c in text if c in index)
+    return np.array([index.get(c, 0) for c in text], np.int32)
+
+
+def pad_texts(indices, multiple=16):
+    """Index arrays of several texts -> int32 [B, U], padded with -1 (a zero one-hot)
+    to a multiple of `multiple`, so that a compiled network sees few shapes."""
+    width = max(1, -(-max(len(i) for i in indices) // multiple) * multiple)
+    out = np.full((len(indices), width), -1, np.int32)
+    for row, i in enumerate(indices):
+        out[row, :len(i)] = i
+    return out
 
 
 # ---------------------------------------------------------------- cache
@@ -268,24 +397,31 @@ def save_cache(cache_path, payload):
     write_atomic(cache_path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _pack(line_ids, arrays, bad, fingerprint):
-    lengths = [len(a) for a in arrays]
+def _pack(parsed, fingerprint):
+    """What the cache holds: plain lists, strings, numbers and one bytes blob."""
+    arrays = parsed["arrays"]
     flat = np.concatenate(arrays) if arrays else np.zeros((0, 3), np.int16)
     return {
         "format": CACHE_FORMAT,
         "source": fingerprint,
-        "line_ids": line_ids,
-        "lengths": lengths,
+        "line_ids": parsed["line_ids"],
+        "lengths": [len(a) for a in arrays],
         "points": np.ascontiguousarray(flat, dtype="<i2").tobytes(),
-        "bad": bad,
+        "bad": parsed["bad"],
+        "texts": parsed["texts"],
+        "text_skipped": parsed["text_skipped"],
     }
 
 
 def _unpack(payload):
+    """The cache's payload -> {line_ids, arrays, bad, texts, text_skipped}: texts maps
+    a line id to its text (empty without transcriptions, text_skipped then None)."""
     flat = np.frombuffer(payload["points"], dtype="<i2").reshape(-1, 3)
     bounds = np.cumsum([0] + payload["lengths"])
-    arrays = [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    return payload["line_ids"], arrays, [tuple(b) for b in payload["bad"]]
+    return {"line_ids": payload["line_ids"],
+            "arrays": [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])],
+            "bad": [tuple(b) for b in payload["bad"]],
+            "texts": payload["texts"], "text_skipped": payload["text_skipped"]}
 
 
 def _default_cache_dir(kind, path):
@@ -303,6 +439,8 @@ def _default_cache_dir(kind, path):
 #
 # Lines are read in tablet units; the network reads and writes model units: steps
 # clamped to +-limit and divided by data_scale (eos is 0 or 1 in both).
+
+START = (0.0, 0.0, 1.0)  # the first input of every line: pen lifted at the origin
 
 
 def to_model_units(raw, limit, data_scale):
@@ -325,6 +463,25 @@ def mixture_to_tablet_units(params, data_scale):
             for k, v in params.items()}
 
 
+def pad_lines(lines, rows=None, multiple=64):
+    """Whole lines [T, 3] in model units -> (x, y, mask) [rows, steps, ...], zero-padded
+    to a multiple of `multiple` steps (few compiled shapes): x = [START, p1 .. p(T-2)],
+    y = [p1 .. p(T-1)], as the network reads and predicts a line. (The first row of a
+    line only places the pen.)"""
+    rows = rows or len(lines)
+    steps = max(1, -(-max(len(line) - 1 for line in lines) // multiple) * multiple)
+    x = np.zeros((rows, steps, 3), np.float32)
+    y = np.zeros((rows, steps, 3), np.float32)
+    mask = np.zeros((rows, steps), np.float32)
+    for row, line in enumerate(lines):
+        n = len(line) - 1
+        x[row, 0] = START
+        x[row, 1:n] = line[1:-1]
+        y[row, :n] = line[1:]
+        mask[row, :n] = 1.0
+    return x, y, mask
+
+
 def raw_units_offset(data_scale):
     """nats per point to add to model-unit NLL for tablet units: the density of
     (dx, dy) / data_scale is data_scale^2 times that of (dx, dy)."""
@@ -335,14 +492,20 @@ def raw_units_offset(data_scale):
 
 
 class DataLoader:
-    """IAM-OnDB lines, cached, and random training windows drawn from them.
+    """IAM-OnDB lines, cached, and random training batches drawn from them.
 
-    data_dir: a folder holding lineStrokes/, a lineStrokes folder, the
-    lineStrokes-all.tar.gz archive, or a folder holding that archive.
+    data_dir: a folder holding lineStrokes/ (or lineStrokes-all.tar.gz) and, for
+    texts, ascii/ (or ascii-all.tar.gz); a lineStrokes folder; or the lineStrokes
+    archive itself, with the ascii archive beside it.
+
+    Without texts, batches are random windows of seq_length points (the original's
+    training); with texts=True, whole lines with their texts, batched by length
+    (synthesis, Graves section 5).
     """
 
     def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
-                 limit=500, seed=None, cache_dir=None, strict=False, progress=True):
+                 limit=500, seed=None, cache_dir=None, strict=False, progress=True,
+                 texts=False, alphabet=None):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -350,16 +513,27 @@ class DataLoader:
         self.limit = limit
         self.strict = strict
         self.progress = progress
+        self.with_texts = texts
         kind, path = resolve_source(data_dir)
+        text_source = resolve_text_source(data_dir, kind, path)
+        if texts and text_source is None:
+            raise FileNotFoundError(_missing_texts_message(data_dir))
         cache_dir = Path(cache_dir) if cache_dir else _default_cache_dir(kind, path)
         self.cache_path = cache_dir / CACHE_NAME
-        self.line_ids, self.raw_data, self.bad_files = self._load(kind, path)
+        parsed = self._load(kind, path, text_source)
+        self.line_ids, self.raw_data, self.bad_files = (parsed["line_ids"], parsed["arrays"],
+                                                        parsed["bad"])
+        self.texts = [parsed["texts"].get(i) for i in self.line_ids]
+        self.text_skipped = parsed["text_skipped"]
         self._report_bad()
-        self._split()
+        self._split(alphabet)
         self.rng = np.random.default_rng(seed)
+        if progress:
+            print(self.summary(), file=sys.stderr)
 
-    def _load(self, kind, path):
-        fingerprint = _fingerprint(kind, path)
+    def _load(self, kind, path, text_source):
+        fingerprint = [_fingerprint(kind, path),
+                       text_source and _fingerprint(*text_source, suffix=".txt")]
         try:
             payload = load_cache(self.cache_path)
             if payload.get("format") == CACHE_FORMAT and payload.get("source") == fingerprint:
@@ -368,18 +542,38 @@ class DataLoader:
             pass
         except Exception as err:  # unreadable or foreign cache: rebuild, never trust it
             warnings.warn(f"ignoring cache {self.cache_path}: {err}", stacklevel=3)
-        start = time.perf_counter()
         line_ids, arrays, bad = read_lines(kind, path, progress=self.progress)
         if not arrays:
             if bad:
                 raise ValueError(f"none of the {len(bad)} XML files under '{self.data_dir}' "
                                  f"could be read; first: {bad[0][0]}: {bad[0][1]}")
             raise FileNotFoundError(_missing_data_message(self.data_dir))
-        self.parse_seconds = time.perf_counter() - start
+        texts, skipped = {}, None
+        if text_source is not None:
+            every_file = line_ids + [name for name, _ in bad]
+            texts, skipped = pair_texts(every_file, read_transcriptions(*text_source))
+            texts = {i: t for i, t in texts.items() if i in set(line_ids)}
+        parsed = {"line_ids": line_ids, "arrays": arrays, "bad": bad, "texts": texts,
+                  "text_skipped": skipped}
         if not (bad and self.strict):
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            save_cache(self.cache_path, _pack(line_ids, arrays, bad, fingerprint))
-        return line_ids, arrays, bad
+            save_cache(self.cache_path, _pack(parsed, fingerprint))
+        return parsed
+
+    def summary(self):
+        """One line: what was read, from where, what was skipped, where the cache is."""
+        points = sum(len(a) for a in self.raw_data)
+        parts = [f"IAM-OnDB: {len(self.raw_data):,} lines, {points:,} points"]
+        if self.bad_files:
+            parts.append(f"{len(self.bad_files)} unreadable file(s) skipped")
+        if self.text_skipped is not None:
+            paired = sum(t is not None for t in self.texts)
+            why = ", ".join(f"{n} {TEXT_SKIPPED[k]}" for k, n in self.text_skipped.items() if n)
+            parts.append(f"{paired:,} with their text" + (f" ({why})" if why else ""))
+        if self.with_texts:
+            parts.append(f"{len(self.data):,} training and {len(self.valid_data):,} "
+                         f"validation lines, {len(self.alphabet)} characters")
+        return "; ".join(parts) + f"; cache: {self.cache_path}"
 
     def _report_bad(self):
         if not self.bad_files:
@@ -391,15 +585,23 @@ class DataLoader:
             raise ValueError(message + ". Remove or repair them, or run without --strict.")
         warnings.warn(message, stacklevel=3)
 
-    def _split(self):
+    def _split(self, alphabet=None):
         """Lines longer than seq_length + 2 points; of those, every 20th (sorted by
-        line id) is validation, as in the original."""
+        line id) is validation, as in the original. With texts, training takes every
+        other line that has a text, however short, and validation the same lines as
+        without texts (those that have one), so that the two models compare."""
         keep = [i for i, a in enumerate(self.raw_data) if len(a) > self.seq_length + 2]
         if not keep:
             raise ValueError(f"no line under '{self.data_dir}' is longer than "
                              f"seq_length + 2 = {self.seq_length + 2} points")
         valid = keep[19::20]
         train = sorted(set(keep) - set(valid))
+        if self.with_texts:
+            held_out = set(valid)
+            train = [i for i, t in enumerate(self.texts) if t is not None
+                     and i not in held_out and len(self.raw_data[i]) > 2]
+            valid = [i for i in valid if self.texts[i] is not None]
+            self._split_texts(train, valid, alphabet)
         self.train_ids = [self.line_ids[i] for i in train]
         self.valid_ids = [self.line_ids[i] for i in valid]
         self._flat, self.data = self._in_model_units(train)
@@ -411,6 +613,8 @@ class DataLoader:
         # an epoch: as many windows as the data holds points, as the original counts it
         window = max(1, self.batch_size * self.seq_length)  # seq_length 0: whole lines only
         self.num_batches = max(1, int(lengths.sum() // window))
+        if self.with_texts:  # an epoch: every training line once, on average
+            self.num_batches = max(1, len(self.data) // self.batch_size)
 
     def _in_model_units(self, index):
         """The lines of index in model units: one flat float32 array, and the lines as
@@ -423,18 +627,50 @@ class DataLoader:
         bounds = np.cumsum([len(self.raw_data[i]) for i in index])[:-1]
         return flat, np.split(flat, bounds)
 
-    def next_batch(self):
-        """A batch of windows (x, y), y = x one point later, float32 [B, T, 3].
+    def _split_texts(self, train, valid, alphabet):
+        """The texts of the split, the alphabet (from the training texts unless given)
+        and the order that batches lines of similar length together."""
+        if not train:
+            raise ValueError(f"no line under '{self.data_dir}' pairs with a transcription")
+        self.train_texts = [self.texts[i] for i in train]
+        self.valid_texts = [self.texts[i] for i in valid]
+        self.char_counts = Counter("".join(self.train_texts))
+        self.alphabet = alphabet_from_counts(self.char_counts) if alphabet is None \
+            else alphabet
+        encode = lambda t: encode_text(t, self.alphabet, unknown="keep")  # noqa: E731
+        self.train_chars = [encode(t) for t in self.train_texts]
+        self.valid_chars = [encode(t) for t in self.valid_texts]
+        # room for the longest text of the data, in steps of 16: few compiled shapes
+        self.text_width = pad_texts(self.train_chars + self.valid_chars).shape[1]
+        # by length, ties in a fixed random order: a batch is a run of neighbours
+        lengths = [len(self.raw_data[i]) for i in train]
+        ties = np.random.default_rng(0).random(len(train))
+        self._by_length = np.lexsort((ties, lengths))
 
-        A line is picked with probability proportional to its length, so every
-        point of the data set is equally likely to be trained on.
-        """
+    def next_batch(self):
+        """A training batch. Without texts: windows (x, y), y = x one point later,
+        float32 [B, seq_length, 3]; a line is picked with probability proportional
+        to its length, so every point of the data set is equally likely to be
+        trained on. With texts: whole lines (x, y, mask, chars) as pad_lines and
+        pad_texts lay them out, B lines of neighbouring lengths."""
+        if self.with_texts:
+            return self._next_text_batch()
         B, T = self.batch_size, self.seq_length
         line = self.rng.choice(len(self._lengths), size=B, p=self._p)
         start = (self.rng.random(B) * (self._lengths[line] - T)).astype(np.int64)
         index = (self._offsets[line] + start)[:, None] + np.arange(T + 1)
         window = self._flat[index]
         return window[:, :-1], window[:, 1:]
+
+    def _next_text_batch(self):
+        count = len(self._by_length)
+        start = int(self.rng.integers(0, max(1, count - self.batch_size + 1)))
+        rows = self._by_length[start:start + self.batch_size]
+        x, y, mask = pad_lines([self.data[i] for i in rows])
+        chars = pad_texts([self.train_chars[i] for i in rows])
+        chars = np.pad(chars, [(0, 0), (0, self.text_width - chars.shape[1])],
+                       constant_values=-1)
+        return x, y, mask, chars
 
     def get_state(self):
         """The sampler's state, for checkpoints (plain JSON-able dict)."""

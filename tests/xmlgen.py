@@ -156,3 +156,83 @@ def random_line(rng, n_points, stroke_length=(3, 60)):
 def random_lines(rng, lengths):
     """{line_id: strokes} with one random line per requested length."""
     return {line_id(i): random_line(rng, int(n)) for i, n in enumerate(lengths)}
+
+
+# ---------------------------------------------------------------- transcriptions
+
+
+def form_of(lid):
+    """a01-000u for line a01-000u-05."""
+    return lid.rsplit("-", 1)[0]
+
+
+def ascii_text(csr_lines, ocr_lines=None):
+    """The bytes of one ascii/*.txt file as IAM-OnDB lays it out: an OCR: section with
+    the printed text, then the CSR: section with one line per line of writing."""
+    ocr = ocr_lines if ocr_lines is not None else [" ".join(csr_lines)]
+    body = "OCR:\n\n" + "\n".join(ocr) + "\n\nCSR:\n\n" + "\n".join(csr_lines) + "\n"
+    return body.encode("latin-1")
+
+
+def write_ascii_folder(root, texts):
+    """Write {form id: [CSR lines]} as root/ascii/<writer>/<writer-form>/<form>.txt.
+    Returns the ascii folder."""
+    ascii_dir = Path(root) / "ascii"
+    for form, lines in texts.items():
+        path = line_path(ascii_dir, form + "-01").with_name(f"{form}.txt")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(ascii_text(lines))
+    return ascii_dir
+
+
+def pack_ascii_archive(ascii_dir, archive_path):
+    """Pack an ascii folder as IAM's ascii-all.tar.gz (members named ascii/...)."""
+    ascii_dir = Path(ascii_dir)
+    with tarfile.open(archive_path, "w:gz") as tar:
+        for f in sorted(p for p in ascii_dir.rglob("*") if p.is_file()):
+            tar.add(f, arcname=f"ascii/{f.relative_to(ascii_dir).as_posix()}")
+    return Path(archive_path)
+
+
+# ---------------------------------------------------------------- a synthetic font
+#
+# Each character of FONT is one short stroke of its own direction, so that a model's
+# writing can be read back by machine: the test of attention end to end.
+
+FONT = {"a": (0, -1), "b": (1, 0), "c": (0, 1), "d": (-1, 0), "e": (1, -1), "f": (1, 1)}
+GLYPH_POINTS = 5
+GLYPH_STEP = 12  # tablet units per point of a glyph
+
+
+def font_line(text, rng, jitter=1.0):
+    """The strokes of text in FONT: a glyph per character, each a straight stroke of
+    GLYPH_POINTS points, glyphs side by side. Returns a list of [N, 2] arrays."""
+    strokes, pos = [], np.array([1000.0, 1000.0])
+    for ch in text:
+        direction = np.array(FONT[ch], float)
+        steps = np.vstack([[0, 0], np.tile(direction * GLYPH_STEP, (GLYPH_POINTS - 1, 1))])
+        steps[1:] += rng.normal(0, jitter, (GLYPH_POINTS - 1, 2))
+        stroke = pos + np.cumsum(steps, axis=0)
+        strokes.append(np.rint(stroke).astype(np.int64))
+        pos = np.array([stroke[:, 0].max() + 40.0, 1000.0])  # the pen moves on to the right
+    return strokes
+
+
+def read_font(strokes):
+    """Read steps (dx, dy, eos) [T, 3] written in FONT back as text: each stroke is the
+    character whose direction is nearest to the stroke's own."""
+    strokes = np.asarray(strokes, float)
+    ends = np.flatnonzero(strokes[:, 2] > 0.5)
+    text, start = [], 0
+    names, directions = zip(*FONT.items())
+    directions = np.array(directions, float)
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    for end in ends:
+        steps = strokes[start + 1:end + 1, :2]  # the first step of a stroke is the pen's jump
+        start = end + 1
+        if not len(steps):
+            text.append("?")
+            continue
+        move = steps.sum(0)
+        text.append(names[int(np.argmax(directions @ move))])
+    return "".join(text)
