@@ -1,9 +1,11 @@
-"""The handwriting prediction network of Graves (2013), section 4, in Keras 3.
+"""The handwriting networks of Graves (2013), sections 4 and 5, in Keras 3.
 
 A stack of recurrent layers reads pen steps (dx, dy, eos) and emits, for the
 next step, a Bernoulli end-of-stroke probability and a mixture of bivariate
-normals over (dx, dy). Equation numbers refer to arXiv:1308.0850v5. The
-recurrent layers themselves (eq. 7-11) are in lstm.py.
+normals over (dx, dy): HandwritingModel, the prediction network. SynthesisModel
+also reads a text through a soft window and writes it. Equation numbers refer to
+arXiv:1308.0850v5. The recurrent layers themselves (eq. 7-11, and the window of
+eq. 46-51) are in lstm.py.
 """
 
 import dataclasses
@@ -15,13 +17,22 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lstm import LSTM, KerasRNN
-from utils import mixture_to_tablet_units, to_model_units, to_tablet_units, write_atomic
+from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
+from utils import (
+    START,
+    encode_text,
+    mixture_to_tablet_units,
+    pad_texts,
+    to_model_units,
+    to_tablet_units,
+    write_atomic,
+)
 
 CONFIG_NAME = "config.json"
 # Fields that fix the shape of the weights: a model_dir holding other values
 # cannot be resumed with these.
-ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole")
+ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",
+                "synthesis", "window_mixtures", "alphabet")
 
 
 @dataclasses.dataclass
@@ -44,6 +55,9 @@ class Config:
     decay_rate: float = 0.95
     grad_clip: float = 10.0
     optimizer: str = "adam"
+    synthesis: bool = False  # write a given text (section 5): SynthesisModel
+    window_mixtures: int = 10  # K, the Gaussians of the soft window
+    alphabet: str = ""  # the characters a synthesis model writes, from its training texts
 
     def __post_init__(self):
         if self.model not in ("lstm", "gru", "rnn"):
@@ -52,6 +66,9 @@ class Config:
             raise ValueError("peephole connections exist only for model=lstm")
         if not 0 < self.keep_prob <= 1:
             raise ValueError(f"keep_prob must be in (0, 1], not {self.keep_prob}")
+        if self.synthesis and (self.model != "lstm" or self.peephole):
+            raise ValueError("a synthesis network is built of plain LSTM layers: "
+                             "drop --model and --peephole")
 
     @property
     def output_size(self):
@@ -143,7 +160,6 @@ def masked_mean(values, mask=None):
 
 
 PARAM_KEYS = ("e", "pi", "mu1", "mu2", "sigma1", "sigma2", "rho")
-START = (0.0, 0.0, 1.0)  # the first input of every line: pen lifted at the origin
 
 
 def inputs_and_targets(line):
@@ -336,22 +352,239 @@ class HandwritingModel(keras.Model):
         return (to_tablet_units(batch_first(points), scale),
                 mixture_to_tablet_units({k: batch_first(v) for k, v in mixtures.items()}, scale))
 
-    def nll(self, x, y, mask=None, training=False):
+    def nll(self, x, y, mask=None, training=False, chars=None):
         """The loss: the mean negative log-likelihood per point of targets y given inputs
-        x [B, T, 3], over the points where mask [B, T] is 1 (all without one), in nats
-        (model units). training=True trains with dropout."""
-        return masked_mean(self.nll_per_point(x, y, training)[0], mask)
+        x [B, T, 3] (and, for a synthesis model, the texts chars [B, U]), over the
+        points where mask [B, T] is 1 (all without one), in nats (model units).
+        training=True trains with dropout."""
+        return masked_mean(self.nll_per_point(x, y, training, chars)[0], mask)
 
-    def nll_per_point(self, x, y, training=False):
+    def nll_per_point(self, x, y, training=False, chars=None):
         """nll's terms: -log Pr(y_t | x_1..t) for every point [B, T] (eq. 26), and the
         mixture parameters they come from."""
-        z, _ = self(tf.convert_to_tensor(x, tf.float32), training=training)
+        z = self.outputs_for(tf.convert_to_tensor(x, tf.float32), chars, training)
         params = mixture_params(z)
         return point_nll(params, tf.convert_to_tensor(y, tf.float32)), params
 
+    def outputs_for(self, x, chars=None, training=False):
+        """The network's outputs z for inputs x [B, T, 3] from a zero state."""
+        if chars is not None:
+            raise ValueError("this model writes freely and reads no text")
+        return self(x, training=training)[0]
+
+    def named_layers(self):
+        """(name, layer) for every layer with variables: the checkpoint's names."""
+        return ([(f"layer{i}", c) for i, c in enumerate(self.cells)]
+                + [(f"dropout{i}", d) for i, d in enumerate(self.dropouts)]
+                + [("head", self.head)])
+
+
+POINTS_PER_CHAR = 60  # write()'s budget, the stop rule's guard: IAM-OnDB writes ~22
+MAX_TEXT_LENGTH = 100  # characters in one line of write(); IAM-OnDB's longest has 64
+
+
+class SynthesisModel(HandwritingModel):
+    """Graves section 5: the network also reads a text, through a soft window.
+
+    The first layer (lstm.WindowLSTM) reads (x_t, w_{t-1}) and places the window;
+    every further layer reads (x_t, w_t, h of the layer below); the mixture head reads
+    every layer. Same head and loss as HandwritingModel. Texts enter as int indices
+    [B, U] (encode_text, pad_texts; -1 pads).
+    """
+
+    def __init__(self, config, **kwargs):
+        keras.Model.__init__(self, **kwargs)
+        self.config = config
+        self.alphabet = config.alphabet
+        self.vocab_size = len(config.alphabet) + 1  # index 0: unknown
+        self.window_layer = WindowLSTM(config.rnn_size, config.window_mixtures,
+                                       self.vocab_size)
+        self.rnn_layers = [LSTM(config.rnn_size) for _ in range(config.num_layers - 1)]
+        self.dropouts = [keras.layers.Dropout(1.0 - config.keep_prob)
+                         for _ in range(config.num_layers)]
+        self.head = keras.layers.Dense(config.output_size)
+
+    def build(self, input_shape=(None, None, 3)):
+        n, width = self.config.rnn_size, input_shape[-1]
+        self.window_layer.build((None, None, width))
+        for layer in self.rnn_layers:
+            layer.build((None, None, width + self.vocab_size + n))
+        self.head.build((None, None, n * self.config.num_layers))
+        self.built = True
+
+    def named_layers(self):
+        return ([("window_layer", self.window_layer)]
+                + [(f"layer{i + 1}", layer) for i, layer in enumerate(self.rnn_layers)]
+                + [(f"dropout{i}", d) for i, d in enumerate(self.dropouts)]
+                + [("head", self.head)])
+
+    def zero_state(self, batch_size):
+        return (self.window_layer.zero_state(batch_size),) + tuple(
+            layer.zero_state(batch_size) for layer in self.rnn_layers)
+
+    def one_hot(self, chars):
+        return tf.one_hot(chars, self.vocab_size)  # -1 pads become zero rows
+
+    def _stack(self, x, first, run, training):
+        """The wiring shared by sequences and single steps: `first` is the window
+        layer's (h, w), run(i, layer, input) runs layer i above it."""
+        h, w = first
+        h = self.dropouts[0](h, training=training)
+        outputs = [h]
+        for i, layer in enumerate(self.rnn_layers):
+            h = self.dropouts[i + 1](run(i, layer, tf.concat([x, w, h], -1)), training=training)
+            outputs.append(h)
+        return self.head(tf.concat(outputs, -1))
+
+    def run(self, x, chars, state=None, training=False):
+        """x [B, T, 3], chars int [B, U] -> (z [B, T, 1 + 6M], state after the last
+        step, phi [B, T, U], kappa [B, T, K])."""
+        state = list(self.zero_state(tf.shape(x)[0]) if state is None else state)
+        xt = tf.transpose(x, [1, 0, 2])
+        (h, w, phi, kappa), state[0] = self.window_layer(xt, self.one_hot(chars), state[0],
+                                                         training=training)
+
+        def run(i, layer, layer_in):
+            h, state[i + 1] = layer(layer_in, state[i + 1], training=training)
+            return h
+
+        z = self._stack(xt, (h, w), run, training)
+        time_second = lambda v: tf.transpose(v, [1, 0, 2])  # noqa: E731
+        return time_second(z), tuple(state), time_second(phi), time_second(kappa)
+
+    def call(self, x, chars, state=None, training=False):
+        z, state, _, _ = self.run(x, chars, state, training)
+        return z, state
+
+    def step(self, x, chars, state):
+        """x [B, 3], chars one-hot [B, U, V] -> (z, new state, (phi, alpha, beta, kappa))."""
+        state = list(state)
+        (h, w, phi, window), state[0] = self.window_layer.step(x, chars, state[0])
+
+        def run(i, layer, layer_in):
+            h, state[i + 1] = layer.step(layer_in, state[i + 1])
+            return h
+
+        return self._stack(x, (h, w), run, False), tuple(state), (phi, *window)
+
+    # ------------------------------------------------ writing
+
+    def write(self, text, bias=0.0, seed=None, style=None):
+        """Write text in handwriting (Graves section 5.3).
+
+        text: a string, or a list of strings written in one batched, compiled call.
+        bias >= 0 sharpens the writing (eq. 61-62); seed makes it reproducible; style
+        = (strokes [T, 3] in tablet units, the text they write) primes the network so
+        that the new text comes out in that hand (section 5.5).
+
+        Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
+        info = {"phi": [T, len(text)] the window over the text at every step,
+        "stop": "end" when the stop rule ended the line, "budget" when the point
+        budget (POINTS_PER_CHAR a character) did, "seed"}. For a list, lists of both.
+
+        The stop rule (Graves: the window has moved past the last character,
+        phi(t, U + 1) > phi(t, u) for every u <= U) is applied once the pen is lifted,
+        so that the last stroke is finished and nothing is drawn after the text.
+        """
+        texts = [text] if isinstance(text, str) else list(text)
+        if not texts:
+            raise ValueError("nothing to write: give a text or a list of texts")
+        for t in texts:
+            if not isinstance(t, str) or not t.strip():
+                raise ValueError(f"cannot write {t!r}: give a non-empty string")
+            if len(t) > MAX_TEXT_LENGTH:
+                raise ValueError(f"a line holds at most {MAX_TEXT_LENGTH} characters, "
+                                 f"not {len(t)}: split the text into lines")
+        indices = [encode_text(t, self.alphabet) for t in texts]
+        prefix = np.zeros(0, np.int32)
+        if style is not None:
+            strokes, style_text = style
+            if not isinstance(style_text, str) or not style_text.strip():
+                raise ValueError("a style needs the text its strokes write")
+            # the style's text, a space, then the new text: the window reads on from it
+            prefix = encode_text(style_text.strip() + " ", self.alphabet)
+        chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
+        batch = len(texts)
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31))
+        if style is None:
+            state = self.zero_state(batch)
+            first = np.tile(np.array([START], np.float32), [batch, 1])
+        else:
+            state, first = self.prime_state(style[0], chars)
+        budget = np.array([POINTS_PER_CHAR * len(i) for i in indices], np.int32)
+        noise = sampling_noise(seed, int(budget.max()), batch, self.config.num_mixture)
+        points, phis, lengths, stops = self._compiled_write_loop(
+            tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
+            state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),
+            noise)
+        points = to_tablet_units(points.numpy(), self.config.data_scale)
+        strokes, infos = [], []
+        for row, (n, stop) in enumerate(zip(lengths.numpy(), stops.numpy())):
+            strokes.append(points[:n, row])
+            infos.append({"phi": phis.numpy()[:n, row, len(prefix):len(prefix)
+                                              + len(indices[row])],
+                          "stop": "end" if stop == 1 else "budget", "seed": seed})
+        return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
+
+    def prime_state(self, strokes, chars):
+        """Run a line of writing and its text through the network (Graves section 5.5).
+        strokes: [T, 3] in tablet units; chars: int [B, U], its text first, padded.
+        Returns (state, the next input [B, 3]) to write on from."""
+        if len(strokes) < 2:
+            raise ValueError("a style line needs at least two points")
+        x, y = inputs_and_targets(to_model_units(strokes, self.config.limit,
+                                                 self.config.data_scale))
+        batch = len(chars)
+        _, state = self(tf.tile(tf.constant(x[None]), [batch, 1, 1]), tf.constant(chars))
+        return state, np.tile(y[-1:], [batch, 1])
+
+    def write_loop(self, budget, bias, first, state, chars, text_lengths, noise):
+        """The writer in TensorFlow ops: from input first [B, 3] and state, points are
+        drawn and fed back until each row stops (the window past its text_lengths[b]
+        characters and the pen lifted) or reaches budget[b] points. chars: int [B, U].
+        Returns (points [capacity, B, 3] in model units, phi [capacity, B, U], the
+        length of each row, its stop: 1 by the rule, 2 by the budget)."""
+        capacity = tf.shape(noise["uniform"])[0]
+        chars = self.one_hot(chars)
+        positions = char_positions(tf.shape(chars)[1])
+        in_text = positions[None] <= tf.cast(text_lengths, tf.float32)[:, None]
+        after_text = tf.cast(text_lengths + 1, tf.float32)[:, None]
+        new = lambda: tf.TensorArray(tf.float32, size=capacity)  # noqa: E731
+        noise_t = {k: new().unstack(v) for k, v in noise.items()}
+
+        def step(t, x, state, done, lengths, stops, points, phis):
+            z, state, (phi, alpha, beta, kappa) = self.step(x, chars, state)
+            x = draw_point(mixture_params(z, bias),
+                           *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
+            phi_after = window_weights(alpha, beta, kappa, after_text)[:, 0]
+            phi_text = tf.reduce_max(tf.where(in_text, phi, -1.0), axis=-1)
+            ended = ~done & (phi_after > phi_text) & (x[:, 2] > 0.5)
+            out_of_budget = ~done & ~ended & (t + 1 >= budget)
+            lengths = tf.where(done, lengths, t + 1)
+            stops = tf.where(ended, 1, tf.where(out_of_budget, 2, stops))
+            return (t + 1, x, state, done | ended | out_of_budget, lengths, stops,
+                    points.write(t, x), phis.write(t, phi))
+
+        batch = tf.shape(first)[0]
+        _, _, _, _, lengths, stops, points, phis = tf.while_loop(
+            lambda t, x, state, done, *_: (t < capacity) & ~tf.reduce_all(done), step,
+            (0, first, state, tf.zeros([batch], tf.bool), tf.zeros([batch], tf.int32),
+             tf.zeros([batch], tf.int32), new(), new()))
+        return points.stack(), phis.stack(), lengths, stops
+
+    @tf.function(jit_compile=True)
+    def _compiled_write_loop(self, budget, bias, first, state, chars, text_lengths, noise):
+        return self.write_loop(budget, bias, first, state, chars, text_lengths, noise)
+
+    def outputs_for(self, x, chars=None, training=False):
+        if chars is None:
+            raise ValueError("a synthesis model needs the texts (chars) of its lines")
+        return self(x, tf.convert_to_tensor(chars, tf.int32), training=training)[0]
+
 
 def build_model(config):
-    model = HandwritingModel(config)
+    model = (SynthesisModel if config.synthesis else HandwritingModel)(config)
     model.build()
     return model
 
@@ -360,10 +593,8 @@ def model_variables(model):
     """Every variable by its place in the network ("layer0.kernel", "head.bias", ...):
     names that do not depend on how many models the process built before, unlike
     Keras' layer names, and that cover what plain tf.train tracking misses."""
-    layers = ([(f"layer{i}", c) for i, c in enumerate(model.cells)]
-              + [(f"dropout{i}", d) for i, d in enumerate(model.dropouts)]
-              + [("head", model.head)])
-    return {f"{name}.{v.name}": v for name, layer in layers for v in layer.variables}
+    return {f"{name}.{v.name}": v for name, layer in model.named_layers()
+            for v in layer.variables}
 
 
 def checkpoint_for(model, optimizer=None, **extra):
