@@ -2,9 +2,12 @@
 
 Protocol: for a line of T points the first input is (0, 0, 1), then the true
 steps; the model is scored on steps 1..T-1 (clamped to +-limit as in training,
-eos as in the data), with dropout off.
+eos as in the data), with dropout off. A synthesis model also reads each line's
+text, and scores every line that has one (a character outside its alphabet is read
+as its "unknown" symbol); --paired scores an unconditional model on those same lines.
 
     python evaluate.py --model_dir save --data_dir ../data/lineStrokes-all.tar.gz --json
+    python evaluate.py --model_dir save/synthesis --data_dir ../data --split valid
 """
 
 import argparse
@@ -14,13 +17,13 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from model import inputs_and_targets, load_model
-from utils import DataLoader, raw_units_offset, to_model_units
+from model import load_model
+from utils import DataLoader, encode_text, pad_lines, pad_texts, raw_units_offset, to_model_units
 
 
 def line_batches(lines, max_points=60_000, bucket=128):
-    """Group lines of similar length: yields (index list, x, y, mask) with
-    x = [START, p1 .. p(T-2)] and y = [p1 .. p(T-1)], zero-padded.
+    """Group lines of similar length: yields (index list, x, y, mask) as
+    utils.pad_lines lays them out, x = [START, p1 .. p(T-2)], y = [p1 .. p(T-1)].
 
     Lengths are padded up to a multiple of `bucket` and every batch of a bucket
     has the same number of rows, so the compiled network sees few shapes.
@@ -34,23 +37,13 @@ def line_batches(lines, max_points=60_000, bucket=128):
         for start in range(0, len(members), rows):
             batch = members[start:start + rows]
             # a short last batch is padded to a power of two rows, not to a full one
-            yield _pad(lines, batch, min(rows, 1 << (len(batch) - 1).bit_length()), steps)
-
-
-def _pad(lines, batch, rows, steps):
-    x = np.zeros((rows, steps, 3), np.float32)
-    y = np.zeros((rows, steps, 3), np.float32)
-    mask = np.zeros((rows, steps), np.float32)
-    for row, i in enumerate(batch):
-        n = len(lines[i]) - 1
-        x[row, :n], y[row, :n] = inputs_and_targets(lines[i])
-        mask[row, :n] = 1.0
-    return batch, x, y, mask
+            rows_padded = min(rows, 1 << (len(batch) - 1).bit_length())
+            yield (batch, *pad_lines([lines[i] for i in batch], rows_padded, bucket))
 
 
 @tf.function(reduce_retracing=True)
-def _score_batch(model, x, y, mask):
-    nll, params = model.nll_per_point(x, y)
+def _score_batch(model, x, y, mask, chars=None):
+    nll, params = model.nll_per_point(x, y, chars=chars)
     nll = nll * mask
     expected = tf.stack([tf.reduce_sum(params["pi"] * params["mu1"], -1),
                          tf.reduce_sum(params["pi"] * params["mu2"], -1)], -1)
@@ -58,13 +51,21 @@ def _score_batch(model, x, y, mask):
     return tf.reduce_sum(nll, 1), tf.reduce_sum(sse, 1)
 
 
-def score_lines(model, lines):
+def score_lines(model, lines, texts=None):
     """lines: float32 [T, 3] arrays in model units (steps divided by the model's
-    data_scale). Returns the protocol's figures."""
+    data_scale); texts: their texts, for a synthesis model. Returns the protocol's
+    figures."""
+    if model.config.synthesis and texts is None:
+        raise ValueError("a synthesis model is scored on lines with their texts")
     nll_sum = sse_sum = 0.0
     points = 0
-    for _, x, y, mask in line_batches(lines):
-        nll, sse = _score_batch(model, tf.constant(x), tf.constant(y), tf.constant(mask))
+    for batch, x, y, mask in line_batches(lines):
+        chars = None
+        if model.config.synthesis:
+            indices = [encode_text(texts[i], model.alphabet, unknown="keep") for i in batch]
+            chars = pad_texts(indices + [indices[0][:0]] * (len(x) - len(batch)))
+        nll, sse = _score_batch(model, tf.constant(x), tf.constant(y), tf.constant(mask),
+                                chars)
         nll_sum += float(tf.reduce_sum(nll))
         sse_sum += float(tf.reduce_sum(sse))
         points += int(mask.sum())
@@ -89,6 +90,9 @@ def main(argv=None):
     parser.add_argument("--split", default="all", choices=("all", "valid"),
                         help="every line, or only the validation lines as train.py splits them "
                              "(every 20th line longer than seq_length + 2 points)")
+    parser.add_argument("--paired", action="store_true",
+                        help="only lines that have a transcription, as a synthesis model "
+                             "is scored: the two kinds then compare on the same lines")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     try:
@@ -98,17 +102,21 @@ def main(argv=None):
     cfg = model.config
     try:
         shortest = cfg.seq_length if args.split == "valid" else 0
+        paired = cfg.synthesis or args.paired
         loader = DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
-                            limit=cfg.limit, cache_dir=args.cache_dir)
+                            limit=cfg.limit, cache_dir=args.cache_dir, texts=paired,
+                            alphabet=cfg.alphabet if cfg.synthesis else None)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
     if args.split == "valid":
-        lines = loader.valid_data
+        lines, texts = loader.valid_data, getattr(loader, "valid_texts", None)
     else:
-        lines = [to_model_units(raw, cfg.limit, cfg.data_scale) for raw in loader.raw_data
-                 if len(raw) > 1]
+        chosen = [i for i, raw in enumerate(loader.raw_data)
+                  if len(raw) > 1 and (loader.texts[i] is not None or not paired)]
+        lines = [to_model_units(loader.raw_data[i], cfg.limit, cfg.data_scale) for i in chosen]
+        texts = [loader.texts[i] for i in chosen]
     start = time.perf_counter()
-    result = score_lines(model, lines)
+    result = score_lines(model, lines, texts)
     result["points_per_s"] = result["points"] / (time.perf_counter() - start)
     report(result, args.json)
     return result

@@ -463,11 +463,18 @@ def mixture_to_tablet_units(params, data_scale):
             for k, v in params.items()}
 
 
+def inputs_and_targets(line):
+    """A whole line [T, 3] in model units -> (inputs, targets), each [T - 1, 3]: the
+    network reads START, then the true steps 1..T-2, and predicts steps 1..T-1. (The
+    first row of a line only places the pen.)"""
+    line = np.asarray(line, np.float32)
+    return np.concatenate([np.array([START], np.float32), line[1:-1]]), line[1:]
+
+
 def pad_lines(lines, rows=None, multiple=64):
-    """Whole lines [T, 3] in model units -> (x, y, mask) [rows, steps, ...], zero-padded
-    to a multiple of `multiple` steps (few compiled shapes): x = [START, p1 .. p(T-2)],
-    y = [p1 .. p(T-1)], as the network reads and predicts a line. (The first row of a
-    line only places the pen.)"""
+    """Whole lines [T, 3] in model units -> (x, y, mask) [rows, steps, ...]: each line's
+    inputs_and_targets, zero-padded to a multiple of `multiple` steps (few compiled
+    shapes), mask 1 on the real steps."""
     rows = rows or len(lines)
     steps = max(1, -(-max(len(line) - 1 for line in lines) // multiple) * multiple)
     x = np.zeros((rows, steps, 3), np.float32)
@@ -475,9 +482,7 @@ def pad_lines(lines, rows=None, multiple=64):
     mask = np.zeros((rows, steps), np.float32)
     for row, line in enumerate(lines):
         n = len(line) - 1
-        x[row, 0] = START
-        x[row, 1:n] = line[1:-1]
-        y[row, :n] = line[1:]
+        x[row, :n], y[row, :n] = inputs_and_targets(line)
         mask[row, :n] = 1.0
     return x, y, mask
 
