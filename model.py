@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from flags import FieldError, check_fields, flag
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from utils import (
     START,
@@ -37,35 +38,35 @@ ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connecti
 
 @dataclasses.dataclass
 class Config:
-    """Everything needed to rebuild a model and continue its training."""
+    """Everything needed to rebuild a model and continue its training: the defaults,
+    and the help and range of train.py's flag of the same name."""
 
-    model: str = "lstm"
-    rnn_size: int = 256
-    num_layers: int = 2
-    num_mixture: int = 20
-    keep_prob: float = 0.8
-    skip_connections: bool = False
-    peephole: bool = False
-    data_scale: float = 20.0
-    limit: float = 500.0
-    batch_size: int = 50
-    seq_length: int = 300
-    num_epochs: int = 30
-    learning_rate: float = 0.005
-    decay_rate: float = 0.95
-    grad_clip: float = 10.0
-    optimizer: str = "adam"
-    synthesis: bool = False  # write a given text (section 5): SynthesisModel
-    window_mixtures: int = 10  # K, the Gaussians of the soft window
-    alphabet: str = ""  # the characters a synthesis model writes, from its training texts
+    model: str = flag("lstm", "rnn, gru, or lstm", choices=("lstm", "gru", "rnn"))
+    rnn_size: int = flag(256, "size of RNN hidden state", check="positive")
+    num_layers: int = flag(2, "number of layers in the RNN", check="positive")
+    num_mixture: int = flag(20, "number of gaussian mixtures", check="positive")
+    keep_prob: float = flag(0.8, "dropout keep probability", check="probability")
+    skip_connections: bool = flag(False, "input to every layer, every layer to output")
+    peephole: bool = flag(False, "LSTM with peephole connections (slower)")
+    data_scale: float = flag(20.0, "factor to scale raw data down by", check="positive")
+    limit: float = flag(500.0, "clamp raw steps to +-limit tablet units", check="positive")
+    batch_size: int = flag(50, "minibatch size", check="positive")
+    seq_length: int = flag(300, "RNN sequence length", check="positive")
+    num_epochs: int = flag(30, "number of epochs", check="positive")
+    learning_rate: float = flag(0.005, "learning rate", check="positive")
+    decay_rate: float = flag(0.95, "decay rate for the learning rate, per epoch",
+                             check="positive")
+    grad_clip: float = flag(10.0, "clip gradients at this global norm", check="positive")
+    optimizer: str = flag("adam", "adam or rmsprop", choices=("adam", "rmsprop"))
+    synthesis: bool = flag(False, "write a given text (section 5): SynthesisModel")
+    window_mixtures: int = flag(10, "K, the Gaussians of the soft window", check="positive")
+    alphabet: str = flag("", "the characters a synthesis model writes, from its training texts",
+                         command_line=False)
 
     def __post_init__(self):
-        if self.model not in ("lstm", "gru", "rnn"):
-            raise ValueError(f"model must be lstm, gru or rnn, not {self.model!r}")
+        check_fields(self)  # the ranges and choices declared above
         if self.peephole and self.model != "lstm":
-            raise ValueError("peephole connections exist only for model=lstm")
-        if not 0 < self.keep_prob <= 1:
-            raise ValueError(f"keep_prob must be in (0, 1], not {self.keep_prob}")
+            raise FieldError("peephole connections exist only for model=lstm")
         if self.synthesis and (self.model != "lstm" or self.peephole):
             raise ValueError("a synthesis network is built of plain LSTM layers: "
                              "drop --model and --peephole")
@@ -92,7 +93,10 @@ class Config:
         unknown = set(fields) - known
         if unknown:
             raise ValueError(f"{path}: unknown fields {sorted(unknown)}")
-        return cls(**fields)
+        try:
+            return cls(**fields)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
 
 
 # ---------------------------------------------------------------- the maths

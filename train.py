@@ -7,6 +7,7 @@ Running it again on the same --model_dir resumes where the last run stopped.
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import signal
@@ -19,7 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from evaluate import score_lines
-from model import ARCHITECTURE, Config, build_model, checkpoint_for
+from flags import FieldError, add_flags, check_fields, flag, given
+from model import ARCHITECTURE, CONFIG_NAME, Config, build_model, checkpoint_for
 from utils import DataLoader
 
 LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
@@ -27,39 +29,39 @@ LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", 
 MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
 
 
+@dataclasses.dataclass
+class RunOptions:
+    """How one run goes: the flags that are not the model's Config (not saved with it)."""
+
+    model_dir: str = flag("save", "directory to save model to")
+    data_dir: str = flag("data", "folder holding lineStrokes/, or lineStrokes-all.tar.gz")
+    cache_dir: str = flag(None, "parsed-data cache folder, if data_dir is read-only", type=str)
+    seed: int = flag(None, "seed for weights, batches and dropout", type=int)
+    save_every: int = flag(500, "save frequency, in steps", check="positive")
+    max_steps: int = flag(None, "stop after this many steps in all", type=int,
+                          check="non-negative")
+    max_minutes: float = flag(None, "stop (and save) after this many minutes", type=float,
+                              check="positive")
+    validate_every: int = flag(500, "validation frequency, in steps (0: never)",
+                               check="non-negative")
+    log_every: int = flag(10, "log and TensorBoard frequency, in steps", check="positive")
+    strict: bool = flag(False, "stop on unreadable data files instead of skipping")
+    strategy: str = flag("default", "tf.distribute strategy: one device, all local GPUs, or "
+                         "TF_CONFIG workers", choices=("default", "mirrored", "multi_worker"))
+    overwrite: bool = flag(False, "start afresh even if model_dir holds a model")
+
+    def __post_init__(self):
+        check_fields(self)
+
+
 def build_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    a = p.add_argument
-    a("--rnn_size", type=int, default=256, help="size of RNN hidden state")
-    a("--num_layers", type=int, default=2, help="number of layers in the RNN")
-    a("--model", default="lstm", choices=("lstm", "gru", "rnn"), help="rnn, gru, or lstm")
-    a("--batch_size", type=int, default=50, help="minibatch size")
-    a("--seq_length", type=int, default=300, help="RNN sequence length")
-    a("--num_epochs", type=int, default=30, help="number of epochs")
-    a("--save_every", type=int, default=500, help="save frequency, in steps")
-    a("--model_dir", default="save", help="directory to save model to")
-    a("--grad_clip", type=float, default=10.0, help="clip gradients at this global norm")
-    a("--learning_rate", type=float, default=0.005, help="learning rate")
-    a("--decay_rate", type=float, default=0.95, help="decay rate for the learning rate, per epoch")
-    a("--num_mixture", type=int, default=20, help="number of gaussian mixtures")
-    a("--data_scale", type=float, default=20, help="factor to scale raw data down by")
-    a("--keep_prob", type=float, default=0.8, help="dropout keep probability")
-    a("--limit", type=float, default=500, help="clamp raw steps to +-limit tablet units")
-    a("--skip_connections", action="store_true", help="input to every layer, every layer to output")
-    a("--peephole", action="store_true", help="LSTM with peephole connections (slower)")
-    a("--optimizer", default="adam", choices=("adam", "rmsprop"))
-    a("--data_dir", default="data", help="folder holding lineStrokes/, or lineStrokes-all.tar.gz")
-    a("--cache_dir", default=None, help="parsed-data cache folder, if data_dir is read-only")
-    a("--seed", type=int, default=None, help="seed for weights, batches and dropout")
-    a("--max_steps", type=int, default=None, help="stop after this many steps in all")
-    a("--max_minutes", type=float, default=None, help="stop (and save) after this many minutes")
-    a("--validate_every", type=int, default=500, help="validation frequency, in steps (0: never)")
-    a("--log_every", type=int, default=10, help="log and TensorBoard frequency, in steps")
-    a("--strict", action="store_true", help="stop on unreadable data files instead of skipping")
-    a("--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
-      help="tf.distribute strategy: one device, all local GPUs, or TF_CONFIG workers")
-    a("--overwrite", action="store_true", help="start afresh even if model_dir holds a model")
-    return p
+    """The flags: Config's fields, then RunOptions'. Defaults, help and ranges are those
+    of the dataclasses; a flag not given is absent from the parsed namespace."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_flags(parser.add_argument_group("the model and its training (saved in config.json)"),
+              Config)
+    add_flags(parser.add_argument_group("this run"), RunOptions)
+    return parser
 
 
 def make_strategy(name):
@@ -71,35 +73,28 @@ def make_strategy(name):
 
 
 def resolve_config(args, parser):
-    """The config to train, as a usage error if it cannot be: a fresh one from the
-    flags, or the saved one when resuming."""
+    """(config, run options, resuming) from the flags, as a usage error if they do not
+    fit: a fresh config from the flags given and Config's defaults, or, when
+    --model_dir holds a model, the saved config with the flags given laid over it.
+    A given architecture flag that differs from the saved model's is refused."""
     try:
-        return _resolve_config(args, parser)
-    except ValueError as err:  # a flag out of range, or an unreadable config.json
+        run = RunOptions(**given(args, RunOptions))
+        flags = given(args, Config)
+        model_dir = Path(run.model_dir)
+        if run.overwrite or not (model_dir / CONFIG_NAME).exists():
+            return Config(**flags), run, False
+        saved = Config.load(model_dir)
+        clash = [f"--{f} {v} (saved: {getattr(saved, f)})"
+                 for f, v in flags.items() if f in ARCHITECTURE and v != getattr(saved, f)]
+        if clash:
+            parser.error(f"--model_dir {model_dir} holds a model of another architecture: "
+                         f"{', '.join(clash)}. Use another --model_dir, or --overwrite to start "
+                         "afresh.")
+        return Config(**{**dataclasses.asdict(saved), **flags}), run, True
+    except FieldError as err:  # a flag out of range
+        parser.error(f"--{err}")
+    except ValueError as err:  # an unreadable config.json
         parser.error(str(err))
-
-
-def _resolve_config(args, parser):
-    fields = {f: getattr(args, f) for f in Config.__dataclass_fields__}
-    for name in ("rnn_size", "num_layers", "num_mixture", "batch_size", "seq_length",
-                 "num_epochs", "save_every", "learning_rate", "data_scale", "limit"):
-        if getattr(args, name) <= 0:
-            raise ValueError(f"--{name} must be positive, not {getattr(args, name)}")
-    model_dir = Path(args.model_dir)
-    if args.overwrite or not (model_dir / "config.json").exists():
-        return Config(**fields), False
-    saved = Config.load(model_dir)
-    clash = [f"--{f} {fields[f]} (saved: {getattr(saved, f)})"
-             for f in ARCHITECTURE if fields[f] != getattr(saved, f)
-             and fields[f] != parser.get_default(f)]
-    if clash:
-        parser.error(f"--model_dir {model_dir} holds a model of another architecture: "
-                     f"{', '.join(clash)}. Use another --model_dir, or --overwrite to start "
-                     "afresh.")
-    # flags given explicitly (not at their defaults) override the saved training settings
-    changed = {f: v for f, v in fields.items()
-               if f not in ARCHITECTURE and v != parser.get_default(f)}
-    return Config(**{**vars(saved), **changed}), True
 
 
 class Trainer:
@@ -236,40 +231,40 @@ class Log:
 
 
 def train(args, parser):
-    config, resuming = resolve_config(args, parser)
-    model_dir = Path(args.model_dir)
-    if args.overwrite and model_dir.exists():
+    config, run, resuming = resolve_config(args, parser)
+    model_dir = Path(run.model_dir)
+    if run.overwrite and model_dir.exists():
         for old in [*model_dir.glob("ckpt-*"), model_dir / "checkpoint", model_dir / "log.csv"]:
             old.unlink()
     model_dir.mkdir(parents=True, exist_ok=True)
     try:
-        loader = DataLoader(args.data_dir, config.batch_size, config.seq_length, config.data_scale,
-                            config.limit, seed=args.seed, cache_dir=args.cache_dir,
-                            strict=args.strict)
+        loader = DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
+                            config.limit, seed=run.seed, cache_dir=run.cache_dir,
+                            strict=run.strict)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
-    strategy = make_strategy(args.strategy)
+    strategy = make_strategy(run.strategy)
     if config.batch_size % strategy.num_replicas_in_sync:
         parser.error(f"--batch_size {config.batch_size} does not split evenly over "
                      f"{strategy.num_replicas_in_sync} replicas")
-    trainer = Trainer(config, loader, model_dir, strategy, args.seed)
+    trainer = Trainer(config, loader, model_dir, strategy, run.seed)
     if resuming and trainer.restore():
         print(f"resuming {model_dir} at step {int(trainer.step.numpy())}", file=sys.stderr)
     config.save(model_dir)
 
     total = config.num_epochs * loader.num_batches
-    if args.max_steps is not None:
-        total = min(total, args.max_steps)
-    deadline = time.time() + 60 * args.max_minutes if args.max_minutes else math.inf
+    if run.max_steps is not None:
+        total = min(total, run.max_steps)
+    deadline = time.time() + 60 * run.max_minutes if run.max_minutes else math.inf
     log = Log(model_dir)
     try:
         with StopFlag() as stop:
-            return _loop(trainer, loader, log, args, total, deadline, stop)
+            return _loop(trainer, loader, log, run, total, deadline, stop)
     finally:
         log.close()
 
 
-def _loop(trainer, loader, log, args, total, deadline, stop):
+def _loop(trainer, loader, log, run, total, deadline, stop):
     from tqdm.auto import tqdm
 
     config = trainer.config
@@ -294,11 +289,11 @@ def _loop(trainer, loader, log, args, total, deadline, stop):
                 skipped += 1
                 bad_in_a_row += 1
             # validate every validate_every steps, and once more at the end of the run
-            if args.validate_every and (step % args.validate_every == 0 or step == total):
+            if run.validate_every and (step % run.validate_every == 0 or step == total):
                 started = time.perf_counter()
                 valid = trainer.validate()
                 clock += time.perf_counter() - started  # points/s counts training only
-            if step % args.log_every == 0 or valid:
+            if step % run.log_every == 0 or valid:
                 now = time.perf_counter()
                 speed = points * (step - logged) / max(now - clock, 1e-9)
                 row = {"step": step, "epoch": epoch, "learning_rate": lr,
@@ -316,9 +311,9 @@ def _loop(trainer, loader, log, args, total, deadline, stop):
             if bad_in_a_row >= MAX_BAD_STEPS:
                 raise FloatingPointError(
                     f"{bad_in_a_row} non-finite losses or gradients in a row at step {step}; "
-                    f"the last good checkpoint in {args.model_dir} is intact. Try a lower "
+                    f"the last good checkpoint in {run.model_dir} is intact. Try a lower "
                     f"--learning_rate or --grad_clip.")
-            if step % args.save_every == 0:
+            if step % run.save_every == 0:
                 trainer.save()
                 last_saved = step
     finally:

@@ -97,6 +97,44 @@ def test_a_different_architecture_is_refused(data_dir, tmp_path, capsys):
     assert load_model(tmp_path).config.rnn_size == 32
 
 
+def resume(data_dir, model_dir, *flags):
+    """Run train.py on model_dir with no model flags but those given."""
+    return train.main(["--data_dir", str(data_dir), "--model_dir", str(model_dir),
+                       "--validate_every", "0", "--log_every", "1", *map(str, flags)])
+
+
+def test_a_given_training_flag_overrides_the_saved_one_and_an_absent_one_keeps_it(
+        data_dir, tmp_path):
+    saved = lambda: json.loads((tmp_path / "config.json").read_text())  # noqa: E731
+    run(data_dir, tmp_path, "--max_steps", 2)  # --learning_rate 0.01
+    assert saved()["learning_rate"] == 0.01
+    # 0.005 is Config's default: given, it still overrides the saved 0.01
+    resume(data_dir, tmp_path, "--max_steps", 3, "--learning_rate", 0.005)
+    assert saved()["learning_rate"] == 0.005
+    assert float(read_log(tmp_path)[-1]["learning_rate"]) == 0.005  # and it trained with it
+    resume(data_dir, tmp_path, "--max_steps", 4, "--learning_rate", 0.002, "--keep_prob", 0.9)
+    resume(data_dir, tmp_path, "--max_steps", 5)  # nothing given: everything as saved
+    assert saved()["learning_rate"] == 0.002 and saved()["keep_prob"] == 0.9
+    assert saved()["rnn_size"] == 16 and saved()["num_mixture"] == 3  # the model, kept
+    assert read_log(tmp_path)[-1]["step"] == "5"
+
+
+def test_a_given_architecture_flag_must_match_the_saved_model(data_dir, tmp_path, capsys):
+    run(data_dir, tmp_path, "--max_steps", 2)  # --rnn_size 16
+    before = (tmp_path / "config.json").read_text()
+    # 256 is Config's default: given, it is still a request for another model
+    with pytest.raises(SystemExit) as exit_info:
+        resume(data_dir, tmp_path, "--max_steps", 3, "--rnn_size", 256)
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    assert "--rnn_size 256 (saved: 16)" in message and "--overwrite" in message
+    assert (tmp_path / "config.json").read_text() == before
+    assert read_log(tmp_path)[-1]["step"] == "2"
+    # the saved model's own value is no clash
+    resume(data_dir, tmp_path, "--max_steps", 3, "--rnn_size", 16, "--num_mixture", 3)
+    assert read_log(tmp_path)[-1]["step"] == "3"
+
+
 def test_non_finite_steps_are_skipped_then_stop_the_run(data_dir, tmp_path, monkeypatch):
     run(data_dir, tmp_path, "--max_steps", 3, "--seed", 1)
     before = [w.numpy() for w in load_model(tmp_path).weights]
@@ -171,9 +209,14 @@ def test_mirrored_strategy_step_gives_the_single_device_loss(data_dir, tmp_path)
     assert float(mirrored_next) == pytest.approx(float(single_next), rel=1e-4)
 
 
-@pytest.mark.parametrize("flags, named", [(["--keep_prob", "1.5"], "keep_prob"),
+@pytest.mark.parametrize("flags, named", [(["--keep_prob", "1.5"], "--keep_prob"),
                                           (["--batch_size", "0"], "--batch_size"),
-                                          (["--learning_rate", "-1"], "--learning_rate")])
+                                          (["--learning_rate", "-1"], "--learning_rate"),
+                                          (["--save_every", "0"], "--save_every"),
+                                          (["--log_every", "0"], "--log_every"),
+                                          (["--validate_every", "-5"], "--validate_every"),
+                                          (["--learning_rate", "nan"], "--learning_rate"),
+                                          (["--peephole", "--model", "gru"], "--peephole")])
 def test_out_of_range_flags_are_usage_errors(data_dir, tmp_path, capsys, flags, named):
     with pytest.raises(SystemExit) as exit_info:
         run(data_dir, tmp_path, *flags)

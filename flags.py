@@ -1,0 +1,77 @@
+"""Dataclass fields that are also command-line flags.
+
+A field declared with flag() holds its default, its help text and its range in one
+place: check_fields enforces the ranges (a dataclass calls it from __post_init__),
+and add_flags turns the fields into argparse flags whose default is SUPPRESS, so
+that the parsed namespace holds exactly the flags that were given.
+"""
+
+import argparse
+import dataclasses
+import math
+
+RANGES = {
+    "positive": (lambda v: v > 0, "must be positive"),
+    "non-negative": (lambda v: v >= 0, "must be zero or positive"),
+    "probability": (lambda v: 0 < v <= 1, "must be in (0, 1]"),
+}
+
+
+class FieldError(ValueError):
+    """A field out of its range; the message starts with the field's name."""
+
+
+def flag(default, help, check=None, choices=None, type=None, command_line=True):
+    """A dataclass field with a default, the help of its flag, a range (a key of
+    RANGES), or choices. type: the flag's type when the default is None.
+    command_line=False: a field set by the program, with no flag."""
+    metadata = {"help": help, "check": check, "choices": choices, "command_line": command_line,
+                "type": type or (None if default is None else builtin_type(default))}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def builtin_type(value):
+    return float if isinstance(value, float) else type(value)
+
+
+def check_fields(obj):
+    """Check every field of the dataclass obj against its declared range and choices
+    (None passes: an option not set). Raises FieldError."""
+    for field in dataclasses.fields(obj):
+        value = getattr(obj, field.name)
+        choices, check = field.metadata.get("choices"), field.metadata.get("check")
+        if value is None:
+            continue
+        if choices and value not in choices:
+            allowed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+            raise FieldError(f"{field.name} must be {allowed}, not {value!r}")
+        if check:
+            within, rule = RANGES[check]
+            if not (math.isfinite(value) and within(value)):
+                raise FieldError(f"{field.name} {rule}, not {value}")
+
+
+def add_flags(parser, cls):
+    """A --name flag for every field of the dataclass cls, with its help and default
+    shown; the parsed value is absent unless the flag is given."""
+    for field in dataclasses.fields(cls):
+        meta = field.metadata
+        if not meta.get("command_line", True):
+            continue
+        shown = "off" if field.default is False else field.default
+        help = meta.get("help", "")
+        if shown is not None:
+            help = f"{help} (default: {shown})".strip()
+        name = f"--{field.name}"
+        if isinstance(field.default, bool):
+            parser.add_argument(name, action="store_true", default=argparse.SUPPRESS, help=help)
+        else:
+            parser.add_argument(name, default=argparse.SUPPRESS, help=help,
+                                type=meta.get("type") or builtin_type(field.default),
+                                choices=meta.get("choices"))
+
+
+def given(args, cls):
+    """The fields of cls among the parsed flags args: those given on the command line."""
+    names = {field.name for field in dataclasses.fields(cls)}
+    return {k: v for k, v in vars(args).items() if k in names}
