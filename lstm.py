@@ -376,22 +376,24 @@ class WindowLSTM(keras.layers.Layer):
     window_kernel [H, 3K], window_bias [3K].
     """
 
-    def __init__(self, units, window_mixtures, vocab_size, **kwargs):
+    def __init__(self, units, window_mixtures, vocab_size, chars_per_step=1 / 22, **kwargs):
         super().__init__(**kwargs)
         self.units, self.window_mixtures, self.vocab_size = units, window_mixtures, vocab_size
+        self.chars_per_step = chars_per_step
 
-    def build(self, input_shape, chars_per_step=1 / 25):
+    def build(self, input_shape):
         n, k, v = self.units, self.window_mixtures, self.vocab_size
         self.lstm = LSTM(n)
         self.lstm.build((None, None, input_shape[-1] + v))
         self.window_kernel = self.add_weight(shape=(n, 3 * k), name="window_kernel",
                                              initializer="glorot_uniform")
-        # the window starts moving at about the pace of handwriting, a character in
-        # 1 / chars_per_step points, so that the alignment has a place to start from
+        # the window starts moving at the pace of the writing, chars_per_step characters
+        # a point (IAM-OnDB: a character in 22 points): an alignment to start from.
+        # Started much slower, it learns to stay on the first character instead.
         self.window_bias = self.add_weight(
             shape=(3 * k,), name="window_bias",
             initializer=lambda shape, dtype=None: tf.concat(
-                [tf.zeros([2 * k]), tf.fill([k], float(np.log(chars_per_step)))], 0))
+                [tf.zeros([2 * k]), tf.fill([k], float(np.log(self.chars_per_step)))], 0))
 
     def zero_state(self, batch_size):
         n, k, v = self.units, self.window_mixtures, self.vocab_size

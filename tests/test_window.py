@@ -142,5 +142,8 @@ def test_window_layer_sequence_equals_its_steps():
         np.testing.assert_allclose(a.numpy(), c.numpy(), atol=1e-5)
         np.testing.assert_allclose(b.numpy(), c.numpy(), atol=1e-5)
     np.testing.assert_allclose(hs_t.numpy(), hs.numpy(), atol=1e-6)
-    # the window starts at the pace of handwriting, about 1/25 of a character a point
-    assert np.allclose(np.exp(layer.window_bias.numpy()[-3:]), 1 / 25, rtol=1e-5)
+    # the window starts at the pace of the writing, 1/22 character a point unless told
+    assert np.allclose(np.exp(layer.window_bias.numpy()[-3:]), 1 / 22, rtol=1e-5)
+    told = lstm.WindowLSTM(6, 3, 5, chars_per_step=0.2)
+    told.build((None, None, 3))
+    assert np.allclose(np.exp(told.window_bias.numpy()[-3:]), 0.2, rtol=1e-5)
