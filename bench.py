@@ -1,11 +1,12 @@
 """Speed and memory figures, measured on this machine (not asserted by the tests).
 
-    python bench.py --data_dir ../shared/data/iam-ondb/lineStrokes-all.tar.gz --json
+    IAM_ONDB=path/to/lineStrokes-all.tar.gz python bench.py --json
 
 Sections: data (parse, cached load, next_batch, memory), train (ours against a
 plain Keras baseline of the same network and loss), sample (compiled sampler
 against a per-point loop), eval (evaluate.py's throughput). Pick some with
---only data,train,...
+--only data,train,... The data and eval sections need IAM-OnDB: --data_dir, or the
+IAM_ONDB environment variable (as the notebook and the tests read it), else data/.
 """
 
 import argparse
@@ -14,7 +15,6 @@ import platform
 import resource
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def plain_keras_baseline(config):
     HandwritingModel.nll (eq. 26 of the mixture its outputs give)."""
     import keras
 
-    from model import mixture_params, point_nll
+    from model import mixture_from_outputs, point_nll
 
     inputs = keras.Input((config.seq_length, 3))
     h = inputs
@@ -63,7 +63,7 @@ def plain_keras_baseline(config):
     baseline = keras.Model(inputs, keras.layers.Dense(config.output_size)(h))
     baseline.compile(optimizer=keras.optimizers.Adam(config.learning_rate,
                                                      global_clipnorm=config.grad_clip),
-                     loss=lambda y, z: point_nll(mixture_params(z), y))
+                     loss=lambda y, z: point_nll(mixture_from_outputs(z), y))
     return lambda x, y: baseline.train_on_batch(x, y)
 
 
@@ -79,7 +79,7 @@ def bench_train(steps):
     x[..., 2] = rng.random(x.shape[:2]) < 0.05
     x, y = x[:, :-1], x[:, 1:]
 
-    class Batches:  # the trainer only needs the sampler's state for checkpoints
+    class Batches:  # the trainer only needs the batch RNG's state for checkpoints
         def get_state(self):
             return {}
 
@@ -106,7 +106,7 @@ def bench_train(steps):
 def bench_sample(model_dir):
     import tensorflow as tf
 
-    from model import START, Config, build_model, draw_point, load_model, mixture_params
+    from model import START, Config, build_model, draw_point, load_model, mixture_from_outputs
 
     try:
         model = load_model(model_dir)
@@ -121,7 +121,7 @@ def bench_sample(model_dir):
     def one_point(x, state, noise):
         # the original's design: one call into the graph per point
         z, state = model.step(x, state)
-        return draw_point(mixture_params(z), *noise), state
+        return draw_point(mixture_from_outputs(z), *noise), state
 
     def per_point_loop(n=800):
         rng = np.random.default_rng(0)
@@ -146,7 +146,7 @@ def matmul_floor(model, batch, steps):
     loop: what no sampler on this machine can beat."""
     import tensorflow as tf
 
-    weights = [tf.concat([c.kernel, c.recurrent_kernel], 0) for c in model.cells]
+    weights = [tf.concat([layer.kernel, layer.recurrent_kernel], 0) for layer in model.rnn_layers]
     head = tf.convert_to_tensor(model.head.kernel)
 
     @tf.function(jit_compile=True)
@@ -183,9 +183,21 @@ def bench_eval(data_dir, model_dir, lines):
             "eval_first_pass_points_per_s": result["points"] / first_s, "eval_lines": len(subset)}
 
 
+def has_data(data_dir):
+    from utils import resolve_source
+
+    try:
+        resolve_source(data_dir)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data_dir", default="../shared/data/iam-ondb/lineStrokes-all.tar.gz")
+    parser.add_argument("--data_dir", default=os.environ.get("IAM_ONDB", "data"),
+                        help="IAM-OnDB: lineStrokes-all.tar.gz or the folder holding it "
+                             "(default: $IAM_ONDB, else data)")
     parser.add_argument("--model_dir", default="save", help="model for the sample and eval figures")
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
     parser.add_argument("--train_steps", type=int, default=5)
@@ -195,7 +207,7 @@ def main(argv=None):
     only = set(args.only.split(","))
     if only - set(SECTIONS):
         parser.error(f"--only: unknown sections {sorted(only - set(SECTIONS))}")
-    have_data = Path(args.data_dir).exists()
+    have_data = has_data(args.data_dir)
     figures = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                           f"Python {platform.python_version()}"}
     if "data" in only and have_data:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from model import PARAM_KEYS, START, mixture_params, sampling_noise
+from model import PARAM_KEYS, START, mixture_from_outputs, sampling_noise
 
 
 def saved_model_module(model):
@@ -53,7 +53,7 @@ def saved_model_module(model):
                  + [tf.TensorSpec([None, config.rnn_size], tf.float32, name=n) for n in names])
     def step(point, *state):
         z, state = model.step(point, tf.nest.pack_sequence_as(zero, list(state)))
-        params = mixture_params(z)
+        params = mixture_from_outputs(z)
         return {**{k: params[k] for k in PARAM_KEYS},
                 **dict(zip(names, tf.nest.flatten(state)))}
 

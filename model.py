@@ -102,7 +102,7 @@ class Config:
 # ---------------------------------------------------------------- the maths
 
 
-def mixture_params(z, bias=0.0):
+def mixture_from_outputs(z, bias=0.0):
     """Network outputs z [..., 1 + 6M] -> mixture parameters (eq. 18-23).
 
     bias b sharpens sampling as in eq. 61-62: pi = softmax(z_pi (1 + b)),
@@ -224,15 +224,15 @@ class HandwritingModel(keras.Model):
         self.config = config
         make = (lambda: LSTM(config.rnn_size, peephole=config.peephole)) \
             if config.model == "lstm" else (lambda: KerasRNN(config.rnn_size, config.model))
-        self.cells = [make() for _ in range(config.num_layers)]
+        self.rnn_layers = [make() for _ in range(config.num_layers)]
         self.dropouts = [keras.layers.Dropout(1.0 - config.keep_prob)
                          for _ in range(config.num_layers)]
         self.head = keras.layers.Dense(config.output_size)
 
     def build(self, input_shape=(None, None, 3)):
         width = input_shape[-1]
-        for cell in self.cells:
-            cell.build((None, None, width))
+        for layer in self.rnn_layers:
+            layer.build((None, None, width))
             width = self.config.rnn_size + (input_shape[-1] if self.config.skip_connections else 0)
         head_in = self.config.rnn_size * (self.config.num_layers if self.config.skip_connections
                                           else 1)
@@ -240,13 +240,13 @@ class HandwritingModel(keras.Model):
         self.built = True
 
     def zero_state(self, batch_size):
-        return tuple(cell.zero_state(batch_size) for cell in self.cells)
+        return tuple(layer.zero_state(batch_size) for layer in self.rnn_layers)
 
     def _stack(self, x, run, training):
         """Shared wiring of the layers for sequences and single steps (Graves fig. 1)."""
         outputs, layer_in = [], x
-        for i, (cell, dropout) in enumerate(zip(self.cells, self.dropouts)):
-            h = dropout(run(i, cell, layer_in), training=training)
+        for i, (layer, dropout) in enumerate(zip(self.rnn_layers, self.dropouts)):
+            h = dropout(run(i, layer, layer_in), training=training)
             outputs.append(h)
             layer_in = tf.concat([x, h], -1) if self.config.skip_connections else h
         return self.head(tf.concat(outputs, -1) if self.config.skip_connections else outputs[-1])
@@ -255,8 +255,8 @@ class HandwritingModel(keras.Model):
         """x [B, T, 3] -> (outputs z [B, T, 1 + 6M], state after the last step)."""
         state = list(self.zero_state(tf.shape(x)[0]) if state is None else state)
 
-        def run(i, cell, layer_in):
-            h, state[i] = cell(layer_in, state[i], training=training)
+        def run(i, layer, layer_in):
+            h, state[i] = layer(layer_in, state[i], training=training)
             return h
 
         # time-major inside: the per-step slices are contiguous, and the
@@ -268,8 +268,8 @@ class HandwritingModel(keras.Model):
         """x [B, 3] -> (outputs z [B, 1 + 6M], new state): one step, dropout off."""
         state = list(state)
 
-        def run(i, cell, layer_in):
-            h, state[i] = cell.step(layer_in, state[i])
+        def run(i, layer, layer_in):
+            h, state[i] = layer.step(layer_in, state[i])
             return h
 
         return self._stack(x, run, False), tuple(state)
@@ -279,7 +279,7 @@ class HandwritingModel(keras.Model):
     def mixture_params(self, x, bias=0.0):
         """Mixture parameters for inputs x [B, T, 3], as numpy arrays (dropout off)."""
         z, _ = self(tf.convert_to_tensor(x, tf.float32))
-        params = mixture_params(z, bias)
+        params = mixture_from_outputs(z, bias)
         return {k: params[k].numpy() for k in PARAM_KEYS}
 
     def prime_state(self, strokes):
@@ -334,7 +334,7 @@ class HandwritingModel(keras.Model):
 
         def step(t, x, state, points, history):
             z, state = self.step(x, state)
-            params = mixture_params(z, bias)
+            params = mixture_from_outputs(z, bias)
             x = draw_point(params, *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
             history = {k: history[k].write(t, params[k]) for k in PARAM_KEYS}
             return t + 1, x, state, points.write(t, x), history
@@ -352,9 +352,10 @@ class HandwritingModel(keras.Model):
         """sample_loop's output -> its first num_points steps, batch first, in tablet
         units: (strokes [B, num_points, 3], mixtures {e, pi, ...} [B, num_points, ...])."""
         batch_first = lambda v: tf.experimental.numpy.swapaxes(v[:num_points], 0, 1)  # noqa: E731
-        scale = self.config.data_scale
-        return (to_tablet_units(batch_first(points), scale),
-                mixture_to_tablet_units({k: batch_first(v) for k, v in mixtures.items()}, scale))
+        data_scale = self.config.data_scale
+        return (to_tablet_units(batch_first(points), data_scale),
+                mixture_to_tablet_units({k: batch_first(v) for k, v in mixtures.items()},
+                                        data_scale))
 
     def nll(self, x, y, mask=None, training=False, chars=None):
         """The loss: the mean negative log-likelihood per point of targets y given inputs
@@ -367,7 +368,7 @@ class HandwritingModel(keras.Model):
         """nll's terms: -log Pr(y_t | x_1..t) for every point [B, T] (eq. 26), and the
         mixture parameters they come from."""
         z = self.outputs_for(tf.convert_to_tensor(x, tf.float32), chars, training)
-        params = mixture_params(z)
+        params = mixture_from_outputs(z)
         return point_nll(params, tf.convert_to_tensor(y, tf.float32)), params
 
     def outputs_for(self, x, chars=None, training=False):
@@ -378,7 +379,7 @@ class HandwritingModel(keras.Model):
 
     def named_layers(self):
         """(name, layer) for every layer with variables: the checkpoint's names."""
-        return ([(f"layer{i}", c) for i, c in enumerate(self.cells)]
+        return ([(f"layer{i}", layer) for i, layer in enumerate(self.rnn_layers)]
                 + [(f"dropout{i}", d) for i, d in enumerate(self.dropouts)]
                 + [("head", self.head)])
 
@@ -559,7 +560,7 @@ class SynthesisModel(HandwritingModel):
 
         def step(t, x, state, done, lengths, stops, points, phis):
             z, state, (phi, alpha, beta, kappa) = self.step(x, chars, state)
-            x = draw_point(mixture_params(z, bias),
+            x = draw_point(mixture_from_outputs(z, bias),
                            *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
             phi_after = window_weights(alpha, beta, kappa, after_text)[:, 0]
             phi_text = tf.reduce_max(tf.where(in_text, phi, -1.0), axis=-1)

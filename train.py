@@ -111,9 +111,11 @@ class Trainer:
             self.optimizer = make[config.optimizer](learning_rate=config.learning_rate)
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.sampler_state = tf.Variable("", dtype=tf.string, trainable=False)
+            # the DataLoader's random generator, which picks the batches (JSON)
+            self.batch_rng_state = tf.Variable("", dtype=tf.string, trainable=False)
+        # "sampler_state": the checkpoint key of the batch RNG since the first saved runs
         self.checkpoint = checkpoint_for(self.model, self.optimizer, step=self.step,
-                                         sampler_state=self.sampler_state)
+                                         sampler_state=self.batch_rng_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.model_dir),
                                                   max_to_keep=2, checkpoint_name="ckpt")
         self._compute = tf.function(self._compute_gradients)
@@ -125,12 +127,12 @@ class Trainer:
         if self.manager.latest_checkpoint is None:
             return False
         self.checkpoint.read(self.manager.latest_checkpoint).assert_existing_objects_matched()
-        if self.sampler_state.numpy():
-            self.loader.set_state(json.loads(self.sampler_state.numpy().decode()))
+        if self.batch_rng_state.numpy():
+            self.loader.set_state(json.loads(self.batch_rng_state.numpy().decode()))
         return True
 
     def save(self):
-        self.sampler_state.assign(json.dumps(self.loader.get_state()))
+        self.batch_rng_state.assign(json.dumps(self.loader.get_state()))
         self.config.save(self.model_dir)
         return self.manager.save(checkpoint_number=int(self.step.numpy()))
 
@@ -154,7 +156,7 @@ class Trainer:
             zip([g / n for g in clipped], self.model.trainable_variables))
         self.step.assign_add(1)
 
-    def _split(self, array):
+    def _per_replica(self, array):
         """A global batch as per-replica slices."""
         n = self.strategy.num_replicas_in_sync
         if n == 1:
@@ -166,7 +168,8 @@ class Trainer:
 
     def train_step(self, x, y):
         """One update. Returns (loss, applied); a non-finite loss or gradient is skipped."""
-        loss, norm, grads = self.strategy.run(self._compute, (self._split(x), self._split(y)))
+        loss, norm, grads = self.strategy.run(self._compute, (self._per_replica(x),
+                                                             self._per_replica(y)))
         loss = float(self.strategy.experimental_local_results(loss)[0])
         norm_value = float(self.strategy.experimental_local_results(norm)[0])
         if not (math.isfinite(loss) and math.isfinite(norm_value)):

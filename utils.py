@@ -531,7 +531,7 @@ class DataLoader:
         self.texts = [parsed["texts"].get(i) for i in self.line_ids]
         self.text_skipped = parsed["text_skipped"]
         self._report_bad()
-        self._split(alphabet)
+        self._split_train_valid(alphabet)
         self.rng = np.random.default_rng(seed)
         if progress:
             print(self.summary(), file=sys.stderr)
@@ -590,7 +590,7 @@ class DataLoader:
             raise ValueError(message + ". Remove or repair them, or run without --strict.")
         warnings.warn(message, stacklevel=3)
 
-    def _split(self, alphabet=None):
+    def _split_train_valid(self, alphabet=None):
         """Lines longer than seq_length + 2 points; of those, every 20th (sorted by
         line id) is validation, as in the original. With texts, training takes every
         other line that has a text, however short, and validation the same lines as
@@ -678,13 +678,9 @@ class DataLoader:
         return x, y, mask, chars
 
     def get_state(self):
-        """The sampler's state, for checkpoints (plain JSON-able dict)."""
+        """The state of the random generator that picks the batches, for checkpoints
+        (a plain JSON-able dict)."""
         return self.rng.bit_generator.state
 
     def set_state(self, state):
         self.rng.bit_generator.state = state
-
-    def validation_lines(self):
-        """(line_id, float32 [T, 3]) for every validation line, whole."""
-        return zip(self.valid_ids, self.valid_data)
-

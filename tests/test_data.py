@@ -1,4 +1,4 @@
-"""The IAM-OnDB pipeline of utils.py: lineStrokes parsing, the cache and the batch sampler.
+"""The IAM-OnDB pipeline of utils.py: lineStrokes parsing, the cache and the batches.
 
 Every test writes its own lineStrokes XML (tests/xmlgen.py) and computes what the
 loader should return from the arrays it wrote.
@@ -21,8 +21,8 @@ import utils
 
 SEQ = 20  # seq_length of the small test loaders
 LIMIT, SCALE = 500, 20  # the loader's defaults, spelled out for the expectations
-REAL_ARCHIVE = (Path(__file__).resolve().parents[2]
-                / "shared/data/iam-ondb/lineStrokes-all.tar.gz")
+# the real data set, where the notebook and bench.py look for it
+REAL_DATA = Path(os.environ.get("IAM_ONDB", Path(__file__).resolve().parents[1] / "data"))
 
 
 # ---------------------------------------------------------------- expectations
@@ -284,11 +284,10 @@ def test_validation_is_every_20th_kept_line_in_id_order(iam_root, corpus):
     assert len(loader.data) == len(train) and len(loader.valid_data) == len(valid)
 
 
-def test_validation_lines_yields_every_validation_line_whole(iam_root, corpus):
+def test_validation_data_holds_every_validation_line_whole(iam_root, corpus):
     loader = load(iam_root)
-    got = list(loader.validation_lines())
-    assert [lid for lid, _ in got] == expected_split(corpus)[1]
-    for lid, data in got:
+    assert loader.valid_ids == expected_split(corpus)[1]
+    for lid, data in zip(loader.valid_ids, loader.valid_data, strict=True):
         np.testing.assert_array_equal(data, expected_scaled(expected_steps(corpus[lid])))
 
 
@@ -843,9 +842,11 @@ def test_lines_are_sampled_in_proportion_to_their_length(tmp_path):
 
 @pytest.mark.slow
 def test_real_iam_ondb_archive(tmp_path, monkeypatch):
-    if not REAL_ARCHIVE.is_file():
-        pytest.skip(f"IAM-OnDB archive not found at {REAL_ARCHIVE}")
-    loader = utils.DataLoader(REAL_ARCHIVE, cache_dir=tmp_path, seed=0, progress=False)
+    try:
+        utils.resolve_source(REAL_DATA)
+    except FileNotFoundError:
+        pytest.skip(f"IAM-OnDB not found at {REAL_DATA}: set IAM_ONDB to lineStrokes-all.tar.gz")
+    loader = utils.DataLoader(REAL_DATA, cache_dir=tmp_path, seed=0, progress=False)
     assert len(loader.line_ids) == 10_779
     assert loader.bad_files == []
     assert loader.line_ids == sorted(set(loader.line_ids))
@@ -860,7 +861,7 @@ def test_real_iam_ondb_archive(tmp_path, monkeypatch):
     np.testing.assert_array_equal(x[:, 1:], y[:, :-1])
     # the cache written in tmp_path gives back the same lines
     forbid_parsing(monkeypatch)
-    cached = utils.DataLoader(REAL_ARCHIVE, cache_dir=tmp_path, seed=0, progress=False)
+    cached = utils.DataLoader(REAL_DATA, cache_dir=tmp_path, seed=0, progress=False)
     assert cached.line_ids == loader.line_ids
     assert all(np.array_equal(a, b) for a, b in zip(cached.raw_data, loader.raw_data))
 

@@ -44,7 +44,7 @@ def test_line_batches_follow_the_protocol(lines):
 
 def test_scores_equal_a_line_by_line_computation(lines, tmp_path):
     model = save_tiny_model(tmp_path)
-    scale = model.config.data_scale
+    data_scale = model.config.data_scale
     got = evaluate.score_lines(model, lines)
     nll_sum, sse_sum, points = 0.0, 0.0, 0
     for line in lines:
@@ -61,9 +61,9 @@ def test_scores_equal_a_line_by_line_computation(lines, tmp_path):
     assert got["points"] == points == sum(len(line) - 1 for line in lines)
     assert got["lines"] == len(lines)
     assert got["nll_per_point_model"] == pytest.approx(nll_sum / points, rel=1e-5)
-    assert got["nll_per_point_raw"] == pytest.approx(nll_sum / points + 2 * math.log(scale))
+    assert got["nll_per_point_raw"] == pytest.approx(nll_sum / points + 2 * math.log(data_scale))
     assert got["nll_per_sequence_raw"] == pytest.approx(
-        (nll_sum + 2 * math.log(scale) * points) / len(lines), rel=1e-5)
+        (nll_sum + 2 * math.log(data_scale) * points) / len(lines), rel=1e-5)
     assert got["sse_per_point"] == pytest.approx(sse_sum / points, rel=1e-5)
 
 

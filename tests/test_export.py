@@ -11,7 +11,7 @@ import tensorflow as tf
 from tiny import save_tiny_model
 
 from export import export_saved_model, target_problem
-from model import START, mixture_params
+from model import START, mixture_from_outputs
 
 CLEAN_SCRIPT = r"""
 import json, sys
@@ -77,7 +77,7 @@ def test_export_samples_in_a_process_without_the_project(exported, tmp_path):
     assert got["inputs"] == ["c0", "c1", "h0", "h1", "point"]
     assert got["outputs"]["pi"] == [1, 3] and got["outputs"]["h1"] == [1, 16]
     z, _ = model.step(tf.constant([START]), model.zero_state(1))
-    expected = mixture_params(z)
+    expected = mixture_from_outputs(z)
     np.testing.assert_allclose(got["e"], expected["e"].numpy(), rtol=1e-5)
     np.testing.assert_allclose(got["pi"], expected["pi"].numpy(), rtol=1e-5)
 

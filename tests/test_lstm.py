@@ -62,7 +62,8 @@ def test_peephole_weights_change_the_output():
     model = M.build_model(M.Config(rnn_size=8, num_mixture=3, peephole=True))
     x = tf.constant(np.random.default_rng(6).normal(size=(1, 5, 3)).astype(np.float32))
     before = model(x)[0].numpy()
-    model.cells[0].peepholes.assign(tf.ones_like(model.cells[0].peepholes))
+    layer = model.rnn_layers[0]
+    layer.peepholes.assign(tf.ones_like(layer.peepholes))
     assert not np.allclose(model(x)[0].numpy(), before)
 
 

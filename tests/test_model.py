@@ -19,11 +19,11 @@ def random_outputs(rng, shape, m, scale):
     return z.astype(np.float32), y.astype(np.float32)
 
 
-def test_mixture_params_follow_the_paper_equations():
+def test_mixture_from_outputs_follows_the_paper_equations():
     rng = np.random.default_rng(0)
     z, _ = random_outputs(rng, (4, 5), 3, 1.0)
     for bias in (0.0, 0.7):
-        got = {k: v.numpy() for k, v in M.mixture_params(tf.constant(z), bias).items()}
+        got = {k: v.numpy() for k, v in M.mixture_from_outputs(tf.constant(z), bias).items()}
         want = reference_params(z, bias)
         for key in M.PARAM_KEYS:
             np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
@@ -33,7 +33,7 @@ def test_mixture_params_follow_the_paper_equations():
 def test_point_nll_matches_numpy(scale):
     rng = np.random.default_rng(1)
     z, y = random_outputs(rng, (6, 40), 5, scale)
-    got = M.point_nll(M.mixture_params(tf.constant(z)), tf.constant(y)).numpy()
+    got = M.point_nll(M.mixture_from_outputs(tf.constant(z)), tf.constant(y)).numpy()
     want = reference_nll(z, y)
     finite = np.isfinite(want)
     assert finite.mean() > 0.9
@@ -48,7 +48,7 @@ def test_point_nll_is_finite_where_the_naive_formula_is_not():
     z[:, 1 + 5 * m:] = [[20, -20], [12, 0], [-30, 30], [0, 9]]
     z[:, 1 + 3 * m: 1 + 5 * m] = [[-10, 5, 3, -9], [8, 8, -8, -8], [0, 0, 0, 0], [2, 2, 2, 2]]
     y = np.array([[1, 1, 1], [0.5, -0.5, 0], [3, 3, 1], [0, 0, 0]], np.float32)
-    nll = M.point_nll(M.mixture_params(tf.constant(z)), tf.constant(y)).numpy()
+    nll = M.point_nll(M.mixture_from_outputs(tf.constant(z)), tf.constant(y)).numpy()
     assert np.all(np.isfinite(nll)), nll
     # the float64 reference agrees wherever it is itself finite
     want = reference_nll(z, y)
@@ -57,7 +57,7 @@ def test_point_nll_is_finite_where_the_naive_formula_is_not():
     # and the gradient stays finite too
     zt = tf.Variable(z)
     with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(M.point_nll(M.mixture_params(zt), tf.constant(y)))
+        loss = tf.reduce_sum(M.point_nll(M.mixture_from_outputs(zt), tf.constant(y)))
     assert np.all(np.isfinite(tape.gradient(loss, zt).numpy()))
 
 

@@ -16,7 +16,7 @@ RHO = np.array([0.0, 0.6, -0.5])
 E = 0.3
 
 
-def fixed_output_model(bias_free=True):
+def fixed_output_model():
     """A tiny model whose output layer ignores its input: every step has the same
     mixture, so drawn points are independent draws from it."""
     model = M.build_model(M.Config(rnn_size=8, num_mixture=MIXTURE, data_scale=20))
@@ -35,8 +35,8 @@ def draws():
                                              params.items()}
 
 
-def nearest_component(xy, scale):
-    centres = np.stack([MU1, MU2], -1) * scale
+def nearest_component(xy, data_scale):
+    centres = np.stack([MU1, MU2], -1) * data_scale
     return np.argmin(((xy[:, None, :] - centres) ** 2).sum(-1), axis=1)
 
 
@@ -56,11 +56,11 @@ def test_component_frequencies_match_pi(draws):
 
 def test_each_component_has_its_mean_and_covariance(draws):
     model, strokes, params = draws
-    scale = model.config.data_scale
-    np.testing.assert_allclose(params["mu1"][0], MU1 * scale, rtol=1e-5)  # tablet units
-    which = nearest_component(strokes[:, :2], scale)
+    data_scale = model.config.data_scale
+    np.testing.assert_allclose(params["mu1"][0], MU1 * data_scale, rtol=1e-5)  # tablet units
+    which = nearest_component(strokes[:, :2], data_scale)
     for k in range(MIXTURE):
-        xy = strokes[which == k, :2] / scale
+        xy = strokes[which == k, :2] / data_scale
         n = len(xy)
         cov = np.array([[SIGMA1[k] ** 2, RHO[k] * SIGMA1[k] * SIGMA2[k]],
                         [RHO[k] * SIGMA1[k] * SIGMA2[k], SIGMA2[k] ** 2]])
@@ -115,11 +115,11 @@ def test_the_state_is_carried_from_point_to_point():
     when it reads the whole sampled line at once, which needs the state carried."""
     model = M.build_model(M.Config(rnn_size=8, num_mixture=MIXTURE))
     strokes, history = model.sample(120, seed=4)
-    scale = model.config.data_scale
-    inputs = np.concatenate([[M.START], strokes[:-1] * [1 / scale, 1 / scale, 1]])
+    data_scale = model.config.data_scale
+    inputs = np.concatenate([[M.START], strokes[:-1] * [1 / data_scale, 1 / data_scale, 1]])
     whole = model.mixture_params(inputs[None].astype(np.float32))
     np.testing.assert_allclose(history["pi"], whole["pi"][0], atol=2e-5)
-    np.testing.assert_allclose(history["mu1"] / scale, whole["mu1"][0], atol=2e-5)
+    np.testing.assert_allclose(history["mu1"] / data_scale, whole["mu1"][0], atol=2e-5)
     np.testing.assert_allclose(history["e"], whole["e"][0], atol=2e-5)
     # a sampler that restarted from a zero state at every point would not match
     fresh = [model.mixture_params(inputs[None, t:t + 1].astype(np.float32))["pi"][0, 0]
@@ -132,8 +132,8 @@ def test_priming_continues_from_the_state_after_the_line():
     prime, _ = model.sample(60, seed=8)
     prime[0, :2] = 0  # a line starts with a zero step
     _, history = model.sample(10, seed=9, prime=prime)
-    scale = model.config.data_scale
-    inputs = np.concatenate([[M.START], prime[1:] * [1 / scale, 1 / scale, 1]])
+    data_scale = model.config.data_scale
+    inputs = np.concatenate([[M.START], prime[1:] * [1 / data_scale, 1 / data_scale, 1]])
     after = model.mixture_params(inputs[None].astype(np.float32))
     np.testing.assert_allclose(history["pi"][0], after["pi"][0, -1], atol=2e-5)
     with pytest.raises(ValueError, match="two points"):
