@@ -89,9 +89,9 @@ def bench_train(steps):
     with tempfile.TemporaryDirectory() as ours, tempfile.TemporaryDirectory() as peephole:
         ours, peephole = trainer(ours, config), trainer(peephole, Config(peephole=True))
         baseline_step = plain_keras_baseline(config)
-        candidates = {"train": lambda: ours.train_step(x, y),
+        candidates = {"train": lambda: ours.train_step((x, y)),
                       "baseline_train": lambda: baseline_step(x, y),
-                      "peephole_train": lambda: peephole.train_step(x, y)}
+                      "peephole_train": lambda: peephole.train_step((x, y))}
         result = {}
         for name, step in candidates.items():
             step(), step()  # tracing and compilation

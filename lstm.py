@@ -260,7 +260,7 @@ def _window_step(xw_t, h, c, kappa, w, chars, recurrent_kernel, window_kernel, w
     h, c = lstm_update(a, c)
     p = tf.matmul(h, window_kernel) + window_bias
     alpha, beta, kappa = window_params(p, kappa)
-    phi = window_weights(alpha, beta, kappa, char_positions(chars.shape[1], chars.dtype))
+    phi = window_weights(alpha, beta, kappa, char_positions(tf.shape(chars)[1], chars.dtype))
     return a, h, c, p, (alpha, beta, kappa), phi, window_vector(phi, chars)
 
 
@@ -307,7 +307,7 @@ def window_backward(d_hs, d_ws, d_phis, d_kappas, d_c_last, acts, cells, hs, ws,
     alphas, betas, kappa_steps = tf.split(tf.exp(ps), 3, axis=-1)
     # gradient reaching phi from outside, directly and through w = phi C
     d_phis = d_phis + tf.einsum("tbv,buv->tbu", d_ws, chars)
-    positions = char_positions(chars.shape[1], acts.dtype)
+    positions = char_positions(tf.shape(chars)[1], acts.dtype)
     per_step = [unstack(v) for v in (d_hs, gain, dc_dh, f, d_phis, d_kappas, alphas, betas,
                                      kappas, kappa_steps)]
     recurrent_t, window_t = tf.transpose(recurrent_kernel), tf.transpose(window_kernel)

@@ -22,6 +22,7 @@ from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from utils import (
     START,
     encode_text,
+    inputs_and_targets,
     mixture_to_tablet_units,
     pad_texts,
     to_model_units,
@@ -34,6 +35,14 @@ CONFIG_NAME = "config.json"
 # cannot be resumed with these.
 ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",
                 "synthesis", "window_mixtures", "alphabet")
+
+
+# What `train.py --synthesis` starts from, where the flags say nothing: Graves' three
+# layers of 400 (section 5.2) with skip connections, and what fits the 12 hours this
+# model had on a two-core CPU (README "Writing text": 6,200 points/s measured).
+SYNTHESIS_RECIPE = {"rnn_size": 400, "num_layers": 3, "skip_connections": True,
+                    "batch_size": 32, "learning_rate": 0.001, "keep_prob": 0.9,
+                    "num_epochs": 30}
 
 
 @dataclasses.dataclass
@@ -58,7 +67,9 @@ class Config:
                              check="positive")
     grad_clip: float = flag(10.0, "clip gradients at this global norm", check="positive")
     optimizer: str = flag("adam", "adam or rmsprop", choices=("adam", "rmsprop"))
-    synthesis: bool = flag(False, "write a given text (section 5): SynthesisModel")
+    synthesis: bool = flag(False, "the network that writes a given text (section 5), trained "
+                           "on whole lines with their texts; other defaults then "
+                           "from model.SYNTHESIS_RECIPE")
     window_mixtures: int = flag(10, "K, the Gaussians of the soft window", check="positive")
     alphabet: str = flag("", "the characters a synthesis model writes, from its training texts",
                          command_line=False)
@@ -164,14 +175,6 @@ def masked_mean(values, mask=None):
 
 
 PARAM_KEYS = ("e", "pi", "mu1", "mu2", "sigma1", "sigma2", "rho")
-
-
-def inputs_and_targets(line):
-    """A whole line [T, 3] in model units -> (inputs, targets), each [T - 1, 3]: the
-    network reads START, then the true steps 1..T-2, and predicts steps 1..T-1. (The
-    first row of a line only places the pen.)"""
-    line = np.asarray(line, np.float32)
-    return np.concatenate([np.array([START], np.float32), line[1:-1]]), line[1:]
 
 
 def sampling_noise(seed, num_points, batch, num_mixture):
@@ -397,13 +400,15 @@ class SynthesisModel(HandwritingModel):
     [B, U] (encode_text, pad_texts; -1 pads).
     """
 
-    def __init__(self, config, **kwargs):
+    def __init__(self, config, chars_per_step=None, **kwargs):
+        """chars_per_step: the pace of the training data, where the window starts."""
+        window_init = {} if chars_per_step is None else {"chars_per_step": chars_per_step}
         keras.Model.__init__(self, **kwargs)
         self.config = config
         self.alphabet = config.alphabet
         self.vocab_size = len(config.alphabet) + 1  # index 0: unknown
         self.window_layer = WindowLSTM(config.rnn_size, config.window_mixtures,
-                                       self.vocab_size)
+                                       self.vocab_size, **window_init)
         self.rnn_layers = [LSTM(config.rnn_size) for _ in range(config.num_layers - 1)]
         self.dropouts = [keras.layers.Dropout(1.0 - config.keep_prob)
                          for _ in range(config.num_layers)]
@@ -558,24 +563,39 @@ class SynthesisModel(HandwritingModel):
         new = lambda: tf.TensorArray(tf.float32, size=capacity)  # noqa: E731
         noise_t = {k: new().unstack(v) for k, v in noise.items()}
 
-        def step(t, x, state, done, lengths, stops, points, phis):
+        def step(t, x, state, done, peak, lengths, stops, points, phis):
             z, state, (phi, alpha, beta, kappa) = self.step(x, chars, state)
+            phi_text = tf.where(in_text, phi, -1.0)
+            phi_last = tf.gather(phi, text_lengths - 1, axis=1, batch_dims=1)
+            # the window's peak has been on the last character (peak > 0), so that a
+            # component running ahead of the others cannot end the line early ...
+            on_last = tf.argmax(phi_text, axis=-1, output_type=tf.int32) == text_lengths - 1
+            peak = tf.where(on_last, tf.maximum(peak, phi_last), peak)
+            # ... and has moved past it: Graves' rule, phi(t, U + 1) > phi(t, u) for every
+            # u <= U, or gone from it altogether (a window can jump past U + 1, where
+            # phi stays small)
+            graves = (window_weights(alpha, beta, kappa, after_text)[:, 0]
+                      > tf.reduce_max(phi_text, axis=-1))
+            past_end = (peak > 0) & (graves | (phi_last < 0.5 * peak))
+            # the window has read the last stroke and the pen is up: nothing more to draw
+            ended = ~done & past_end & (x[:, 2] > 0.5) & (t > 0)
+            done = done | ended
             x = draw_point(mixture_from_outputs(z, bias),
                            *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
-            phi_after = window_weights(alpha, beta, kappa, after_text)[:, 0]
-            phi_text = tf.reduce_max(tf.where(in_text, phi, -1.0), axis=-1)
-            ended = ~done & (phi_after > phi_text) & (x[:, 2] > 0.5)
-            out_of_budget = ~done & ~ended & (t + 1 >= budget)
+            # ... or it finishes the stroke it is in
+            ended_now = ~done & past_end & (x[:, 2] > 0.5)
+            out_of_budget = ~done & ~ended_now & (t + 1 >= budget)
             lengths = tf.where(done, lengths, t + 1)
-            stops = tf.where(ended, 1, tf.where(out_of_budget, 2, stops))
-            return (t + 1, x, state, done | ended | out_of_budget, lengths, stops,
+            stops = tf.where(ended | ended_now, 1, tf.where(out_of_budget, 2, stops))
+            return (t + 1, x, state, done | ended_now | out_of_budget, peak, lengths, stops,
                     points.write(t, x), phis.write(t, phi))
 
         batch = tf.shape(first)[0]
-        _, _, _, _, lengths, stops, points, phis = tf.while_loop(
+        zeros = tf.zeros([batch], tf.int32)
+        *_, lengths, stops, points, phis = tf.while_loop(
             lambda t, x, state, done, *_: (t < capacity) & ~tf.reduce_all(done), step,
-            (0, first, state, tf.zeros([batch], tf.bool), tf.zeros([batch], tf.int32),
-             tf.zeros([batch], tf.int32), new(), new()))
+            (0, first, state, tf.zeros([batch], tf.bool), tf.zeros([batch]), zeros, zeros,
+             new(), new()))
         return points.stack(), phis.stack(), lengths, stops
 
     @tf.function(jit_compile=True)
@@ -588,8 +608,9 @@ class SynthesisModel(HandwritingModel):
         return self(x, tf.convert_to_tensor(chars, tf.int32), training=training)[0]
 
 
-def build_model(config):
-    model = (SynthesisModel if config.synthesis else HandwritingModel)(config)
+def build_model(config, **kwargs):
+    """The model config describes, built; kwargs go to SynthesisModel (chars_per_step)."""
+    model = SynthesisModel(config, **kwargs) if config.synthesis else HandwritingModel(config)
     model.build()
     return model
 

@@ -1,8 +1,11 @@
 """Train the handwriting model on IAM-OnDB.
 
     python train.py --data_dir path/to/lineStrokes-all.tar.gz --model_dir save
+    python train.py --synthesis --data_dir path/to/iam-ondb --model_dir save/synthesis
 
 Running it again on the same --model_dir resumes where the last run stopped.
+--synthesis trains the network that writes a given text (Graves section 5) on whole
+lines with their transcriptions, from the defaults of model.SYNTHESIS_RECIPE.
 """
 
 import argparse
@@ -21,7 +24,14 @@ import tensorflow as tf
 
 from evaluate import score_lines
 from flags import FieldError, add_flags, check_fields, flag, given
-from model import ARCHITECTURE, CONFIG_NAME, Config, build_model, checkpoint_for
+from model import (
+    ARCHITECTURE,
+    CONFIG_NAME,
+    SYNTHESIS_RECIPE,
+    Config,
+    build_model,
+    checkpoint_for,
+)
 from utils import DataLoader
 
 LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
@@ -82,7 +92,8 @@ def resolve_config(args, parser):
         flags = given(args, Config)
         model_dir = Path(run.model_dir)
         if run.overwrite or not (model_dir / CONFIG_NAME).exists():
-            return Config(**flags), run, False
+            recipe = SYNTHESIS_RECIPE if flags.get("synthesis") else {}
+            return Config(**{**recipe, **flags}), run, False
         saved = Config.load(model_dir)
         clash = [f"--{f} {v} (saved: {getattr(saved, f)})"
                  for f, v in flags.items() if f in ARCHITECTURE and v != getattr(saved, f)]
@@ -105,8 +116,10 @@ class Trainer:
         self.model_dir = Path(model_dir)
         if seed is not None:
             keras.utils.set_random_seed(seed)
+        # a synthesis window starts at the pace of the training lines
+        pace = {"chars_per_step": loader.chars_per_point} if config.synthesis else {}
         with strategy.scope():
-            self.model = build_model(config)
+            self.model = build_model(config, **pace)
             make = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
             self.optimizer = make[config.optimizer](learning_rate=config.learning_rate)
             self.optimizer.build(self.model.trainable_variables)
@@ -118,7 +131,7 @@ class Trainer:
                                          sampler_state=self.batch_rng_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.model_dir),
                                                   max_to_keep=2, checkpoint_name="ckpt")
-        self._compute = tf.function(self._compute_gradients)
+        self._compute = tf.function(self._compute_gradients, reduce_retracing=True)
         self._apply = tf.function(self._apply_gradients)
 
     # ------------------------------------------------ state
@@ -138,9 +151,9 @@ class Trainer:
 
     # ------------------------------------------------ one step
 
-    def _compute_gradients(self, x, y):
+    def _compute_gradients(self, x, y, mask=None, chars=None):
         with tf.GradientTape() as tape:
-            loss = self.model.nll(x, y, training=True)
+            loss = self.model.nll(x, y, mask, training=True, chars=chars)
         grads = tape.gradient(loss, self.model.trainable_variables)
         ctx = tf.distribute.get_replica_context()
         # average over replicas ourselves, so that clipping sees the true global norm
@@ -166,10 +179,12 @@ class Trainer:
             lambda ctx: tf.constant(array[ctx.replica_id_in_sync_group * per:
                                           (ctx.replica_id_in_sync_group + 1) * per]))
 
-    def train_step(self, x, y):
-        """One update. Returns (loss, applied); a non-finite loss or gradient is skipped."""
-        loss, norm, grads = self.strategy.run(self._compute, (self._per_replica(x),
-                                                             self._per_replica(y)))
+    def train_step(self, batch):
+        """One update on a batch as loader.next_batch gives it: (x, y), or for synthesis
+        (x, y, mask, chars). Returns (loss, applied); a non-finite loss or gradient is
+        skipped."""
+        loss, norm, grads = self.strategy.run(self._compute,
+                                              tuple(map(self._per_replica, batch)))
         loss = float(self.strategy.experimental_local_results(loss)[0])
         norm_value = float(self.strategy.experimental_local_results(norm)[0])
         if not (math.isfinite(loss) and math.isfinite(norm_value)):
@@ -182,7 +197,8 @@ class Trainer:
         return self.config.learning_rate * self.config.decay_rate ** epoch
 
     def validate(self):
-        return score_lines(self.model, self.loader.valid_data)
+        return score_lines(self.model, self.loader.valid_data,
+                           self.loader.valid_texts if self.config.synthesis else None)
 
 
 class StopFlag:
@@ -243,9 +259,12 @@ def train(args, parser):
     try:
         loader = DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
                             config.limit, seed=run.seed, cache_dir=run.cache_dir,
-                            strict=run.strict)
+                            strict=run.strict, texts=config.synthesis,
+                            alphabet=config.alphabet if resuming else None)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
+    if config.synthesis and not resuming:  # the characters it will write: its training texts'
+        config = dataclasses.replace(config, alphabet=loader.alphabet)
     strategy = make_strategy(run.strategy)
     if config.batch_size % strategy.num_replicas_in_sync:
         parser.error(f"--batch_size {config.batch_size} does not split evenly over "
@@ -274,16 +293,16 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
     step = int(trainer.step.numpy())
     bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr)
     losses, skipped, bad_in_a_row, valid = [], 0, 0, {}
-    clock, logged = time.perf_counter(), step
-    points = config.batch_size * config.seq_length
+    clock, points = time.perf_counter(), 0
     last_saved = step
     try:
         while step < total and stop.signal is None and time.time() < deadline:
             epoch = step // loader.num_batches
             lr = trainer.learning_rate(epoch)
             trainer.optimizer.learning_rate.assign(lr)
-            x, y = loader.next_batch()
-            loss, applied = trainer.train_step(x, y)
+            batch = loader.next_batch()
+            loss, applied = trainer.train_step(batch)
+            points += int(batch[2].sum()) if config.synthesis else batch[0].size // 3
             step += 1
             if applied:
                 losses.append(loss)
@@ -298,7 +317,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                 clock += time.perf_counter() - started  # points/s counts training only
             if step % run.log_every == 0 or valid:
                 now = time.perf_counter()
-                speed = points * (step - logged) / max(now - clock, 1e-9)
+                speed = points / max(now - clock, 1e-9)
                 row = {"step": step, "epoch": epoch, "learning_rate": lr,
                        "train_nll": float(np.mean(losses)) if losses else "",
                        "valid_nll_model": valid.get("nll_per_point_model", ""),
@@ -309,7 +328,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                 bar.set_postfix(epoch=epoch, train=f"{row['train_nll']:.3f}" if losses else "-",
                                 valid=f"{valid['nll_per_point_raw']:.3f}raw" if valid else "-",
                                 pts_s=f"{speed:,.0f}")
-                losses, valid, clock, logged = [], {}, time.perf_counter(), step
+                losses, valid, clock, points = [], {}, time.perf_counter(), 0
             bar.update(1)
             if bad_in_a_row >= MAX_BAD_STEPS:
                 raise FloatingPointError(

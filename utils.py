@@ -645,6 +645,9 @@ class DataLoader:
         encode = lambda t: encode_text(t, self.alphabet, unknown="keep")  # noqa: E731
         self.train_chars = [encode(t) for t in self.train_texts]
         self.valid_chars = [encode(t) for t in self.valid_texts]
+        # how fast the writing moves through its text, where a window starts
+        self.chars_per_point = (sum(map(len, self.train_texts))
+                                / sum(len(self.raw_data[i]) for i in train))
         # room for the longest text of the data, in steps of 16: few compiled shapes
         self.text_width = pad_texts(self.train_chars + self.valid_chars).shape[1]
         # by length, ties in a fixed random order: a batch is a run of neighbours

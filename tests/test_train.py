@@ -63,7 +63,7 @@ def test_the_training_loss_is_eq_26_of_the_model_outputs(tmp_path):
     config = Config(rnn_size=8, num_mixture=3, keep_prob=1.0)  # no dropout: deterministic
     trainer = train.Trainer(config, None, tmp_path, tf.distribute.get_strategy(), seed=0)
     z = trainer.model(tf.constant(x))[0].numpy()
-    loss, applied = trainer.train_step(x, y)
+    loss, applied = trainer.train_step((x, y))
     assert applied
     assert loss == pytest.approx(float(reference_nll(z, y).mean()), rel=1e-5)
 
@@ -195,8 +195,8 @@ def test_mirrored_strategy_step_gives_the_single_device_loss(data_dir, tmp_path)
         for strategy in (tf.distribute.get_strategy(),
                          tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
             trainer = train.Trainer(config, loader, {str(tmp_path)!r}, strategy, seed=5)
-            losses.append(trainer.train_step(x, y)[0])
-            losses.append(trainer.train_step(x, y)[0])
+            losses.append(trainer.train_step((x, y))[0])
+            losses.append(trainer.train_step((x, y))[0])
         print(strategy.num_replicas_in_sync, *losses)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
