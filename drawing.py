@@ -386,3 +386,53 @@ def write_sample(name, strokes, params, factor, prime=None, png=False, animate=F
         draw_strokes_animated(strokes, factor=factor, svg_filename=f"{name}.animated.svg")
         written.append(f"{name}.animated.svg")
     return written
+
+
+# ---------------------------------------------------------------- written text
+
+
+def join_lines(lines, line_height=None):
+    """Lines of writing [T_i, 3] -> one page [sum T_i, 3] in the same units: each line
+    starts where it would alone, line_height below the one before (default: 1.6 times
+    the median height of the lines, so that one stray stroke does not spread the
+    page), and the pen is lifted at the end of every line."""
+    lines = [np.asarray(line, np.float64) for line in lines]
+    if line_height is None:
+        heights = [np.ptp(np.cumsum(line[:, 1])) for line in lines if len(line)]
+        line_height = 1.6 * float(np.median(heights)) if heights else 0.0
+    page, end = [], np.zeros(2)
+    for i, line in enumerate(lines):
+        if not len(line):
+            continue
+        line = line.copy()
+        line[-1, 2] = 1.0
+        start = np.array([0.0, i * line_height])
+        line[0, :2] += start - end  # from the end of the last line to this line's start
+        end = end + line[:, :2].sum(axis=0)
+        page.append(line)
+    return np.concatenate(page).astype(np.float32) if page else np.zeros((0, 3), np.float32)
+
+
+def attention_figure(phis, texts):
+    """The soft window over the text at every pen step, phi(t, u) (Graves fig. 13):
+    one panel per line, its characters down the side. Built without pyplot."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 1.2 + 0.16 * sum(len(t) for t in texts) + 0.4 * len(texts)),
+                 layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(texts), 1, height_ratios=[len(t) for t in texts]))
+    for ax, phi, text in zip(axes, phis, texts):
+        ax.imshow(np.asarray(phi).T, aspect="auto", cmap="Greys",
+                  interpolation="nearest")
+        ax.set_yticks(range(len(text)), [repr(c)[1:-1] if c != " " else "␣" for c in text],
+                      fontsize=7, family="monospace")
+        ax.set_xlabel("pen step")
+    axes[0].set_title("where the window is: phi(t, u) over the characters u")
+    return fig
+
+
+def write_attention_png(phis, texts, png_filename):
+    """Save attention_figure(phis, texts) as a PNG file."""
+    buffer = io.BytesIO()
+    attention_figure(phis, texts).savefig(buffer, format="png", dpi=100)
+    write_atomic(png_filename, buffer.getvalue())

@@ -489,12 +489,13 @@ class SynthesisModel(HandwritingModel):
 
         Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
         info = {"phi": [T, len(text)] the window over the text at every step,
+        "params": the mixture each point was drawn from (as model.sample gives it),
         "stop": "end" when the stop rule ended the line, "budget" when the point
         budget (POINTS_PER_CHAR a character) did, "seed"}. For a list, lists of both.
 
-        The stop rule (Graves: the window has moved past the last character,
-        phi(t, U + 1) > phi(t, u) for every u <= U) is applied once the pen is lifted,
-        so that the last stroke is finished and nothing is drawn after the text.
+        The stop rule (write_loop): the window has reached the last character and
+        moved past it (Graves: phi(t, U + 1) > phi(t, u) for every u <= U), and the
+        pen is up: the last stroke is finished and nothing is drawn after the text.
         """
         texts = [text] if isinstance(text, str) else list(text)
         if not texts:
@@ -524,18 +525,33 @@ class SynthesisModel(HandwritingModel):
             state, first = self.prime_state(style[0], chars)
         budget = np.array([POINTS_PER_CHAR * len(i) for i in indices], np.int32)
         noise = sampling_noise(seed, int(budget.max()), batch, self.config.num_mixture)
-        points, phis, lengths, stops = self._compiled_write_loop(
+        points, mixtures, phis, lengths, stops = self._compiled_write_loop(
             tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
             state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),
             noise)
-        points = to_tablet_units(points.numpy(), self.config.data_scale)
+        capacity = points.shape[0]
+        points, mixtures = self.in_tablet_units(points, mixtures, capacity)
+        points, phis = points.numpy(), phis.numpy()
+        mixtures = {k: v.numpy() for k, v in mixtures.items()}
         strokes, infos = [], []
         for row, (n, stop) in enumerate(zip(lengths.numpy(), stops.numpy())):
-            strokes.append(points[:n, row])
-            infos.append({"phi": phis.numpy()[:n, row, len(prefix):len(prefix)
-                                              + len(indices[row])],
+            strokes.append(points[row, :n])
+            infos.append({"phi": phis[:n, row, len(prefix):len(prefix) + len(indices[row])],
+                          "params": {k: v[row, :n] for k, v in mixtures.items()},
                           "stop": "end" if stop == 1 else "budget", "seed": seed})
         return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
+
+    def write_page(self, lines, bias=0.0, seed=None, style=None):
+        """Several lines in one hand: with a style, all of them in one batch primed with
+        it; without, the first line, then the others primed with it (two calls).
+        Returns write's (strokes, infos) lists; seeds are seed and seed + 1."""
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31))
+        if style is not None or len(lines) == 1:
+            return self.write(list(lines), bias, seed, style)
+        first, first_info = self.write(lines[0], bias, seed)
+        rest, rest_infos = self.write(list(lines[1:]), bias, seed + 1, (first, lines[0]))
+        return [first] + rest, [first_info] + rest_infos
 
     def prime_state(self, strokes, chars):
         """Run a line of writing and its text through the network (Graves section 5.5).
@@ -553,8 +569,9 @@ class SynthesisModel(HandwritingModel):
         """The writer in TensorFlow ops: from input first [B, 3] and state, points are
         drawn and fed back until each row stops (the window past its text_lengths[b]
         characters and the pen lifted) or reaches budget[b] points. chars: int [B, U].
-        Returns (points [capacity, B, 3] in model units, phi [capacity, B, U], the
-        length of each row, its stop: 1 by the rule, 2 by the budget)."""
+        Returns (points [capacity, B, 3] in model units, the mixture of every step
+        {e, pi, mu1, ...} [capacity, B, ...], phi [capacity, B, U], the length of each
+        row, its stop: 1 by the rule, 2 by the budget)."""
         capacity = tf.shape(noise["uniform"])[0]
         chars = self.one_hot(chars)
         positions = char_positions(tf.shape(chars)[1])
@@ -563,7 +580,7 @@ class SynthesisModel(HandwritingModel):
         new = lambda: tf.TensorArray(tf.float32, size=capacity)  # noqa: E731
         noise_t = {k: new().unstack(v) for k, v in noise.items()}
 
-        def step(t, x, state, done, peak, lengths, stops, points, phis):
+        def step(t, x, state, done, peak, lengths, stops, points, history, phis):
             z, state, (phi, alpha, beta, kappa) = self.step(x, chars, state)
             phi_text = tf.where(in_text, phi, -1.0)
             phi_last = tf.gather(phi, text_lengths - 1, axis=1, batch_dims=1)
@@ -580,23 +597,25 @@ class SynthesisModel(HandwritingModel):
             # the window has read the last stroke and the pen is up: nothing more to draw
             ended = ~done & past_end & (x[:, 2] > 0.5) & (t > 0)
             done = done | ended
-            x = draw_point(mixture_from_outputs(z, bias),
-                           *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
+            params = mixture_from_outputs(z, bias)
+            x = draw_point(params, *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
+            history = {k: history[k].write(t, params[k]) for k in PARAM_KEYS}
             # ... or it finishes the stroke it is in
             ended_now = ~done & past_end & (x[:, 2] > 0.5)
             out_of_budget = ~done & ~ended_now & (t + 1 >= budget)
             lengths = tf.where(done, lengths, t + 1)
             stops = tf.where(ended | ended_now, 1, tf.where(out_of_budget, 2, stops))
             return (t + 1, x, state, done | ended_now | out_of_budget, peak, lengths, stops,
-                    points.write(t, x), phis.write(t, phi))
+                    points.write(t, x), history, phis.write(t, phi))
 
         batch = tf.shape(first)[0]
         zeros = tf.zeros([batch], tf.int32)
-        *_, lengths, stops, points, phis = tf.while_loop(
+        *_, lengths, stops, points, history, phis = tf.while_loop(
             lambda t, x, state, done, *_: (t < capacity) & ~tf.reduce_all(done), step,
             (0, first, state, tf.zeros([batch], tf.bool), tf.zeros([batch]), zeros, zeros,
-             new(), new()))
-        return points.stack(), phis.stack(), lengths, stops
+             new(), {k: new() for k in PARAM_KEYS}, new()))
+        return (points.stack(), {k: v.stack() for k, v in history.items()}, phis.stack(),
+                lengths, stops)
 
     @tf.function(jit_compile=True)
     def _compiled_write_loop(self, budget, bias, first, state, chars, text_lengths, noise):

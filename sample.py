@@ -12,11 +12,19 @@ the loaded `model` and the drawing functions behind, so that
     draw_strokes(strokes)
 
 draws another line.
+
+    python sample.py --text "Type a sentence, get it in handwriting."
+
+writes the text with the synthesis model (save/synthesis unless --model_dir says
+otherwise), wrapped into lines of --line_length characters, in the same files;
+--style FILE --style_text "..." writes it in the hand of that line, and --png adds
+FILENAME.attention.png, where the window over the text was at every step.
 """
 
 import argparse
 import io
 import math
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,14 +39,17 @@ from drawing import (  # noqa: F401
     draw_strokes_eos_weighted,
     draw_strokes_pdf,
     draw_strokes_random_color,
+    join_lines,
     plot_strokes,
+    write_attention_png,
     write_sample,
 )
 from export import export_saved_model, target_problem
-from model import HandwritingModel, load_model
-from utils import parse_line_strokes
+from model import MAX_TEXT_LENGTH, HandwritingModel, load_model
+from utils import encode_text, parse_line_strokes, transcription_of, wrap_text
 
 DEFAULT_MODEL_DIR = "save"
+DEFAULT_SYNTHESIS_DIR = "save/synthesis"
 
 
 def build_parser():
@@ -53,8 +64,9 @@ def build_parser():
     p.add_argument("--sample_length", type=int, default=800, help="number of points to sample")
     p.add_argument("--scale_factor", type=float, default=10,
                    help="factor to scale down by for svg output. smaller means bigger output")
-    p.add_argument("--model_dir", default=DEFAULT_MODEL_DIR,
-                   help="directory of the trained model (config.json and checkpoint)")
+    p.add_argument("--model_dir", default=None,
+                   help=f"directory of the trained model (config.json and checkpoint); "
+                        f"default {DEFAULT_MODEL_DIR}, or {DEFAULT_SYNTHESIS_DIR} with --text")
     p.add_argument("--num_samples", type=int, default=1,
                    help="number of samples; more than one numbers the files FILENAME-0.*, "
                         "FILENAME-1.*, ...")
@@ -75,6 +87,23 @@ def build_parser():
     p.add_argument("--animate", action="store_true",
                    help="also write FILENAME.animated.svg, which a browser draws at the pen's "
                         "pace")
+    text = p.add_argument_group("writing a given text (a synthesis model)")
+    text.add_argument("--text", help="the text to write; long lines are wrapped")
+    text.add_argument("--text_file", metavar="FILE",
+                      help="the text to write, read from FILE: one line of the page per line "
+                           "of the file (long lines wrapped)")
+    text.add_argument("--line_length", type=int, default=50,
+                      help="wrap the text into lines of at most this many characters "
+                           f"(at most {MAX_TEXT_LENGTH}; IAM-OnDB's lines hold 29 on average)")
+    text.add_argument("--style", metavar="FILE",
+                      help="write in the hand of this line: an IAM-OnDB lineStrokes XML file "
+                           "or a .npy of [T, 3] (dx, dy, eos) rows in tablet units")
+    text.add_argument("--style_text",
+                      help="what the --style line writes (read from IAM-OnDB's ascii files "
+                           "for a lineStrokes XML file if not given)")
+    text.add_argument("--on_unknown", choices=("error", "drop"), default="error",
+                      help="characters the model cannot write: stop with an error naming "
+                           "them, or drop them with a warning")
     p.add_argument("--export", metavar="DIR",
                    help="also save the model as a TensorFlow SavedModel in DIR, with a `sample` "
                         "and a `step` signature, for programs without this code (e.g. "
@@ -105,6 +134,88 @@ def check_args(parser, args):
             parser.error(f"--filename {args.filename}: '{folder}' is a file, not a folder")
     if args.export and target_problem(args.export):
         parser.error(f"--export {args.export} {target_problem(args.export)}")
+    if args.text is not None and args.text_file:
+        parser.error("give --text or --text_file, not both")
+    writing = args.text is not None or args.text_file
+    if not writing:
+        for name in ("style", "style_text"):
+            if getattr(args, name):
+                parser.error(f"--{name} goes with --text or --text_file")
+    elif args.prime:
+        parser.error("--prime continues free writing; to write a text in a hand, use --style "
+                     "FILE --style_text TEXT")
+    if not 1 <= args.line_length <= MAX_TEXT_LENGTH:
+        parser.error(f"--line_length must be between 1 and {MAX_TEXT_LENGTH}, "
+                     f"not {args.line_length}")
+    if args.model_dir is None:
+        args.model_dir = DEFAULT_SYNTHESIS_DIR if writing else DEFAULT_MODEL_DIR
+
+
+def read_text(parser, args):
+    """The lines of the page to write, from --text or --text_file, wrapped."""
+    if args.text_file:
+        try:
+            text = Path(args.text_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            parser.error(f"--text_file {args.text_file}: cannot read it ({err})")
+    else:
+        text = args.text
+    lines = wrap_text(text, args.line_length)
+    if not lines:
+        parser.error("--text_file holds no text" if args.text_file else "--text is empty")
+    return lines
+
+
+def read_style(parser, args):
+    """(strokes, text) of --style, or None."""
+    if not args.style:
+        return None
+    strokes = read_line(parser, "--style", args.style)
+    text = args.style_text
+    if text is None and Path(args.style).suffix.lower() == ".xml":
+        text = transcription_of(args.style)
+    if not text or not text.strip():
+        parser.error(f"--style {args.style}: say what it writes with --style_text "
+                     "(no IAM-OnDB transcription was found beside it)")
+    return strokes, text
+
+
+def read_line(parser, flag, path):
+    """read_prime, with argparse errors naming the flag."""
+    try:
+        return read_prime(path)
+    except OSError as err:
+        parser.error(f"{flag} {path}: cannot read it ({err.strerror or err})")
+    except ValueError as err:
+        parser.error(f"{flag} {path}: {err}")
+
+
+def check_alphabet(parser, args, model, lines, style):
+    """Lines the model can write: unknown characters are an error naming them, or are
+    dropped with a warning (--on_unknown). A style's text must be writable as it is."""
+    if not model.config.synthesis:
+        parser.error(f"--model_dir {args.model_dir}: this model writes freely and reads no "
+                     f"text; use a synthesis model (train.py --synthesis), such as "
+                     f"{DEFAULT_SYNTHESIS_DIR}")
+    if style is not None:
+        try:
+            encode_text(style[1], model.alphabet)
+        except ValueError as err:
+            parser.error(f"--style_text: {err}")
+    unknown = sorted({c for line in lines for c in line if c not in model.alphabet})
+    if unknown and args.on_unknown == "error":
+        parser.error(f"the text holds characters the model cannot write: "
+                     f"{' '.join(repr(c) for c in unknown)}. Use --on_unknown drop to leave "
+                     f"them out. It writes: {model.alphabet}")
+    if unknown:
+        print(f"warning: leaving out {' '.join(repr(c) for c in unknown)}, which the model "
+              f"cannot write", file=sys.stderr)
+        lines = [" ".join("".join(c for c in line if c in model.alphabet).split())
+                 for line in lines]
+    lines = [line for line in lines if line]
+    if not lines:
+        parser.error("nothing is left of the text to write")
+    return lines
 
 
 def read_prime(path):
@@ -165,6 +276,22 @@ def open_model(parser, model_dir):
 # ---------------------------------------------------------------- main
 
 
+def write_pages(model, lines, args, seed, style):
+    """args.num_samples pages of the lines, each in one hand (model.write_page), as
+    model.sample returns lines: (strokes, params, [(lines, infos)] per page)."""
+    pages, strokes, params = [], [], []
+    for i in range(args.num_samples):
+        # a page takes two seeds (its first line, then the rest)
+        line_strokes, infos = model.write_page(lines, args.bias, seed + 2 * i, style)
+        pages.append((lines, infos))
+        strokes.append(join_lines(line_strokes))
+        params.append({k: np.concatenate([info["params"][k] for info in infos])
+                       for k in infos[0]["params"]})
+    if args.num_samples == 1:
+        return strokes[0], params[0], pages
+    return strokes, params, pages
+
+
 class Sampled(NamedTuple):
     """What main returns: the model, what it sampled, and the files it wrote."""
 
@@ -178,21 +305,25 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     check_args(parser, args)
-    prime = None
-    if args.prime:
-        try:
-            prime = read_prime(args.prime)
-        except OSError as err:
-            parser.error(f"--prime {args.prime}: cannot read it ({err.strerror or err})")
-        except ValueError as err:
-            parser.error(f"--prime {args.prime}: {err}")
+    writing = args.text is not None or args.text_file
+    prime = read_line(parser, "--prime", args.prime) if args.prime else None
+    lines = read_text(parser, args) if writing else None
+    style = read_style(parser, args)
     model = open_model(parser, args.model_dir)
 
     seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
-    strokes, params = model.sample(args.sample_length, num_samples=args.num_samples, seed=seed,
-                                   bias=args.bias, prime=prime)
-    print(f"sampled {args.num_samples} x {args.sample_length} points from {args.model_dir} "
-          f"with --seed {seed}")
+    if writing:
+        lines = check_alphabet(parser, args, model, lines, style)
+        strokes, params, pages = write_pages(model, lines, args, seed, style)
+        stops = [info["stop"] for _, infos in pages for info in infos]
+        print(f"wrote {len(lines)} line(s) x {args.num_samples} with {args.model_dir}, "
+              f"--seed {seed}: {stops.count('end')} ended by the stop rule, "
+              f"{stops.count('budget')} by the point budget")
+    else:
+        strokes, params = model.sample(args.sample_length, num_samples=args.num_samples,
+                                       seed=seed, bias=args.bias, prime=prime)
+        print(f"sampled {args.num_samples} x {args.sample_length} points from {args.model_dir} "
+              f"with --seed {seed}")
 
     files = []
     if args.export:
@@ -202,10 +333,18 @@ def main(argv=None):
     many = args.num_samples > 1
     for i in range(args.num_samples):
         name = f"{args.filename}-{i}" if many else args.filename
-        one = (strokes[i], {k: v[i] for k, v in params.items()}) if many else (strokes, params)
+        if not many:
+            one = (strokes, params)
+        else:
+            one = (strokes[i], params[i] if writing else {k: v[i] for k, v in params.items()})
         written = write_sample(name, *one, factor=args.scale_factor, prime=prime,
                                png=args.png, animate=args.animate,
                                seed=(seed % 2**64, i))  # the random colours, reproducible
+        if writing and args.png:
+            page_lines, infos = pages[i]
+            write_attention_png([info["phi"] for info in infos], page_lines,
+                                f"{name}.attention.png")
+            written.append(f"{name}.attention.png")
         for path in written:
             print(f"wrote {path}")
         files += written

@@ -14,6 +14,7 @@ import re
 import sys
 import tarfile
 import tempfile
+import textwrap
 import warnings
 import zlib
 from collections import Counter
@@ -349,6 +350,30 @@ def encode_text(text, alphabet, unknown="error"):
     if unknown == "drop":
         text = "".join(c for c in text if c in index)
     return np.array([index.get(c, 0) for c in text], np.int32)
+
+
+def wrap_text(text, line_length=50):
+    """The lines of a page: the text's own line breaks kept, longer lines wrapped at
+    spaces into lines of at most line_length characters, blank lines dropped.
+    IAM-OnDB's lines hold 29 characters on average and 64 at most."""
+    return [line for paragraph in text.splitlines()
+            for line in textwrap.wrap(paragraph, line_length, break_on_hyphens=False)]
+
+
+def transcription_of(xml_path):
+    """The text of an IAM-OnDB lineStrokes file, from the ascii/ folder or archive of
+    the same data set (a folder above it holding either), or None."""
+    xml_path = Path(xml_path).resolve()
+    form, _, number = xml_path.stem.rpartition("-")
+    for folder in xml_path.parents:
+        source = resolve_text_source(folder, "folder", folder)
+        if source is None:
+            continue
+        lines = read_transcriptions(*source).get(form)
+        if lines and number.isdigit() and 0 < int(number) <= len(lines):
+            return normalize_text(lines[int(number) - 1]) or None
+        return None
+    return None
 
 
 def pad_texts(indices, multiple=16):
