@@ -192,6 +192,19 @@ def sampling_noise(seed, num_points, batch, num_mixture):
     }
 
 
+def batch_noise(seed, num_points, batch, num_mixture):
+    """sampling_noise for a batch of rows: seed is one int for the whole batch, or a
+    list of one int per row. With a list, each row's noise comes from its own seed
+    alone (the draws of sampling_noise do not depend on how many steps are drawn
+    after them), so that a row does not depend on the rows batched with it."""
+    if np.ndim(seed) == 0:
+        return sampling_noise(seed, num_points, batch, num_mixture)
+    if len(seed) != batch:
+        raise ValueError(f"{len(seed)} seeds for {batch} rows: give one seed per row")
+    rows = [sampling_noise(s, num_points, 1, num_mixture) for s in seed]
+    return {k: tf.concat([row[k] for row in rows], axis=1) for k in rows[0]}
+
+
 def sample_capacity(num_points):
     """Steps of noise drawn for a sample: a power of two, at least 256, so that the
     sampler compiles once per capacity (800 points compile as 1024). The draws depend
@@ -302,7 +315,8 @@ class HandwritingModel(keras.Model):
         units (a leading num_samples axis when num_samples > 1), and the mixture each
         point was drawn from (dict of e, pi, mu1, mu2, sigma1, sigma2, rho per step,
         mu and sigma in tablet units too). bias >= 0 sharpens (eq. 61-62); prime is a
-        line ([T, 3] tablet-unit strokes) to continue, in its writer's style.
+        line ([T, 3] tablet-unit strokes) to continue, in its writer's style. seed: an
+        int, or a list of num_samples ints, one per sample (batch_noise).
         """
         if num_points < 1 or num_samples < 1:
             raise ValueError("num_points and num_samples must be positive")
@@ -313,7 +327,7 @@ class HandwritingModel(keras.Model):
         else:
             state, first = self.prime_state(prime)
             state = tf.nest.map_structure(lambda s: tf.repeat(s, num_samples, axis=0), state)
-        noise = sampling_noise(seed, num_points, num_samples, self.config.num_mixture)
+        noise = batch_noise(seed, num_points, num_samples, self.config.num_mixture)
         first = tf.tile(tf.constant(first, tf.float32)[None], [num_samples, 1])
         points, mixtures = self._compiled_sample_loop(
             tf.constant(num_points), tf.constant(bias, tf.float32), first, state, noise)
@@ -483,7 +497,8 @@ class SynthesisModel(HandwritingModel):
         """Write text in handwriting (Graves section 5.3).
 
         text: a string, or a list of strings written in one batched, compiled call.
-        bias >= 0 sharpens the writing (eq. 61-62); seed makes it reproducible; style
+        bias >= 0 sharpens the writing (eq. 61-62); seed makes it reproducible (for a
+        list, one seed per text may be given, as batch_noise takes it); style
         = (strokes [T, 3] in tablet units, the text they write) primes the network so
         that the new text comes out in that hand (section 5.5).
 
@@ -524,7 +539,7 @@ class SynthesisModel(HandwritingModel):
         else:
             state, first = self.prime_state(style[0], chars)
         budget = np.array([POINTS_PER_CHAR * len(i) for i in indices], np.int32)
-        noise = sampling_noise(seed, int(budget.max()), batch, self.config.num_mixture)
+        noise = batch_noise(seed, int(budget.max()), batch, self.config.num_mixture)
         points, mixtures, phis, lengths, stops = self._compiled_write_loop(
             tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
             state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),
@@ -534,11 +549,12 @@ class SynthesisModel(HandwritingModel):
         points, phis = points.numpy(), phis.numpy()
         mixtures = {k: v.numpy() for k, v in mixtures.items()}
         strokes, infos = [], []
+        seeds = [seed] * batch if np.ndim(seed) == 0 else list(seed)
         for row, (n, stop) in enumerate(zip(lengths.numpy(), stops.numpy())):
             strokes.append(points[row, :n])
             infos.append({"phi": phis[:n, row, len(prefix):len(prefix) + len(indices[row])],
                           "params": {k: v[row, :n] for k, v in mixtures.items()},
-                          "stop": "end" if stop == 1 else "budget", "seed": seed})
+                          "stop": "end" if stop == 1 else "budget", "seed": seeds[row]})
         return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
 
     def write_page(self, lines, bias=0.0, seed=None, style=None):
