@@ -8,16 +8,14 @@ arXiv:1308.0850v5. The recurrent layers themselves (eq. 7-11, and the window of
 eq. 46-51) are in lstm.py.
 """
 
-import dataclasses
-import json
 import math
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from flags import FieldError, check_fields, flag
+# the configuration lives in config.py (no TensorFlow); `from model import Config` still works
+from config import ARCHITECTURE, CONFIG_NAME, SYNTHESIS_RECIPE, Config  # noqa: F401
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from utils import (
     START,
@@ -27,88 +25,7 @@ from utils import (
     pad_texts,
     to_model_units,
     to_tablet_units,
-    write_atomic,
 )
-
-CONFIG_NAME = "config.json"
-# Fields that fix the shape of the weights: a model_dir holding other values
-# cannot be resumed with these.
-ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",
-                "synthesis", "window_mixtures", "alphabet")
-
-
-# What `train.py --synthesis` starts from, where the flags say nothing: Graves' three
-# layers of 400 (section 5.2) with skip connections, and what fits the 12 hours this
-# model had on a two-core CPU (README "Writing text": 6,200 points/s measured).
-SYNTHESIS_RECIPE = {"rnn_size": 400, "num_layers": 3, "skip_connections": True,
-                    "batch_size": 32, "learning_rate": 0.001, "keep_prob": 0.9,
-                    "num_epochs": 30}
-
-
-@dataclasses.dataclass
-class Config:
-    """Everything needed to rebuild a model and continue its training: the defaults,
-    and the help and range of train.py's flag of the same name."""
-
-    model: str = flag("lstm", "rnn, gru, or lstm", choices=("lstm", "gru", "rnn"))
-    rnn_size: int = flag(256, "size of RNN hidden state", check="positive")
-    num_layers: int = flag(2, "number of layers in the RNN", check="positive")
-    num_mixture: int = flag(20, "number of gaussian mixtures", check="positive")
-    keep_prob: float = flag(0.8, "dropout keep probability", check="probability")
-    skip_connections: bool = flag(False, "input to every layer, every layer to output")
-    peephole: bool = flag(False, "LSTM with peephole connections (slower)")
-    data_scale: float = flag(20.0, "factor to scale raw data down by", check="positive")
-    limit: float = flag(500.0, "clamp raw steps to +-limit tablet units", check="positive")
-    batch_size: int = flag(50, "minibatch size", check="positive")
-    seq_length: int = flag(300, "RNN sequence length", check="positive")
-    num_epochs: int = flag(30, "number of epochs", check="positive")
-    learning_rate: float = flag(0.005, "learning rate", check="positive")
-    decay_rate: float = flag(0.95, "decay rate for the learning rate, per epoch",
-                             check="positive")
-    grad_clip: float = flag(10.0, "clip gradients at this global norm", check="positive")
-    optimizer: str = flag("adam", "adam or rmsprop", choices=("adam", "rmsprop"))
-    synthesis: bool = flag(False, "the network that writes a given text (section 5), trained "
-                           "on whole lines with their texts; other defaults then "
-                           "from model.SYNTHESIS_RECIPE")
-    window_mixtures: int = flag(10, "K, the Gaussians of the soft window", check="positive")
-    alphabet: str = flag("", "the characters a synthesis model writes, from its training texts",
-                         command_line=False)
-
-    def __post_init__(self):
-        check_fields(self)  # the ranges and choices declared above
-        if self.peephole and self.model != "lstm":
-            raise FieldError("peephole connections exist only for model=lstm")
-        if self.synthesis and (self.model != "lstm" or self.peephole):
-            raise ValueError("a synthesis network is built of plain LSTM layers: "
-                             "drop --model and --peephole")
-
-    @property
-    def output_size(self):
-        return 1 + 6 * self.num_mixture
-
-    def save(self, model_dir):
-        text = json.dumps(dataclasses.asdict(self), indent=2) + "\n"
-        write_atomic(Path(model_dir) / CONFIG_NAME, text.encode())
-
-    @classmethod
-    def load(cls, model_dir):
-        path = Path(model_dir) / CONFIG_NAME
-        try:
-            fields = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"no {CONFIG_NAME} in '{model_dir}': train a model there with "
-                f"`python train.py --model_dir {model_dir}`, or use the shipped one in save/"
-            ) from None
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(fields) - known
-        if unknown:
-            raise ValueError(f"{path}: unknown fields {sorted(unknown)}")
-        try:
-            return cls(**fields)
-        except ValueError as err:
-            raise ValueError(f"{path}: {err}") from None
-
 
 # ---------------------------------------------------------------- the maths
 
@@ -596,14 +513,16 @@ class SynthesisModel(HandwritingModel):
         new = lambda: tf.TensorArray(tf.float32, size=capacity)  # noqa: E731
         noise_t = {k: new().unstack(v) for k, v in noise.items()}
 
-        def step(t, x, state, done, peak, lengths, stops, points, history, phis):
+        def step(t, x, state, done, run, peak, lengths, stops, points, history, phis):
             z, state, (phi, alpha, beta, kappa) = self.step(x, chars, state)
             phi_text = tf.where(in_text, phi, -1.0)
             phi_last = tf.gather(phi, text_lengths - 1, axis=1, batch_dims=1)
-            # the window's peak has been on the last character (peak > 0), so that a
-            # component running ahead of the others cannot end the line early ...
+            # the window's peak has stayed on the last character (peak > 0), two steps
+            # at least, so that a component running ahead of the others for a moment
+            # cannot end the line early ...
             on_last = tf.argmax(phi_text, axis=-1, output_type=tf.int32) == text_lengths - 1
-            peak = tf.where(on_last, tf.maximum(peak, phi_last), peak)
+            run = tf.where(on_last, run + 1, 0)
+            peak = tf.where(run >= 2, tf.maximum(peak, phi_last), peak)
             # ... and has moved past it: Graves' rule, phi(t, U + 1) > phi(t, u) for every
             # u <= U, or gone from it altogether (a window can jump past U + 1, where
             # phi stays small)
@@ -621,15 +540,15 @@ class SynthesisModel(HandwritingModel):
             out_of_budget = ~done & ~ended_now & (t + 1 >= budget)
             lengths = tf.where(done, lengths, t + 1)
             stops = tf.where(ended | ended_now, 1, tf.where(out_of_budget, 2, stops))
-            return (t + 1, x, state, done | ended_now | out_of_budget, peak, lengths, stops,
-                    points.write(t, x), history, phis.write(t, phi))
+            return (t + 1, x, state, done | ended_now | out_of_budget, run, peak, lengths,
+                    stops, points.write(t, x), history, phis.write(t, phi))
 
         batch = tf.shape(first)[0]
         zeros = tf.zeros([batch], tf.int32)
         *_, lengths, stops, points, history, phis = tf.while_loop(
             lambda t, x, state, done, *_: (t < capacity) & ~tf.reduce_all(done), step,
-            (0, first, state, tf.zeros([batch], tf.bool), tf.zeros([batch]), zeros, zeros,
-             new(), {k: new() for k in PARAM_KEYS}, new()))
+            (0, first, state, tf.zeros([batch], tf.bool), zeros, tf.zeros([batch]), zeros,
+             zeros, new(), {k: new() for k in PARAM_KEYS}, new()))
         return (points.stack(), {k: v.stack() for k, v in history.items()}, phis.stack(),
                 lengths, stops)
 

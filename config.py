@@ -1,0 +1,91 @@
+"""The model's configuration, without TensorFlow: what config.json holds, the
+defaults, help texts and ranges of train.py's flags (flags.py), and which fields fix
+the shape of the weights. The commands read it before TensorFlow loads, so that
+--help and usage errors answer at once; model.py builds the networks from it.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+
+from flags import FieldError, check_fields, flag
+from utils import write_atomic
+
+CONFIG_NAME = "config.json"
+# Fields that fix the shape of the weights: a model_dir holding other values
+# cannot be resumed with these.
+ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",
+                "synthesis", "window_mixtures", "alphabet")
+
+
+# What `train.py --synthesis` starts from, where the flags say nothing: Graves' three
+# layers of 400 (section 5.2) with skip connections, and what fits the 12 hours this
+# model had on a two-core CPU (README "Writing text": 6,200 points/s measured).
+SYNTHESIS_RECIPE = {"rnn_size": 400, "num_layers": 3, "skip_connections": True,
+                    "batch_size": 32, "learning_rate": 0.001, "keep_prob": 0.9,
+                    "num_epochs": 30}
+
+
+@dataclasses.dataclass
+class Config:
+    """Everything needed to rebuild a model and continue its training: the defaults,
+    and the help and range of train.py's flag of the same name."""
+
+    model: str = flag("lstm", "rnn, gru, or lstm", choices=("lstm", "gru", "rnn"))
+    rnn_size: int = flag(256, "size of RNN hidden state", check="positive")
+    num_layers: int = flag(2, "number of layers in the RNN", check="positive")
+    num_mixture: int = flag(20, "number of gaussian mixtures", check="positive")
+    keep_prob: float = flag(0.8, "dropout keep probability", check="probability")
+    skip_connections: bool = flag(False, "input to every layer, every layer to output")
+    peephole: bool = flag(False, "LSTM with peephole connections (slower)")
+    data_scale: float = flag(20.0, "factor to scale raw data down by", check="positive")
+    limit: float = flag(500.0, "clamp raw steps to +-limit tablet units", check="positive")
+    batch_size: int = flag(50, "minibatch size", check="positive")
+    seq_length: int = flag(300, "RNN sequence length", check="positive")
+    num_epochs: int = flag(30, "number of epochs", check="positive")
+    learning_rate: float = flag(0.005, "learning rate", check="positive")
+    decay_rate: float = flag(0.95, "decay rate for the learning rate, per epoch",
+                             check="positive")
+    grad_clip: float = flag(10.0, "clip gradients at this global norm", check="positive")
+    optimizer: str = flag("adam", "adam or rmsprop", choices=("adam", "rmsprop"))
+    synthesis: bool = flag(False, "the network that writes a given text (section 5), trained "
+                           "on whole lines with their texts; other defaults then "
+                           "from config.SYNTHESIS_RECIPE")
+    window_mixtures: int = flag(10, "K, the Gaussians of the soft window", check="positive")
+    alphabet: str = flag("", "the characters a synthesis model writes, from its training texts",
+                         command_line=False)
+
+    def __post_init__(self):
+        check_fields(self)  # the ranges and choices declared above
+        if self.peephole and self.model != "lstm":
+            raise FieldError("peephole connections exist only for model=lstm")
+        if self.synthesis and (self.model != "lstm" or self.peephole):
+            raise ValueError("a synthesis network is built of plain LSTM layers: "
+                             "drop --model and --peephole")
+
+    @property
+    def output_size(self):
+        return 1 + 6 * self.num_mixture
+
+    def save(self, model_dir):
+        text = json.dumps(dataclasses.asdict(self), indent=2) + "\n"
+        write_atomic(Path(model_dir) / CONFIG_NAME, text.encode())
+
+    @classmethod
+    def load(cls, model_dir):
+        path = Path(model_dir) / CONFIG_NAME
+        try:
+            fields = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"no {CONFIG_NAME} in '{model_dir}': train a model there with "
+                f"`python train.py --model_dir {model_dir}`, or use the shipped one in save/"
+            ) from None
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(fields) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown fields {sorted(unknown)}")
+        try:
+            return cls(**fields)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
