@@ -621,7 +621,7 @@ class DataLoader:
         other line that has a text, however short, and validation the same lines as
         without texts (those that have one), so that the two models compare."""
         keep = [i for i, a in enumerate(self.raw_data) if len(a) > self.seq_length + 2]
-        if not keep:
+        if not keep and not self.with_texts:  # whole lines train synthesis, however short
             raise ValueError(f"no line under '{self.data_dir}' is longer than "
                              f"seq_length + 2 = {self.seq_length + 2} points")
         valid = keep[19::20]
