@@ -2,8 +2,9 @@
 
     python sample.py --export DIR       # or, from Python: export_saved_model(model, DIR)
 
-The SavedModel has a `sample` and a `step` signature (see saved_model_module), and
-runs in TensorFlow alone, e.g. in TensorFlow Serving.
+The SavedModel has a `sample` and a `step` signature (see saved_model_module), or
+for a synthesis model `write` and `step` (synthesis_module), and runs in TensorFlow
+alone, e.g. in TensorFlow Serving.
 """
 
 import dataclasses
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from model import PARAM_KEYS, START, mixture_from_outputs, sampling_noise
+from model import PARAM_KEYS, POINTS_PER_CHAR, START, mixture_from_outputs, sampling_noise
 
 
 def saved_model_module(model):
@@ -34,6 +35,8 @@ def saved_model_module(model):
     not part of this interface. data_scale, start and config (JSON) come along as
     variables for Python users.
     """
+    if model.config.synthesis:
+        return synthesis_module(model)
     config = model.config
     zero = model.zero_state(1)
     names = [f"{'hc'[j]}{i}" for i, layer in enumerate(zero) for j in range(len(layer))]
@@ -57,13 +60,78 @@ def saved_model_module(model):
         return {**{k: params[k] for k in PARAM_KEYS},
                 **dict(zip(names, tf.nest.flatten(state)))}
 
+    module = _module_with_weights(model)
+    module.sample, module.step = sample, step
+    return module
+
+
+def synthesis_module(model):
+    """saved_model_module for a synthesis model: two signatures.
+
+    write(text string, seed int64, bias float32) -> strokes [T, 3] of (dx, dy, eos)
+        in tablet units, phi [T, U] (the window over the text at every step), stop
+        (1: by the stop rule, 2: by the point budget, POINTS_PER_CHAR a character) and
+        the mixture of every point: model.write(text, bias, seed), run by the same loop
+        (model.write_loop) without XLA. A character outside the alphabet (the
+        `alphabet` variable) is written as the model's unknown symbol.
+    step(point [B, 3], chars [B, U] int32, h0, c0, kappa, w, h1, c1, ...) -> the
+        mixture of the next point (model units, no bias), phi [B, U] and the new state
+        under the same names. chars are 1 + a character's place in the alphabet (0:
+        unknown, -1: padding); start from point (0, 0, 1) and a zero state.
+    """
+    config = model.config
+    zero = model.zero_state(1)
+    names = ["h0", "c0", "kappa", "w"] + [f"{'hc'[j]}{i + 1}" for i in range(len(zero) - 1)
+                                          for j in range(2)]
+    keys = tf.constant(list(model.alphabet))
+    lookup = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(keys, tf.range(1, len(model.alphabet) + 1)), 0)
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="text"),
+                                  tf.TensorSpec([], tf.int64, name="seed"),
+                                  tf.TensorSpec([], tf.float32, name="bias")])
+    def write(text, seed, bias):
+        chars = lookup.lookup(tf.strings.unicode_split(text, "UTF-8"))[None]
+        length = tf.shape(chars)[1]
+        tf.debugging.assert_positive(length, "text must not be empty")
+        budget = POINTS_PER_CHAR * length
+        noise = sampling_noise(seed, budget, 1, config.num_mixture)  # model.write's
+        points, mixtures, phis, lengths, stops = model.write_loop(
+            budget[None], bias, tf.constant([START]), model.zero_state(1), chars,
+            length[None], noise)
+        strokes, params = model.in_tablet_units(points, mixtures, lengths[0])
+        return {"strokes": strokes[0], "phi": phis[:lengths[0], 0], "stop": stops[0],
+                **{k: v[0] for k, v in params.items()}}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="point"),
+                                  tf.TensorSpec([None, None], tf.int32, name="chars")]
+                 + [tf.TensorSpec([None] + v.shape[1:], tf.float32, name=n)
+                    for n, v in zip(names, tf.nest.flatten(zero))])
+    def step(point, chars, *state):
+        z, state, (phi, *_) = model.step(point, model.one_hot(chars),
+                                         tf.nest.pack_sequence_as(zero, list(state)))
+        params = mixture_from_outputs(z)
+        return {**{k: params[k] for k in PARAM_KEYS}, "phi": phi,
+                **dict(zip(names, tf.nest.flatten(state)))}
+
+    module = _module_with_weights(model)
+    module.lookup = lookup
+    module.alphabet = tf.Variable(model.alphabet, trainable=False, name="alphabet")
+    module.write, module.step = write, step
+    return module
+
+
+def _module_with_weights(model):
+    """A tf.Module tracking the model's weights as plain variables (the Keras model's
+    own functions are not part of the interface) and, for Python users, data_scale,
+    start and config (JSON)."""
+    config = model.config
     module = tf.Module()
     module.weights = [v.value for v in model.variables]  # the underlying tf.Variables
     module.data_scale = tf.Variable(config.data_scale, trainable=False, name="data_scale")
     module.start = tf.Variable(START, trainable=False, dtype=tf.float32, name="start")
     module.config = tf.Variable(json.dumps(dataclasses.asdict(config)), trainable=False,
                                 name="config")
-    module.sample, module.step = sample, step
     return module
 
 
@@ -87,8 +155,9 @@ def export_saved_model(model, export_dir):
     module = saved_model_module(model)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
+        first = "write" if model.config.synthesis else "sample"
         tf.saved_model.save(module, str(staging),
-                            signatures={"sample": module.sample, "step": module.step})
+                            signatures={first: getattr(module, first), "step": module.step})
         os.chmod(staging, 0o755)  # mkdtemp makes it private, unlike a normal folder
         if target.exists():
             old = staging.with_name(staging.name + ".old")

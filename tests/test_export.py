@@ -94,3 +94,40 @@ def test_an_earlier_export_is_replaced_and_anything_else_refused(exported, tmp_p
     with pytest.raises(FileExistsError):
         export_saved_model(model, tmp_path / "mine")
     assert os.listdir(tmp_path / "mine") == ["notes.txt"]
+
+
+WRITE_SCRIPT = r"""
+import json, sys
+import tensorflow as tf
+
+loaded = tf.saved_model.load(sys.argv[1])
+out = loaded.signatures["write"](text=tf.constant(sys.argv[2]),
+                                 seed=tf.constant(5, tf.int64), bias=tf.constant(0.5))
+step = loaded.signatures["step"]
+_, specs = step.structured_input_signature
+print(json.dumps({
+    "strokes": out["strokes"].numpy().tolist(),
+    "phi": list(out["phi"].shape),
+    "stop": int(out["stop"]),
+    "alphabet": loaded.alphabet.numpy().decode(),
+    "step_inputs": sorted(specs),
+    "project": [m for m in ("model", "lstm", "utils", "export") if m in sys.modules],
+}))
+"""
+
+
+def test_a_synthesis_export_writes_text_in_a_process_without_the_project(tmp_path):
+    model = save_tiny_model(tmp_path / "model", synthesis=True, alphabet="abc ", num_layers=2)
+    strokes, info = model.write("ab ca", bias=0.5, seed=5)
+    export_saved_model(model, tmp_path / "saved")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-c", WRITE_SCRIPT, str(tmp_path / "saved"), "ab ca"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["project"] == [] and got["alphabet"] == "abc "
+    # model.write's line for the same text and seed, up to float rounding (XLA there)
+    np.testing.assert_allclose(np.array(got["strokes"]), strokes, rtol=1e-4, atol=1e-3)
+    assert got["phi"] == [len(strokes), 5]
+    assert got["stop"] == {"end": 1, "budget": 2}[info["stop"]]
+    assert got["step_inputs"] == ["c0", "c1", "chars", "h0", "h1", "kappa", "point", "w"]
