@@ -8,6 +8,13 @@ as its "unknown" symbol); --paired scores an unconditional model on those same l
 
     python evaluate.py --model_dir save --data_dir ../data/lineStrokes-all.tar.gz --json
     python evaluate.py --model_dir save/synthesis --data_dir ../data --split valid
+
+--sentences FILE measures instead how a synthesis model ends its lines: it writes
+every line of FILE (docs/sentences.txt: 100 sentences not from IAM-OnDB) and counts
+those that stop by the stop rule, those that run into the point budget, and those
+where the window skipped a character.
+
+    python evaluate.py --model_dir save/synthesis --sentences docs/sentences.txt --bias 0.5
 """
 
 import argparse
@@ -81,6 +88,27 @@ def score_lines(model, lines, texts=None):
     }
 
 
+def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25):
+    """Write every sentence (one line each) and count how the lines end: by the stop
+    rule ("end") or the point budget, and whether the window's peak reached every
+    character on the way (a character it never peaked on was left out or run over).
+    "clean": ended by the rule with every character reached."""
+    counts = {"sentences": len(sentences), "stopped_by_rule": 0, "hit_budget": 0,
+              "every_character_reached": 0, "clean": 0}
+    for start in range(0, len(sentences), batch_size):
+        batch = sentences[start:start + batch_size]
+        seeds = [seed + start + i for i in range(len(batch))]  # one seed per sentence
+        _, infos = model.write(batch, bias=bias, seed=seeds)
+        for text, info in zip(batch, infos):
+            reached = len(set(info["phi"].argmax(axis=1))) == len(text)
+            ended = info["stop"] == "end"
+            counts["stopped_by_rule"] += ended
+            counts["hit_budget"] += not ended
+            counts["every_character_reached"] += reached
+            counts["clean"] += ended and reached
+    return counts
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model_dir", default="save", help="model to score")
@@ -93,6 +121,11 @@ def main(argv=None):
     parser.add_argument("--paired", action="store_true",
                         help="only lines that have a transcription, as a synthesis model "
                              "is scored: the two kinds then compare on the same lines")
+    parser.add_argument("--sentences", metavar="FILE",
+                        help="a synthesis model: write each line of FILE and count how the "
+                             "lines end (no data set needed)")
+    parser.add_argument("--bias", type=float, default=0.0, help="bias for --sentences")
+    parser.add_argument("--seed", type=int, default=0, help="first seed for --sentences")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     try:
@@ -100,6 +133,17 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--model_dir {args.model_dir}: {err}")
     cfg = model.config
+    if args.sentences:
+        if not cfg.synthesis:
+            parser.error(f"--sentences: the model in {args.model_dir} does not write text")
+        try:
+            sentences = [line.strip() for line in open(args.sentences, encoding="utf-8")
+                         if line.strip()]
+            result = stop_figures(model, sentences, args.bias, args.seed)
+        except (OSError, ValueError) as err:
+            parser.error(f"--sentences {args.sentences}: {err}")
+        report(result, args.json)
+        return result
     try:
         shortest = cfg.seq_length if args.split == "valid" else 0
         paired = cfg.synthesis or args.paired
