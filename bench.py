@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from evaluate import report
+from utils import add_verbose_flag, quiet_tensorflow
 
 SECTIONS = ("data", "train", "sample", "eval")
 
@@ -203,10 +204,12 @@ def main(argv=None):
     parser.add_argument("--train_steps", type=int, default=5)
     parser.add_argument("--eval_lines", type=int, default=200)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_verbose_flag(parser)
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     if only - set(SECTIONS):
         parser.error(f"--only: unknown sections {sorted(only - set(SECTIONS))}")
+    quiet_tensorflow(args.verbose)
     have_data = has_data(args.data_dir)
     figures = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                           f"Python {platform.python_version()}"}

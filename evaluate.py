@@ -18,14 +18,26 @@ where the window skipped a character.
 """
 
 import argparse
+import functools
 import json
 import time
 
 import numpy as np
-import tensorflow as tf
 
-from model import load_model
-from utils import DataLoader, encode_text, pad_lines, pad_texts, raw_units_offset, to_model_units
+from config import Config
+from utils import (
+    DataLoader,
+    add_verbose_flag,
+    encode_text,
+    pad_lines,
+    pad_texts,
+    quiet_tensorflow,
+    raw_units_offset,
+    to_model_units,
+)
+
+# TensorFlow and model.py are imported where they are used: the flags, config.json
+# and the data are read first, so that --help and usage errors answer at once.
 
 
 def line_batches(lines, max_points=60_000, bucket=128):
@@ -48,8 +60,9 @@ def line_batches(lines, max_points=60_000, bucket=128):
             yield (batch, *pad_lines([lines[i] for i in batch], rows_padded, bucket))
 
 
-@tf.function(reduce_retracing=True)
 def _score_batch(model, x, y, mask, chars=None):
+    import tensorflow as tf
+
     nll, params = model.nll_per_point(x, y, chars=chars)
     nll = nll * mask
     expected = tf.stack([tf.reduce_sum(params["pi"] * params["mu1"], -1),
@@ -58,10 +71,20 @@ def _score_batch(model, x, y, mask, chars=None):
     return tf.reduce_sum(nll, 1), tf.reduce_sum(sse, 1)
 
 
+@functools.cache
+def _compiled_score_batch():
+    """_score_batch as one tf.function, made when first needed."""
+    import tensorflow as tf
+
+    return tf.function(_score_batch, reduce_retracing=True)
+
+
 def score_lines(model, lines, texts=None):
     """lines: float32 [T, 3] arrays in model units (steps divided by the model's
     data_scale); texts: their texts, for a synthesis model. Returns the protocol's
     figures."""
+    import tensorflow as tf
+
     if model.config.synthesis and texts is None:
         raise ValueError("a synthesis model is scored on lines with their texts")
     nll_sum = sse_sum = 0.0
@@ -71,8 +94,8 @@ def score_lines(model, lines, texts=None):
         if model.config.synthesis:
             indices = [encode_text(texts[i], model.alphabet, unknown="keep") for i in batch]
             chars = pad_texts(indices + [indices[0][:0]] * (len(x) - len(batch)))
-        nll, sse = _score_batch(model, tf.constant(x), tf.constant(y), tf.constant(mask),
-                                chars)
+        nll, sse = _compiled_score_batch()(model, tf.constant(x), tf.constant(y),
+                                           tf.constant(mask), chars)
         nll_sum += float(tf.reduce_sum(nll))
         sse_sum += float(tf.reduce_sum(sse))
         points += int(mask.sum())
@@ -127,15 +150,31 @@ def main(argv=None):
     parser.add_argument("--bias", type=float, default=0.0, help="bias for --sentences")
     parser.add_argument("--seed", type=int, default=0, help="first seed for --sentences")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_verbose_flag(parser)
     args = parser.parse_args(argv)
+    try:  # config.json and the data first: their errors come before TensorFlow loads
+        cfg = Config.load(args.model_dir)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"--model_dir {args.model_dir}: {err}")
+    if args.sentences and not cfg.synthesis:
+        parser.error(f"--sentences: the model in {args.model_dir} does not write text")
+    if not args.sentences:
+        try:
+            shortest = cfg.seq_length if args.split == "valid" else 0
+            paired = cfg.synthesis or args.paired
+            loader = DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
+                                limit=cfg.limit, cache_dir=args.cache_dir, texts=paired,
+                                alphabet=cfg.alphabet if cfg.synthesis else None)
+        except (FileNotFoundError, ValueError) as err:
+            parser.error(f"--data_dir: {err}")
+    quiet_tensorflow(args.verbose)
+    from model import load_model
+
     try:
         model = load_model(args.model_dir)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--model_dir {args.model_dir}: {err}")
-    cfg = model.config
     if args.sentences:
-        if not cfg.synthesis:
-            parser.error(f"--sentences: the model in {args.model_dir} does not write text")
         try:
             sentences = [line.strip() for line in open(args.sentences, encoding="utf-8")
                          if line.strip()]
@@ -144,14 +183,6 @@ def main(argv=None):
             parser.error(f"--sentences {args.sentences}: {err}")
         report(result, args.json)
         return result
-    try:
-        shortest = cfg.seq_length if args.split == "valid" else 0
-        paired = cfg.synthesis or args.paired
-        loader = DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
-                            limit=cfg.limit, cache_dir=args.cache_dir, texts=paired,
-                            alphabet=cfg.alphabet if cfg.synthesis else None)
-    except (FileNotFoundError, ValueError) as err:
-        parser.error(f"--data_dir: {err}")
     if args.split == "valid":
         lines, texts = loader.valid_data, getattr(loader, "valid_texts", None)
     else:
@@ -167,14 +198,24 @@ def main(argv=None):
 
 
 def report(figures, as_json=False):
-    """Print figures as one JSON object, or as an aligned table for people."""
+    """Print figures as one JSON object, or as an aligned table for people: counts
+    and figures of 1,000 or more (points/s) as whole numbers, others to 4 decimals."""
     if as_json:
         print(json.dumps(figures))
         return
     width = max(map(len, figures))
     for key, value in figures.items():
-        print(f"{key:>{width}}: {value:,.4f}" if isinstance(value, float) else
-              f"{key:>{width}}: {value}")
+        print(f"{key:>{width}}: {shown(value)}")
+
+
+def shown(value):
+    """A figure as report prints it: 331681 -> 331,681; 62670.58 -> 62,671; 5.67412 ->
+    5.6741; anything else (a bool, a string) as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int) or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4f}"
 
 
 if __name__ == "__main__":

@@ -5,12 +5,16 @@
 
 Running it again on the same --model_dir resumes where the last run stopped.
 --synthesis trains the network that writes a given text (Graves section 5) on whole
-lines with their transcriptions, from the defaults of model.SYNTHESIS_RECIPE.
+lines with their transcriptions, from the defaults of config.SYNTHESIS_RECIPE.
+
+The flags are read, and checked, before TensorFlow loads: --help and usage errors
+answer at once. --verbose (or WRITE_RNN_VERBOSE=1) shows TensorFlow's own log lines.
 """
 
 import argparse
 import csv
 import dataclasses
+import io
 import json
 import math
 import signal
@@ -18,24 +22,23 @@ import sys
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from evaluate import score_lines
+from config import ARCHITECTURE, CONFIG_NAME, SYNTHESIS_RECIPE, Config
 from flags import FieldError, add_flags, check_fields, flag, given
-from model import (
-    ARCHITECTURE,
-    CONFIG_NAME,
-    SYNTHESIS_RECIPE,
-    Config,
-    build_model,
-    checkpoint_for,
+from utils import (
+    DataLoader,
+    add_verbose_flag,
+    quiet_tensorflow,
+    raw_units_offset,
+    write_atomic,
 )
-from utils import DataLoader
+
+# TensorFlow, Keras and the modules built on them (evaluate, model) are imported where
+# they are used, so that reading the flags does not wait for TensorFlow to load.
 
 LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
-              "learning_rate", "points_per_s", "skipped", "wall_s")
+              "learning_rate", "points_per_s", "skipped", "train_s")
 MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
 
 
@@ -71,10 +74,13 @@ def build_parser():
     add_flags(parser.add_argument_group("the model and its training (saved in config.json)"),
               Config)
     add_flags(parser.add_argument_group("this run"), RunOptions)
+    add_verbose_flag(parser)
     return parser
 
 
 def make_strategy(name):
+    import tensorflow as tf
+
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
@@ -112,6 +118,11 @@ class Trainer:
     """One training run: model, optimizer, checkpoints and the loop."""
 
     def __init__(self, config, loader, model_dir, strategy, seed=None):
+        import keras
+        import tensorflow as tf
+
+        from model import build_model, checkpoint_for
+
         self.config, self.loader, self.strategy = config, loader, strategy
         self.model_dir = Path(model_dir)
         if seed is not None:
@@ -152,6 +163,8 @@ class Trainer:
     # ------------------------------------------------ one step
 
     def _compute_gradients(self, x, y, mask=None, chars=None):
+        import tensorflow as tf
+
         with tf.GradientTape() as tape:
             loss = self.model.nll(x, y, mask, training=True, chars=chars)
         grads = tape.gradient(loss, self.model.trainable_variables)
@@ -162,6 +175,8 @@ class Trainer:
         return loss, tf.linalg.global_norm(grads), grads
 
     def _apply_gradients(self, grads, norm):
+        import tensorflow as tf
+
         clipped, _ = tf.clip_by_global_norm(grads, self.config.grad_clip, use_norm=norm)
         # the optimizer sums over replicas, and each already holds the mean
         n = tf.distribute.get_replica_context().num_replicas_in_sync
@@ -171,6 +186,8 @@ class Trainer:
 
     def _per_replica(self, array):
         """A global batch as per-replica slices."""
+        import tensorflow as tf
+
         n = self.strategy.num_replicas_in_sync
         if n == 1:
             return tf.constant(array)
@@ -197,6 +214,8 @@ class Trainer:
         return self.config.learning_rate * self.config.decay_rate ** epoch
 
     def validate(self):
+        from evaluate import score_lines
+
         return score_lines(self.model, self.loader.valid_data,
                            self.loader.valid_texts if self.config.synthesis else None)
 
@@ -221,11 +240,53 @@ class StopFlag:
         print(f"\n{self.signal}: saving after this step...", file=sys.stderr, flush=True)
 
 
+def read_log(path):
+    """The rows of a log.csv as dicts, [] if there is none. A log of an earlier layout
+    is first rewritten in LOG_FIELDS' layout: its wall_s column, a Unix time, becomes
+    train_s by _seconds_of_training."""
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            rows, fields = list(reader), reader.fieldnames
+    except FileNotFoundError:
+        return []
+    if fields is None or tuple(fields) == LOG_FIELDS:
+        return rows
+    if "wall_s" in fields and rows:
+        times = _seconds_of_training([float(row["wall_s"]) for row in rows])
+        for row, seconds in zip(rows, times):
+            row["train_s"] = f"{seconds:.6g}"
+    rows = [{k: row.get(k, "") for k in LOG_FIELDS} for row in rows]
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, LOG_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, buffer.getvalue().encode())
+    return rows
+
+
+def _seconds_of_training(unix_times):
+    """Unix times of log rows -> the seconds of training at each row: the gaps between
+    rows added up, where a gap of more than ten typical ones (the run stopped there and
+    was resumed later) counts as one typical gap, and so does the time to the first
+    row. An estimate, for logs written before train_s."""
+    gaps = np.diff(unix_times)
+    typical = float(np.median(gaps)) if len(gaps) else 0.0
+    gaps = np.where(gaps > 10 * typical, typical, gaps)
+    return typical + np.concatenate([[0.0], np.cumsum(gaps)])
+
+
 class Log:
-    """log.csv for plotting, and TensorBoard scalars under model_dir/log."""
+    """log.csv for plotting, and TensorBoard scalars under model_dir/log. train_s, the
+    seconds of training since the run started, goes on from an earlier session's."""
 
     def __init__(self, model_dir):
+        import tensorflow as tf
+
         path = Path(model_dir) / "log.csv"
+        rows = read_log(path)
+        # what the sessions before this one trained for: this one adds its own
+        self.train_s = float(rows[-1]["train_s"] or 0) if rows else 0.0
         new = not path.exists()
         self.file = open(path, "a", newline="")
         self.csv = csv.DictWriter(self.file, LOG_FIELDS)
@@ -234,6 +295,8 @@ class Log:
         self.tb = tf.summary.create_file_writer(str(Path(model_dir) / "log"))
 
     def write(self, row):
+        import tensorflow as tf
+
         self.csv.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
                            for k, v in row.items()})
         self.file.flush()
@@ -249,8 +312,9 @@ class Log:
         self.tb.close()
 
 
-def train(args, parser):
-    config, run, resuming = resolve_config(args, parser)
+def train(config, run, resuming, parser, verbose=False):
+    """Train as resolve_config said; usage errors (unreadable data) through parser.
+    TensorFlow loads (quiet_tensorflow) once the data has been read."""
     model_dir = Path(run.model_dir)
     if run.overwrite and model_dir.exists():
         for old in [*model_dir.glob("ckpt-*"), model_dir / "checkpoint", model_dir / "log.csv"]:
@@ -265,6 +329,7 @@ def train(args, parser):
         parser.error(f"--data_dir: {err}")
     if config.synthesis and not resuming:  # the characters it will write: its training texts'
         config = dataclasses.replace(config, alphabet=loader.alphabet)
+    quiet_tensorflow(verbose)
     strategy = make_strategy(run.strategy)
     if config.batch_size % strategy.num_replicas_in_sync:
         parser.error(f"--batch_size {config.batch_size} does not split evenly over "
@@ -286,14 +351,24 @@ def train(args, parser):
         log.close()
 
 
+def _postfix(epoch, train_raw, valid_raw, speed):
+    """The progress bar's figures: both losses in raw nats per point, the unit of
+    evaluate.py's nll_per_point_raw and of the README."""
+    shown = lambda value, form: "-" if value in (None, "") else format(value, form)  # noqa: E731
+    return (f"epoch {epoch} | nats/point (raw units): train {shown(train_raw, '.3f')}, "
+            f"valid {shown(valid_raw, '.3f')} | {shown(speed, ',.0f')} points/s")
+
+
 def _loop(trainer, loader, log, run, total, deadline, stop):
     from tqdm.auto import tqdm
 
     config = trainer.config
+    offset = raw_units_offset(config.data_scale)  # model units -> raw tablet units
     step = int(trainer.step.numpy())
-    bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr)
-    losses, skipped, bad_in_a_row, valid = [], 0, 0, {}
-    clock, points = time.perf_counter(), 0
+    losses, skipped, bad_in_a_row, valid, last_valid = [], 0, 0, {}, None
+    # points/s counts from the end of the session's first step, which compiles
+    bar, clock, points = None, None, 0
+    started = time.perf_counter()  # train_s: log.train_s before this session, plus this
     last_saved = step
     try:
         while step < total and stop.signal is None and time.time() < deadline:
@@ -302,7 +377,12 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
             trainer.optimizer.learning_rate.assign(lr)
             batch = loader.next_batch()
             loss, applied = trainer.train_step(batch)
-            points += int(batch[2].sum()) if config.synthesis else batch[0].size // 3
+            if bar is None:  # after the compilation, and what it logs in --verbose
+                bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True,
+                           file=sys.stderr)
+                clock = time.perf_counter()
+            else:
+                points += int(batch[2].sum()) if config.synthesis else batch[0].size // 3
             step += 1
             if applied:
                 losses.append(loss)
@@ -312,22 +392,23 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                 bad_in_a_row += 1
             # validate every validate_every steps, and once more at the end of the run
             if run.validate_every and (step % run.validate_every == 0 or step == total):
-                started = time.perf_counter()
+                validation_started = time.perf_counter()
                 valid = trainer.validate()
-                clock += time.perf_counter() - started  # points/s counts training only
+                last_valid = valid["nll_per_point_raw"]
+                clock += time.perf_counter() - validation_started  # points/s: training only
             if step % run.log_every == 0 or valid:
                 now = time.perf_counter()
-                speed = points / max(now - clock, 1e-9)
+                speed = points / (now - clock) if points else ""  # none yet: only the first
                 row = {"step": step, "epoch": epoch, "learning_rate": lr,
                        "train_nll": float(np.mean(losses)) if losses else "",
                        "valid_nll_model": valid.get("nll_per_point_model", ""),
                        "valid_nll_raw": valid.get("nll_per_point_raw", ""),
                        "valid_nll_seq": valid.get("nll_per_sequence_raw", ""),
-                       "points_per_s": speed, "skipped": skipped, "wall_s": round(time.time())}
+                       "points_per_s": speed, "skipped": skipped,
+                       "train_s": log.train_s + now - started}
                 log.write(row)
-                bar.set_postfix(epoch=epoch, train=f"{row['train_nll']:.3f}" if losses else "-",
-                                valid=f"{valid['nll_per_point_raw']:.3f}raw" if valid else "-",
-                                pts_s=f"{speed:,.0f}")
+                train_raw = row["train_nll"] + offset if losses else None
+                bar.set_postfix_str(_postfix(epoch, train_raw, last_valid, speed))
                 losses, valid, clock, points = [], {}, time.perf_counter(), 0
             bar.update(1)
             if bad_in_a_row >= MAX_BAD_STEPS:
@@ -339,7 +420,8 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                 trainer.save()
                 last_saved = step
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         if step != last_saved:
             path = trainer.save()
             print(f"saved {path}", file=sys.stderr)
@@ -349,7 +431,8 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    result = train(args, parser)
+    config, run, resuming = resolve_config(args, parser)  # usage errors, before TensorFlow
+    result = train(config, run, resuming, parser, args.verbose)
     if result["stopped_by"]:
         sys.exit(128 + getattr(signal, result["stopped_by"]))
 

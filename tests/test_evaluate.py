@@ -105,3 +105,14 @@ def test_split_valid_scores_the_lines_train_py_validates_on(tmp_path, capsys):
     assert result["lines"] == len(loader.valid_data) == 2  # the 20th and 40th of 45
     want = evaluate.score_lines(model, loader.valid_data)
     assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-6)
+
+
+def test_report_prints_counts_and_rates_as_whole_numbers(capsys):
+    figures = {"nll_per_point_raw": 5.67412, "nll_per_sequence_raw": 3669.49, "lines": 513,
+               "points": 331681, "points_per_s": 62670.5761}
+    evaluate.report(figures)
+    printed = dict(line.strip().split(": ") for line in capsys.readouterr().out.splitlines())
+    assert printed == {"nll_per_point_raw": "5.6741", "nll_per_sequence_raw": "3,669",
+                       "lines": "513", "points": "331,681", "points_per_s": "62,671"}
+    evaluate.report(figures, as_json=True)
+    assert json.loads(capsys.readouterr().out) == figures

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -223,3 +224,70 @@ def test_out_of_range_flags_are_usage_errors(data_dir, tmp_path, capsys, flags, 
     assert exit_info.value.code == 2
     assert named in capsys.readouterr().err
     assert not (tmp_path / "config.json").exists()
+
+
+# ---------------------------------------------------------------- what a run shows and logs
+
+
+def test_the_bar_shows_train_and_valid_in_raw_units_as_the_log_has_them(data_dir, tmp_path,
+                                                                          capsys):
+    run(data_dir, tmp_path, "--max_steps", 6, "--validate_every", 6, "--log_every", 6)
+    last = read_log(tmp_path)[-1]
+    bar = capsys.readouterr().err
+    shown = re.findall(r"nats/point \(raw units\): train ([\d.]+), valid ([\d.]+)", bar)[-1]
+    offset = 2 * np.log(20)  # model units -> raw tablet units, data_scale 20
+    assert float(shown[0]) == pytest.approx(float(last["train_nll"]) + offset, abs=1e-3)
+    assert float(shown[1]) == pytest.approx(float(last["valid_nll_raw"]), abs=1e-3)
+
+
+def slow_first_step(monkeypatch, seconds):
+    """Make the first train_step of every session take `seconds` longer, as compiling does."""
+    real, calls = train.Trainer.train_step, []
+
+    def step(self, batch):
+        if not any(trainer is self for trainer in calls):
+            calls.append(self)
+            time.sleep(seconds)
+        return real(self, batch)
+
+    monkeypatch.setattr(train.Trainer, "train_step", step)
+
+
+def test_points_per_s_leaves_out_the_first_step_of_a_session(data_dir, tmp_path, monkeypatch):
+    slow_first_step(monkeypatch, 1.0)
+    run(data_dir, tmp_path, "--max_steps", 2)
+    run(data_dir, tmp_path, "--max_steps", 6, "--log_every", 2)  # resumed
+    rows = read_log(tmp_path)
+    # the first row of each session has no step but the slow one to count: no figure
+    assert rows[0]["points_per_s"] == ""
+    # 160 points in one ordinary step; with the second of the first counted, under 160
+    assert float(rows[2]["step"]) == 4 and float(rows[2]["points_per_s"]) > 400
+
+
+def test_train_s_counts_seconds_of_training_across_sessions(data_dir, tmp_path):
+    run(data_dir, tmp_path, "--max_steps", 3)
+    run(data_dir, tmp_path, "--max_steps", 6)
+    seconds = [float(row["train_s"]) for row in read_log(tmp_path)]
+    assert len(seconds) == 6 and 0 < seconds[0] < 600  # not a Unix time
+    assert all(b > a for a, b in zip(seconds, seconds[1:]))
+
+
+def test_an_older_log_with_unix_times_is_rewritten_with_train_s(data_dir, tmp_path):
+    run(data_dir, tmp_path, "--max_steps", 4)
+    rows = read_log(tmp_path)
+    for row, unix_time in zip(rows, [1_700_000_000, 1_700_000_002, 1_700_000_004,
+                                     1_700_090_000]):  # stopped a day before the 4th row
+        del row["train_s"]
+        row["wall_s"] = unix_time
+    with open(tmp_path / "log.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, [*rows[0]])
+        writer.writeheader()
+        writer.writerows(rows)
+    run(data_dir, tmp_path, "--max_steps", 6)
+    with open(tmp_path / "log.csv") as f:
+        assert f.readline().strip() == ",".join(train.LOG_FIELDS)
+    rows = read_log(tmp_path)
+    assert [row["step"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
+    # two seconds between rows, and the day's pause counted as two seconds of training
+    assert [float(row["train_s"]) for row in rows[:4]] == [2, 4, 6, 8]
+    assert 8 < float(rows[4]["train_s"]) < float(rows[5]["train_s"]) < 600

@@ -1,0 +1,100 @@
+"""What every command does before its work: --help and usage errors answer without
+loading TensorFlow, and TensorFlow's start-up lines stay out of the output unless
+--verbose or WRITE_RNN_VERBOSE=1 asks for them."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import utils
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# runs a command as `python COMMAND ARGS...` would, then says whether TensorFlow loaded
+PROBE = textwrap.dedent("""
+    import runpy, sys
+    sys.argv = sys.argv[1:]
+    try:
+        runpy.run_path(sys.argv[0], run_name="__main__")
+        code = 0
+    except SystemExit as exit:
+        code = exit.code
+    print("exit", code, "tensorflow" in sys.modules)
+""")
+
+USAGE_ERRORS = {
+    "train.py": ["--keep_prob", "2"],
+    "evaluate.py": ["--model_dir", "nowhere"],
+    "bench.py": ["--only", "nothing"],
+}
+
+
+def environment(**extra):
+    """This environment without the variables that set TensorFlow's or our verbosity."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", utils.VERBOSE_VARIABLE)}
+    return {**env, **extra}
+
+
+def probe(command, *args):
+    out = subprocess.run([sys.executable, "-c", PROBE, command, *args], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, env=environment())
+    return out.stdout.strip().splitlines()[-1], out.stdout, out.stderr
+
+
+@pytest.mark.parametrize("command", list(USAGE_ERRORS))
+def test_help_answers_without_loading_tensorflow(command):
+    last, stdout, stderr = probe(command, "--help")
+    assert last == "exit 0 False", stderr[-2000:]
+    assert "--verbose" in stdout and "usage:" in stdout
+    assert stderr == ""
+
+
+@pytest.mark.parametrize("command", list(USAGE_ERRORS))
+def test_a_usage_error_answers_without_loading_tensorflow(command):
+    last, _, stderr = probe(command, *USAGE_ERRORS[command])
+    assert last == "exit 2 False"
+    assert stderr.startswith("usage:") and "error: --" in stderr
+
+
+# ---------------------------------------------------------------- the quiet start
+
+
+def test_what_loads_quietly_drops_known_noise_and_passes_on_the_rest(tmp_path, monkeypatch,
+                                                                     capfd):
+    (tmp_path / "noisy.py").write_text(textwrap.dedent("""
+        import os
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called "
+                    b"are written to STDERR\\n"
+                    b"I0000 00:00:1795766523.367336   17279 port.cc:153] oneDNN custom "
+                    b"operations are on.\\n"
+                    b"W0000 00:00:1795766523.367704   17279 cudart_stub.cc:31] Could not "
+                    b"find cuda drivers on your machine, GPU will not be used.\\n"
+                    b"E0000 00:00:1795766530.854849   17528 something.cc:52] a real error\\n"
+                    b"a line of the module's own\\n")
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    utils._import_filtering_stderr("noisy")
+    err = capfd.readouterr().err
+    assert err == ("E0000 00:00:1795766530.854849   17528 something.cc:52] a real error\n"
+                   "a line of the module's own\n")
+
+
+def test_what_fails_to_load_still_says_why(tmp_path, monkeypatch, capfd):
+    (tmp_path / "broken.py").write_text("import os\nos.write(2, b'on the way down\\n')\n1 / 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ZeroDivisionError):
+        utils._import_filtering_stderr("broken")
+    assert capfd.readouterr().err == "on the way down\n"
+
+
+@pytest.mark.parametrize("value, verbose", [("", False), ("0", False), ("1", True),
+                                            ("yes", True)])
+def test_the_environment_variable_asks_for_verbosity(monkeypatch, value, verbose):
+    monkeypatch.setenv(utils.VERBOSE_VARIABLE, value)
+    assert utils.is_verbose() is verbose
+    assert utils.is_verbose(True)
