@@ -3,7 +3,8 @@
 A line is an array of rows (dx, dy, eos) in tablet units, as utils.DataLoader's
 raw_data and model.sample return it. `factor` divides tablet units for drawing
 (sample.py's --scale_factor): smaller means a bigger picture. The SVG functions
-return an IPython SVG, which a notebook shows inline, and save it if given a file.
+return an IPython SVG (Drawing), which a notebook shows inline and a terminal names,
+and save it if given a file.
 """
 
 import io
@@ -66,9 +67,25 @@ def _canvas(data, factor, margin=25):
     return dwg, np.array([margin - min_x, margin - min_y])
 
 
+class Drawing(SVG):
+    """What the drawing functions return: an IPython SVG, which Jupyter shows inline.
+    A terminal (IPython or python) cannot show it, so there it prints the file it was
+    saved to, or how to save one."""
+
+    def __init__(self, data, saved_as=None):
+        super().__init__(data=data)
+        self.saved_as = saved_as and str(saved_as)
+
+    def __repr__(self):
+        if self.saved_as:
+            return f"<SVG drawing, saved as {self.saved_as}>"
+        return ("<SVG drawing: Jupyter shows it inline; to see it from a terminal, save it "
+                "with svg_filename='name.svg' and open that>")
+
+
 def _finish(dwg, svg_filename):
     """Save the exact text IPython will display (it re-serialises the markup)."""
-    svg = SVG(data=dwg.tostring())
+    svg = Drawing(dwg.tostring(), svg_filename)
     if svg_filename:
         write_atomic(svg_filename, svg.data.encode())
     return svg
@@ -207,38 +224,47 @@ def draw_strokes_pdf(data, param, factor=10, svg_filename=None, min_pi=0.01):
     return _finish(dwg, svg_filename)
 
 
-def draw_strokes_animated(data, factor=10, svg_filename=None, points_per_second=100):
+def draw_strokes_animated(data, factor=10, svg_filename=None, points_per_second=100,
+                          loop=False, hold=1.0):
     """An SVG that a browser writes stroke by stroke, at the pen's pace.
 
     IAM-OnDB was recorded at a constant rate, so giving every point, pen-up steps
     included, the same 1 / points_per_second replays the writer's (or the model's)
-    timing. Each stroke is hidden until its turn, then revealed from its start by
-    animating stroke-dashoffset from the path's length to 0: plain SMIL, no script.
-    A one-point stroke (a dot) fades in instead.
+    timing. Plain SMIL, no script: every stroke's animations run from 0 for the whole
+    drawing; a stroke stays hidden until its turn (keyTimes), then is revealed from
+    its start by stroke-dashoffset going from the path's length to 0, and a one-point
+    stroke (a dot) fades in. The attributes themselves draw the finished line, so a
+    viewer without SMIL (rsvg, most image viewers) shows that. loop=True plays the
+    drawing again and again, with `hold` seconds on the finished line in between.
     """
     if not points_per_second > 0:
         raise ValueError(f"points_per_second must be positive, not {points_per_second}")
     dwg, offset = _canvas(data, factor)
-    first_point = 0  # index of the stroke's first point: its start time, in points
-    for line in strokes_to_lines(data, factor):
+    lines = strokes_to_lines(data, factor)
+    # each stroke's start and end, in points: one point's time each, a dot one too
+    starts = np.cumsum([0] + [len(line) for line in lines[:-1]])
+    ends = starts + [max(len(line) - 1, 1) for line in lines]
+    total = ends.max() / points_per_second + (hold if loop else 0.0)
+    timing = {"begin": "0s", "dur": f"{total:.4f}s", "fill": "freeze",
+              "repeatCount": "indefinite" if loop else "1"}
+    for line, first, last in zip(lines, starts, ends):
         points = np.round(line + offset, 3)  # the length of the path as written
         length = float(np.hypot(*np.diff(points, axis=0).T).sum()) if len(points) > 1 else 0.0
-        begin = f"{first_point / points_per_second:.4f}s"
-        dur = f"{max(len(line) - 1, 1) / points_per_second:.4f}s"
+        turn, done = (f"{n / points_per_second / total:.6f}" for n in (first, last))
         path = dwg.path(d=_path_data(points), stroke="black", stroke_width=1,
-                        stroke_linecap="round", stroke_linejoin="round", fill="none",
-                        visibility="hidden")
+                        stroke_linecap="round", stroke_linejoin="round", fill="none")
         # hidden until its turn: a round cap would otherwise show a dot at the start
-        path.add(dwg.set(attributeName="visibility", to="visible", begin=begin, fill="freeze"))
+        path.add(dwg.animate(attributeName="visibility", values="hidden;visible",
+                             keyTimes=f"0;{turn}", calcMode="discrete", **timing))
         if length > 0:
-            path.update({"stroke-dasharray": f"{length:.3f}", "stroke-dashoffset": f"{length:.3f}"})
-            path.add(dwg.animate(attributeName="stroke-dashoffset", from_=f"{length:.3f}",
-                                 to="0", begin=begin, dur=dur, fill="freeze"))
+            path.update({"stroke-dasharray": f"{length:.3f}"})
+            hidden, shown = f"{length:.3f}", "0"
+            attribute = "stroke-dashoffset"
         else:
-            path.add(dwg.animate(attributeName="stroke-opacity", from_="0", to="1",
-                                 begin=begin, dur=dur, fill="freeze"))
+            hidden, shown, attribute = "0", "1", "stroke-opacity"
+        path.add(dwg.animate(attributeName=attribute, values=f"{hidden};{hidden};{shown};{shown}",
+                             keyTimes=f"0;{turn};{done};1", **timing))
         dwg.add(path)
-        first_point += len(line)
     return _finish(dwg, svg_filename)
 
 

@@ -122,6 +122,17 @@ def test_draw_strokes_writes_file_equal_to_returned_svg(tmp_path):
     ET.parse(target)
 
 
+def test_a_terminal_is_told_where_the_drawing_is_or_how_to_save_it(tmp_path):
+    """Only Jupyter can show an SVG: IPython in a terminal prints the plain-text form."""
+    from IPython.core.formatters import PlainTextFormatter
+
+    as_text = PlainTextFormatter()
+    assert "svg_filename=" in as_text(drawing.draw_strokes(STROKES))
+    saved = drawing.draw_strokes(STROKES, svg_filename=tmp_path / "x.svg")
+    assert as_text(saved) == f"<SVG drawing, saved as {tmp_path / 'x.svg'}>"
+    assert saved._repr_svg_() == (tmp_path / "x.svg").read_text()  # what Jupyter shows
+
+
 def test_random_color_per_stroke_vs_per_segment():
     per_stroke = parse(drawing.draw_strokes_random_color(STROKES, FACTOR, seed=0))
     per_segment = parse(
@@ -234,26 +245,65 @@ def test_plot_strokes_one_line_per_stroke():
         plt.close(ax.figure)
 
 
+# strokes of 3 points, 1 point (a dot) and 2 points
+ANIMATED = np.array([[0, 0, 0], [30, 0, 0], [0, 40, 1], [10, 10, 1], [5, 5, 0], [-30, 40, 1]])
+
+
+def animations(path):
+    """{attributeName: animate} of one path of an animated drawing."""
+    return {a.get("attributeName"): a for a in path.findall(f"{NS}animate")}
+
+
+def key_seconds(animate):
+    """The times of an animate's keyTimes, in seconds."""
+    return [float(k) * seconds(animate.get("dur")) for k in animate.get("keyTimes").split(";")]
+
+
 def test_draw_strokes_animated_lengths_and_timing(tmp_path):
-    # strokes of 3 points, 1 point (a dot) and 2 points
-    data = np.array([[0, 0, 0], [30, 0, 0], [0, 40, 1], [10, 10, 1], [5, 5, 0], [-30, 40, 1]])
-    drawing.draw_strokes_animated(data, factor=10, svg_filename=tmp_path / "a.svg",
+    drawing.draw_strokes_animated(ANIMATED, factor=10, svg_filename=tmp_path / "a.svg",
                                   points_per_second=50)
     found = paths_in(tmp_path / "a.svg")
     assert len(found) == 3
     assert [float(p.get("stroke-dasharray") or 0) for p in found] == pytest.approx([7, 0, 5])
-    animates = [p.find(f"{NS}animate") for p in found]
-    assert [a.get("attributeName") for a in animates] == [
-        "stroke-dashoffset", "stroke-opacity", "stroke-dashoffset"]
-    assert [seconds(a.get("begin")) for a in animates] == pytest.approx([0, 3 / 50, 4 / 50])
-    assert [seconds(a.get("dur")) for a in animates] == pytest.approx([2 / 50, 1 / 50, 1 / 50])
-    assert float(animates[0].get("from")) == pytest.approx(7)
-    assert all(a.get("fill") == "freeze" for a in animates)
-    # hidden until its turn, so that nothing shows ahead of the pen
-    for path, animate in zip(found, animates):
-        assert path.get("visibility") == "hidden"
-        shown = path.find(f"{NS}set")
-        assert shown.get("to") == "visible" and shown.get("begin") == animate.get("begin")
+    drawn = [animations(p) for p in found]
+    assert [sorted(a) for a in drawn] == [["stroke-dashoffset", "visibility"],
+                                          ["stroke-opacity", "visibility"],
+                                          ["stroke-dashoffset", "visibility"]]
+    # one clock for all: the whole drawing, 5 points' time, played once and kept
+    for animate in (a for d in drawn for a in d.values()):
+        assert seconds(animate.get("begin")) == 0 and seconds(animate.get("dur")) == 5 / 50
+        assert animate.get("fill") == "freeze" and animate.get("repeatCount") == "1"
+    reveal = [d.get("stroke-dashoffset", d.get("stroke-opacity")) for d in drawn]
+    # hidden until the pen gets there, drawn over its points, then left drawn
+    assert [t for a in reveal for t in key_seconds(a)[1:3]] == pytest.approx(
+        [0, 2 / 50, 3 / 50, 4 / 50, 4 / 50, 5 / 50])
+    assert reveal[0].get("values") == "7.000;7.000;0;0"
+    assert reveal[1].get("values") == "0;0;1;1"
+    # and invisible until its turn, so that a round cap shows no dot ahead of the pen
+    for d, a in zip(drawn, reveal):
+        assert d["visibility"].get("values") == "hidden;visible"
+        assert key_seconds(d["visibility"]) == pytest.approx(key_seconds(a)[:2])
+
+
+def test_draw_strokes_animated_shows_the_finished_drawing_without_animation(tmp_path):
+    """A viewer without SMIL (rsvg, image viewers) draws what the attributes say."""
+    drawing.draw_strokes_animated(ANIMATED, factor=10, svg_filename=tmp_path / "a.svg")
+    drawing.draw_strokes(ANIMATED, factor=10, svg_filename=tmp_path / "still.svg")
+    found = paths_in(tmp_path / "a.svg")
+    assert [p.get("d") for p in found] == [p.get("d") for p in paths_in(tmp_path / "still.svg")]
+    for path in found:
+        assert path.get("visibility", "visible") == "visible"
+        assert float(path.get("stroke-dashoffset", 0)) == 0
+        assert float(path.get("stroke-opacity", 1)) == 1
+
+
+def test_draw_strokes_animated_loops_with_a_pause_on_the_finished_line(tmp_path):
+    drawing.draw_strokes_animated(ANIMATED, factor=10, svg_filename=tmp_path / "a.svg",
+                                  points_per_second=50, loop=True, hold=2.0)
+    reveal = animations(paths_in(tmp_path / "a.svg")[2])["stroke-dashoffset"]
+    assert reveal.get("repeatCount") == "indefinite"
+    assert seconds(reveal.get("dur")) == pytest.approx(5 / 50 + 2.0)
+    assert key_seconds(reveal) == pytest.approx([0, 4 / 50, 5 / 50, 5 / 50 + 2.0], abs=1e-4)
 
 
 def test_next_point_density_places_each_step_at_the_pen():
