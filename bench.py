@@ -13,6 +13,7 @@ import argparse
 import os
 import platform
 import resource
+import string
 import tempfile
 import time
 
@@ -21,7 +22,7 @@ import numpy as np
 from evaluate import report
 from utils import add_verbose_flag, quiet_tensorflow
 
-SECTIONS = ("data", "train", "sample", "eval")
+SECTIONS = ("data", "train", "sample", "eval", "synthesis")
 
 
 def timed(fn, repeat=1):
@@ -101,6 +102,51 @@ def bench_train(steps):
     result["speedup_vs_baseline"] = (result["train_points_per_s"]
                                      / result["baseline_train_points_per_s"])
     result["train_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def bench_synthesis(steps, lines=32, points=640, chars=29):
+    """Training points/s of synthesis networks on whole-line batches as the loader
+    makes them (32 lines of IAM-OnDB's median length and text), the shipped recipe and
+    smaller candidates; and the time model.write takes for one 40-character line."""
+    import dataclasses
+
+    import tensorflow as tf
+
+    import train
+    from model import SYNTHESIS_RECIPE, Config
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (lines, points + 1, 3)).astype(np.float32)
+    x[..., 2] = rng.random(x.shape[:2]) < 0.05
+    batch = (x[:, :-1], x[:, 1:], np.ones((lines, points), np.float32),
+             np.pad(rng.integers(1, 80, (lines, chars)).astype(np.int32),
+                    [(0, 0), (0, 64 - chars)], constant_values=-1))
+
+    class Loader:  # what the trainer asks of a loader
+        chars_per_point = chars / points
+
+        def get_state(self):
+            return {}
+
+    # the 79 characters of the IAM-OnDB training texts (README "Writing text")
+    alphabet = " !\"#'()+,-./0123456789:;?" + string.ascii_uppercase + "[]" + string.ascii_lowercase
+    recipe = Config(**SYNTHESIS_RECIPE, synthesis=True, alphabet=alphabet)
+    candidates = {"synthesis_train": recipe,
+                  "synthesis_3x256": dataclasses.replace(recipe, rnn_size=256),
+                  "synthesis_2x256": dataclasses.replace(recipe, rnn_size=256, num_layers=2)}
+    result = {}
+    for name, config in candidates.items():
+        with tempfile.TemporaryDirectory() as model_dir:
+            trainer = train.Trainer(config, Loader(), model_dir, tf.distribute.get_strategy(), 0)
+            trainer.train_step(batch), trainer.train_step(batch)  # tracing and compilation
+            seconds, _ = timed(lambda t=trainer: [t.train_step(batch) for _ in range(steps)])
+            result[f"{name}_points_per_s"] = steps * lines * points / seconds
+        if name == "synthesis_train":
+            text = "The quick brown fox jumps over the lazy dog"[:40]
+            trainer.model.write(text, bias=0.5, seed=0)
+            result["synthesis_write_40_chars_ms"] = 1000 * timed(
+                lambda m=trainer.model, t=text: m.write(t, bias=0.5, seed=1), repeat=3)[0]
     return result
 
 
@@ -221,6 +267,8 @@ def main(argv=None):
         figures.update(bench_sample(args.model_dir))
     if "eval" in only and have_data:
         figures.update(bench_eval(args.data_dir, args.model_dir, args.eval_lines))
+    if "synthesis" in only:
+        figures.update(bench_synthesis(args.train_steps))
     report(figures, args.json)
     return figures
 
