@@ -1,0 +1,606 @@
+// The page of app.py: it talks only to this server's API (/api/health, /api/write,
+// /api/sample, /api/style). Strokes are [[dx, dy, eos], ...] rows in tablet units,
+// as IAM-OnDB records them: the step from the previous point, eos = 1 on the last
+// point of each stroke.
+"use strict";
+
+// IAM-OnDB's writing, measured on its lines: a line is about 350 tablet units high
+// (5th to 95th percentile of y), a character about 184 wide, and a pen-down step 20
+// long. What is written on the pad is brought to these, as the model saw its data.
+const DATA = {lineHeight: 350, charWidth: 184, step: 20};
+const MARGIN = 24; // CSS pixels around the writing
+const MAX_SCALE = 0.22; // CSS pixels per tablet unit: short texts are not blown up
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  health: null,
+  mode: "write",
+  result: null, // {prime: [[x, y, eos]...] absolute, points: same, seed, ...}
+  animation: null,
+  dataStyle: null, // {strokes, text, line}
+  lastRequest: null,
+};
+
+// ------------------------------------------------------------ the API
+
+async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
+  };
+  const response = await fetch(path, options);
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch (err) {
+    throw new Error(`the server answered ${response.status} without JSON`);
+  }
+  if (!response.ok) {
+    const detail = typeof answer.detail === "string" ? answer.detail : JSON.stringify(answer);
+    throw new Error(detail);
+  }
+  return answer;
+}
+
+function setStatus(text, isError) {
+  const el = $("status");
+  el.textContent = text;
+  el.classList.toggle("error", Boolean(isError));
+}
+
+// ------------------------------------------------------------ strokes
+
+// Relative rows -> absolute points [x, y, eos], starting at (x0, y0).
+function absolute(rows, x0 = 0, y0 = 0) {
+  let x = x0, y = y0;
+  return rows.map(([dx, dy, eos]) => {
+    x += dx;
+    y += dy;
+    return [x, y, eos];
+  });
+}
+
+// Absolute points -> strokes: lists of [x, y], split after each eos.
+function splitStrokes(points) {
+  const strokes = [];
+  let current = [];
+  for (const [x, y, eos] of points) {
+    current.push([x, y]);
+    if (eos > 0.5) {
+      strokes.push(current);
+      current = [];
+    }
+  }
+  if (current.length) strokes.push(current);
+  return strokes;
+}
+
+function bounds(points) {
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (const [x, y] of points) {
+    minX = Math.min(minX, x); maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+  }
+  return {minX, minY, maxX, maxY};
+}
+
+function percentile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+}
+
+// Points at the times t0, t0 + 1/rate, ... along a stroke [{x, y, t}], and its last point.
+function resampleInTime(stroke, rate) {
+  const out = [stroke[0]];
+  let next = stroke[0].t + 1 / rate;
+  for (let i = 1; i < stroke.length; i++) {
+    const a = stroke[i - 1], b = stroke[i];
+    while (b.t > a.t && next <= b.t) {
+      const f = (next - a.t) / (b.t - a.t);
+      out.push({x: a.x + f * (b.x - a.x), y: a.y + f * (b.y - a.y), t: next});
+      next += 1 / rate;
+    }
+  }
+  const last = stroke[stroke.length - 1];
+  if (out[out.length - 1] !== last && out.length > 1) {
+    const prev = out[out.length - 1];
+    if (Math.hypot(last.x - prev.x, last.y - prev.y) > 1e-9) out.push(last);
+  } else if (out.length === 1 && stroke.length > 1) {
+    out.push(last);
+  }
+  return out;
+}
+
+// Points every `step` along a stroke (when its times cannot be used).
+function resampleInSpace(stroke, step) {
+  const out = [stroke[0]];
+  let carried = 0;
+  for (let i = 1; i < stroke.length; i++) {
+    const a = stroke[i - 1], b = stroke[i];
+    const length = Math.hypot(b.x - a.x, b.y - a.y);
+    let at = step - carried;
+    while (at <= length) {
+      const f = at / length;
+      out.push({x: a.x + f * (b.x - a.x), y: a.y + f * (b.y - a.y), t: 0});
+      at += step;
+    }
+    carried = length - (at - step);
+  }
+  const last = stroke[stroke.length - 1];
+  if (stroke.length > 1 && out[out.length - 1] !== last) out.push(last);
+  return out;
+}
+
+// What was written on the pad (strokes of {x, y, t} in CSS pixels and milliseconds)
+// -> [[dx, dy, eos], ...] in tablet units, as the tablet of IAM-OnDB recorded lines:
+// scaled to its size (by the height of the writing, and by its width per character
+// when the text is known), then sampled at a constant rate in time so that a pen-down
+// step is as long as the data's on average: slow parts get more points, as on the
+// tablet. The first row is a zero step, as in the data.
+function toSteps(strokes, text, maxPoints) {
+  strokes = strokes.filter((s) => s.length > 0);
+  if (!strokes.length) return [];
+  const all = strokes.flat();
+  const ys = all.map((p) => p.y).sort((a, b) => a - b);
+  const xs = all.map((p) => p.x);
+  const height = Math.max(percentile(ys, 0.95) - percentile(ys, 0.05), 1);
+  let scale = DATA.lineHeight / height;
+  if (text && text.trim()) {
+    const width = Math.max(Math.max(...xs) - Math.min(...xs), 1);
+    scale = Math.sqrt(scale * (DATA.charWidth * text.trim().length / width));
+  }
+  const scaled = strokes.map((s) => s.map((p) => ({x: p.x * scale, y: p.y * scale, t: p.t})));
+  let length = 0, duration = 0;
+  for (const s of scaled) {
+    for (let i = 1; i < s.length; i++) {
+      length += Math.hypot(s[i].x - s[i - 1].x, s[i].y - s[i - 1].y);
+      duration += Math.max(0, s[i].t - s[i - 1].t);
+    }
+  }
+  const budget = Math.max(2, (maxPoints || 3000) - 2 * scaled.length);
+  const wanted = Math.min(Math.max(length / DATA.step, scaled.length), budget);
+  const timed = duration > 0 && scaled.every((s) => s.every((p, i) => i === 0 || p.t >= s[i - 1].t));
+  const resampled = scaled.map((s) => timed
+    ? resampleInTime(s, wanted / duration)
+    : resampleInSpace(s, Math.max(length / wanted, 1e-6)));
+  const rows = [];
+  let px = null, py = null;
+  for (const s of resampled) {
+    s.forEach((p, i) => {
+      const dx = px === null ? 0 : p.x - px, dy = py === null ? 0 : p.y - py;
+      rows.push([round1(dx), round1(dy), i === s.length - 1 ? 1 : 0]);
+      px = p.x;
+      py = p.y;
+    });
+  }
+  return rows;
+}
+
+const round1 = (v) => Math.round(v * 10) / 10;
+
+// ------------------------------------------------------------ the pad
+
+const pad = {strokes: [], current: null, ready: false};
+
+function setupPad() {
+  pad.ready = true;
+  const canvas = $("pad");
+  const ctx = fitCanvas(canvas, canvas.clientWidth, 150);
+  const point = (e) => ({x: e.offsetX, y: e.offsetY, t: e.timeStamp});
+  canvas.addEventListener("pointerdown", (e) => {
+    e.preventDefault();
+    canvas.setPointerCapture(e.pointerId);
+    pad.current = [point(e)];
+    pad.strokes.push(pad.current);
+    drawPad(ctx);
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!pad.current) return;
+    const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+    for (const ev of events.length ? events : [e]) pad.current.push(point(ev));
+    drawPad(ctx);
+  });
+  const end = () => { pad.current = null; };
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  $("pad-clear").addEventListener("click", () => {
+    pad.strokes = [];
+    pad.current = null;
+    drawPad(ctx);
+  });
+}
+
+function drawPad(ctx) {
+  const canvas = ctx.canvas;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = $("ink").value;
+  ctx.lineWidth = 2;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  for (const s of pad.strokes) {
+    ctx.beginPath();
+    ctx.moveTo(s[0].x, s[0].y);
+    for (const p of s.slice(1)) ctx.lineTo(p.x, p.y);
+    if (s.length === 1) ctx.lineTo(s[0].x + 0.01, s[0].y);
+    ctx.stroke();
+  }
+}
+
+// A canvas of cssWidth x cssHeight CSS pixels, sharp on this screen; returns its context
+// in CSS pixels.
+function fitCanvas(canvas, cssWidth, cssHeight) {
+  const ratio = window.devicePixelRatio || 1;
+  canvas.style.height = `${cssHeight}px`;
+  canvas.width = Math.round(cssWidth * ratio);
+  canvas.height = Math.round(cssHeight * ratio);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return ctx;
+}
+
+// ------------------------------------------------------------ drawing the result
+
+// Where the points go on a canvas cssWidth wide: scale and offset, and its height.
+function layout(points, cssWidth) {
+  const b = bounds(points);
+  const w = Math.max(b.maxX - b.minX, 1), h = Math.max(b.maxY - b.minY, 1);
+  const scale = Math.min((cssWidth - 2 * MARGIN) / w, MAX_SCALE);
+  const height = Math.max(160, Math.min(900, h * scale + 2 * MARGIN));
+  const x0 = MARGIN - b.minX * scale + Math.max(0, (cssWidth - 2 * MARGIN - w * scale) / 2);
+  const y0 = (height - h * scale) / 2 - b.minY * scale;
+  return {scale, x0, y0, width: cssWidth, height};
+}
+
+function pointsPerSecond() {
+  // 20 to 2,000 points a second; the tablet recorded about 100
+  return Math.round(20 * Math.pow(100, $("speed").value / 100));
+}
+
+function stopAnimation() {
+  if (state.animation) cancelAnimationFrame(state.animation.frame);
+  state.animation = null;
+}
+
+// Draw state.result on the paper, point after point at the chosen pace (a pen-up
+// step takes its time too, as on the tablet).
+function play() {
+  stopAnimation();
+  const result = state.result;
+  if (!result) return;
+  const canvas = $("paper");
+  const all = result.prime.concat(result.points);
+  const box = layout(all, canvas.clientWidth);
+  const ctx = fitCanvas(canvas, box.width, box.height);
+  const ink = $("ink").value, width = Number($("width").value);
+  const at = ([x, y]) => [box.x0 + x * box.scale, box.y0 + y * box.scale];
+  drawStrokes(ctx, splitStrokes(result.prime), at, "#a8a8a8", width);
+  const points = result.points;
+  canvas.dataset.state = "drawing";
+  canvas.dataset.points = String(points.length);
+  canvas.dataset.strokes = String(splitStrokes(points).length);
+  canvas.dataset.drawn = "0";
+  const start = performance.now();
+  let drawn = 0;
+  // the pen starts where the prime ended (or nowhere)
+  let pen = result.prime.length ? result.prime[result.prime.length - 1] : null;
+  const animation = {frame: 0};
+  const step = (now) => {
+    const target = Math.min(points.length, Math.floor((now - start) / 1000 * pointsPerSecond()) + 1);
+    ctx.strokeStyle = ink;
+    ctx.fillStyle = ink;
+    ctx.lineWidth = width;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.beginPath();
+    for (; drawn < target; drawn++) {
+      const p = points[drawn];
+      const [x, y] = at(p);
+      if (pen && pen[2] < 0.5) {
+        const [px, py] = at(pen);
+        ctx.moveTo(px, py);
+        ctx.lineTo(x, y);
+      } else if (p[2] > 0.5) { // a stroke of one point: a dot
+        ctx.moveTo(x, y);
+        ctx.lineTo(x + 0.01, y);
+      }
+      pen = p;
+    }
+    ctx.stroke();
+    canvas.dataset.drawn = String(drawn);
+    if (drawn < points.length) {
+      animation.frame = requestAnimationFrame(step);
+    } else {
+      canvas.dataset.state = "done";
+      state.animation = null;
+    }
+  };
+  state.animation = animation;
+  animation.frame = requestAnimationFrame(step);
+}
+
+function drawStrokes(ctx, strokes, at, color, width) {
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  for (const s of strokes) {
+    ctx.beginPath();
+    const [x, y] = at(s[0]);
+    ctx.moveTo(x, y);
+    if (s.length === 1) ctx.lineTo(x + 0.01, y);
+    for (const p of s.slice(1)) ctx.lineTo(...at(p));
+    ctx.stroke();
+  }
+}
+
+// ------------------------------------------------------------ downloads
+
+function svgText() {
+  const result = state.result;
+  const all = result.prime.concat(result.points);
+  const box = layout(all, $("paper").clientWidth);
+  const width = Number($("width").value);
+  const path = (strokes) => strokes.map((s) => {
+    const pts = s.length === 1 ? [s[0], s[0]] : s;
+    return "M" + pts.map((p) => {
+      const x = box.x0 + p[0] * box.scale, y = box.y0 + p[1] * box.scale;
+      return `${x.toFixed(2)},${y.toFixed(2)}`;
+    }).join(" L");
+  });
+  const group = (strokes, color) => strokes.length ? `<g fill="none" stroke="${color}" ` +
+    `stroke-width="${width}" stroke-linecap="round" stroke-linejoin="round">\n` +
+    path(strokes).map((d) => `<path d="${d}"/>`).join("\n") + "\n</g>\n" : "";
+  return `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${box.width}" height="${box.height}" ` +
+    `viewBox="0 0 ${box.width} ${box.height}">\n` +
+    `<rect width="100%" height="100%" fill="white"/>\n` +
+    group(splitStrokes(result.prime), "#a8a8a8") +
+    group(splitStrokes(result.points), $("ink").value) + "</svg>\n";
+}
+
+function save(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function fileName(ext) {
+  return `handwriting-${state.result.seed}.${ext}`;
+}
+
+function downloadPng() {
+  const result = state.result;
+  const all = result.prime.concat(result.points);
+  const box = layout(all, $("paper").clientWidth);
+  const canvas = document.createElement("canvas");
+  const ratio = 2; // twice the screen's CSS pixels
+  canvas.width = Math.round(box.width * ratio);
+  canvas.height = Math.round(box.height * ratio);
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "white";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const at = ([x, y]) => [box.x0 + x * box.scale, box.y0 + y * box.scale];
+  const width = Number($("width").value);
+  drawStrokes(ctx, splitStrokes(result.prime), at, "#a8a8a8", width);
+  drawStrokes(ctx, splitStrokes(result.points), at, $("ink").value, width);
+  canvas.toBlob((blob) => save(blob, fileName("png")), "image/png");
+}
+
+// ------------------------------------------------------------ writing
+
+function currentStyle() {
+  const choice = document.querySelector('input[name="style"]:checked').value;
+  if (choice === "hand") {
+    const text = $("pad-text").value.trim();
+    if (!pad.strokes.length) throw new Error("write a few words on the pad first");
+    if (!text) throw new Error("type what you wrote on the pad");
+    const strokes = toSteps(pad.strokes, text, state.health.limits.max_style_points);
+    if (strokes.length < 2) throw new Error("write a little more on the pad");
+    return {strokes, text};
+  }
+  if (choice === "data") {
+    if (!state.dataStyle) throw new Error("no IAM-OnDB line yet");
+    return {strokes: state.dataStyle.strokes, text: state.dataStyle.text};
+  }
+  return null;
+}
+
+function seedToSend() {
+  if ($("fresh-seed").checked) return undefined;
+  const value = $("seed").value.trim();
+  if (value === "") return undefined;
+  const seed = Number(value);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= state.health.seed_range) {
+    throw new Error(`the seed must be a whole number from 0 to ${state.health.seed_range - 1}`);
+  }
+  return seed;
+}
+
+async function write() {
+  let path, body, prime = [];
+  try {
+    const seed = seedToSend();
+    const bias = Number($("bias").value);
+    if (state.mode === "write") {
+      const text = $("text").value;
+      if (!text.trim()) throw new Error("type something to write");
+      const unknown = unknownCharacters(text.replace(/\s/g, " "));
+      if (unknown.length) throw new Error(`the model cannot write ${unknown.join(" ")}`);
+      path = "/api/write";
+      body = {text, bias, seed, style: currentStyle()};
+    } else {
+      path = "/api/sample";
+      body = {num_points: Number($("points").value), bias, seed};
+      if ($("carry-on").checked) {
+        if (!pad.strokes.length) throw new Error("write something on the pad to carry on from");
+        body.prime = toSteps(pad.strokes, "", state.health.limits.max_style_points);
+        prime = absolute(body.prime);
+      }
+    }
+  } catch (err) {
+    setStatus(err.message, true);
+    return;
+  }
+  state.lastRequest = body;
+  $("write").disabled = true;
+  $("paper").dataset.state = "waiting";
+  setStatus("Writing…");
+  const started = performance.now();
+  try {
+    const answer = await api(path, body);
+    const start = prime.length ? prime[prime.length - 1] : [0, 0];
+    state.result = {
+      prime, points: absolute(answer.strokes, start[0], start[1]), seed: answer.seed,
+      answer,
+    };
+    $("seed").value = String(answer.seed);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    setStatus(`Written in ${seconds} s.`);
+    describe(answer);
+    for (const id of ["replay", "download-svg", "download-png"]) $(id).disabled = false;
+    play();
+  } catch (err) {
+    $("paper").dataset.state = state.result ? "done" : "empty";
+    setStatus(err.message, true);
+  } finally {
+    $("write").disabled = false;
+  }
+}
+
+function describe(answer) {
+  const info = $("result-info");
+  if (!answer.lines) {
+    info.textContent = `seed ${answer.seed} · ${answer.strokes.length} points`;
+    return;
+  }
+  const ran = answer.lines.filter((l) => l.stop === "budget").length;
+  info.textContent = `seed ${answer.seed} · ${answer.lines.length} line` +
+    (answer.lines.length === 1 ? "" : "s") + ": " +
+    answer.lines.map((l) => `“${l.text}”`).join(", ") +
+    (ran ? ` · ${ran} ran out of points before the end of the text` : "");
+}
+
+function unknownCharacters(text) {
+  const alphabet = state.health && state.health.alphabet;
+  if (!alphabet) return [];
+  return [...new Set([...text].filter((c) => !alphabet.includes(c)))].map((c) => JSON.stringify(c));
+}
+
+function updateTextHint() {
+  const text = $("text").value;
+  const hint = $("text-hint");
+  const unknown = unknownCharacters(text.replace(/\s/g, " "));
+  const max = state.health ? state.health.limits.max_text_length : 0;
+  hint.classList.toggle("error", unknown.length > 0 || (max && text.length > max));
+  if (unknown.length) {
+    hint.textContent = `The model cannot write ${unknown.join(" ")}.`;
+  } else {
+    const lines = state.health ? state.health.limits.line_length : 50;
+    hint.textContent = `${text.length}${max ? ` of ${max}` : ""} characters; long lines ` +
+      `are wrapped at ${lines}.`;
+  }
+}
+
+// ------------------------------------------------------------ the controls
+
+function setMode(mode) {
+  state.mode = mode;
+  $("mode-write").setAttribute("aria-selected", String(mode === "write"));
+  $("mode-free").setAttribute("aria-selected", String(mode === "free"));
+  $("write-options").hidden = mode !== "write";
+  $("free-options").hidden = mode !== "free";
+  showPanels();
+}
+
+function showPanels() {
+  const choice = document.querySelector('input[name="style"]:checked').value;
+  const hand = state.mode === "write" ? choice === "hand" : $("carry-on").checked;
+  $("hand-panel").hidden = !hand;
+  $("pad-text").hidden = state.mode !== "write";
+  $("data-panel").hidden = !(state.mode === "write" && choice === "data");
+  if (!$("hand-panel").hidden && !pad.ready) setupPad();
+  if (!$("data-panel").hidden && !state.dataStyle) nextDataLine();
+}
+
+async function nextDataLine() {
+  try {
+    state.dataStyle = await api("/api/style");
+    $("data-text").textContent = `“${state.dataStyle.text}” (${state.dataStyle.line})`;
+    const canvas = $("data-preview");
+    const points = absolute(state.dataStyle.strokes);
+    const b = bounds(points), height = 90, margin = 8;
+    const ctx = fitCanvas(canvas, canvas.clientWidth, height);
+    const scale = Math.min((canvas.clientWidth - 2 * margin) / Math.max(1, b.maxX - b.minX),
+      (height - 2 * margin) / Math.max(1, b.maxY - b.minY));
+    const at = ([x, y]) => [margin + (x - b.minX) * scale, margin + (y - b.minY) * scale];
+    drawStrokes(ctx, splitStrokes(points), at, "#444", 1.25);
+  } catch (err) {
+    setStatus(err.message, true);
+  }
+}
+
+function bindOutputs() {
+  const show = () => {
+    $("bias-out").textContent = Number($("bias").value).toFixed(2);
+    $("width-out").textContent = `${Number($("width").value).toFixed(2)} px`;
+    $("speed-out").textContent = `${pointsPerSecond()} points/s`;
+    $("points-out").textContent = $("points").value;
+  };
+  for (const id of ["bias", "width", "speed", "points"]) $(id).addEventListener("input", show);
+  show();
+  $("width").addEventListener("change", () => state.result && !state.animation && play());
+  $("ink").addEventListener("change", () => state.result && !state.animation && play());
+}
+
+async function init() {
+  bindOutputs();
+  $("mode-write").addEventListener("click", () => !$("mode-write").disabled && setMode("write"));
+  $("mode-free").addEventListener("click", () => setMode("free"));
+  for (const radio of document.querySelectorAll('input[name="style"]')) {
+    radio.addEventListener("change", showPanels);
+  }
+  $("carry-on").addEventListener("change", showPanels);
+  $("data-next").addEventListener("click", nextDataLine);
+  $("text").addEventListener("input", updateTextHint);
+  $("text").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) write();
+  });
+  $("seed").addEventListener("input", () => { $("fresh-seed").checked = false; });
+  $("write").addEventListener("click", write);
+  $("replay").addEventListener("click", play);
+  $("download-svg").addEventListener("click", () =>
+    save(new Blob([svgText()], {type: "image/svg+xml"}), fileName("svg")));
+  $("download-png").addEventListener("click", downloadPng);
+  try {
+    state.health = await api("/api/health");
+  } catch (err) {
+    setStatus(`The server does not answer: ${err.message}`, true);
+    return;
+  }
+  const health = state.health;
+  $("points").max = String(health.limits.max_points);
+  $("bias").max = String(Math.min(3, health.bias_max));
+  if (!health.writing) {
+    const notice = $("notice");
+    const why = health.why_not_writing;
+    notice.textContent = `${why[0].toUpperCase()}${why.slice(1)}.`;
+    notice.hidden = false;
+    $("mode-write").disabled = true;
+    $("mode-write").title = health.why_not_writing;
+    setMode("free");
+  } else {
+    setMode("write");
+  }
+  $("style-data-option").hidden = health.styles_from_data !== "ready";
+  updateTextHint();
+  document.body.dataset.ready = "true";
+}
+
+// for the tests and for the curious, from the browser's console
+window.writeRnn = {state, pad, toSteps, absolute, splitStrokes, svgText};
+
+init();
