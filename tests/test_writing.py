@@ -1,0 +1,141 @@
+"""model.write: the stop rule on a model whose outputs are fixed, its input checks,
+style priming, batches, and scoring a synthesis model against a line-by-line oracle."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from reference import reference_nll
+from tiny import save_tiny_model
+
+from evaluate import score_lines
+from lstm import char_positions, window_weights
+from model import POINTS_PER_CHAR, Config, SynthesisModel
+from utils import encode_text, inputs_and_targets, to_model_units
+
+ALPHABET = " abcdefghijklmnopqrstuvwxyz"
+PEN_UP_EVERY = 4  # the scripted writer lifts its pen on every 4th point
+
+
+class ScriptedWriter(SynthesisModel):
+    """A synthesis model whose step is scripted: the window moves `pace` characters a
+    step (all components together, width 1/sqrt(4)), and the pen lifts on every 4th
+    point. Its state is the step count."""
+
+    def __init__(self, pace):
+        super().__init__(Config(synthesis=True, rnn_size=4, num_layers=1, num_mixture=1,
+                                window_mixtures=2, alphabet=ALPHABET))
+        self.build()
+        self.pace = pace
+
+    def zero_state(self, batch_size):
+        return (tf.zeros([batch_size]),)
+
+    def step(self, x, chars, state):
+        t = state[0]
+        kappa = tf.repeat((self.pace * (t + 1))[:, None], 2, axis=1)
+        alpha, beta = tf.ones_like(kappa), 4.0 * tf.ones_like(kappa)
+        phi = window_weights(alpha, beta, kappa, char_positions(tf.shape(chars)[1]))
+        pen_up = tf.math.floormod(t + 1, PEN_UP_EVERY) == 0
+        z_e = tf.where(pen_up, -30.0, 30.0)  # e = sigmoid(-z_e): certain either way
+        z = tf.concat([z_e[:, None], tf.zeros([tf.shape(t)[0], 6])], axis=1)
+        return z, (t + 1,), (phi, alpha, beta, kappa)
+
+
+@pytest.mark.parametrize("text", ["abc", "hello", "a b"])
+def test_the_line_ends_at_the_first_pen_lift_after_the_window_passes_the_text(text):
+    pace = 0.25
+    strokes, info = ScriptedWriter(pace).write(text, seed=0)
+    # kappa_t = pace (t + 1): phi(U + 1) > phi(U) from kappa > U + 1/2 on
+    past = next(t for t in range(1000) if pace * (t + 1) > len(text) + 0.5)
+    end = next(t for t in range(past, 1000) if (t + 1) % PEN_UP_EVERY == 0)
+    assert info["stop"] == "end"
+    assert len(strokes) == end + 1  # the stroke in hand is finished, nothing after it
+    assert strokes[-1, 2] == 1
+    assert info["phi"].shape == (end + 1, len(text))
+
+
+def test_a_window_that_never_reaches_the_end_stops_at_the_budget():
+    strokes, info = ScriptedWriter(pace=0.01).write("abc", seed=0)
+    assert info["stop"] == "budget" and len(strokes) == POINTS_PER_CHAR * 3
+
+
+def test_rows_of_a_batch_stop_on_their_own():
+    texts = ["ab", "abcdefg", "abcd"]
+    strokes, infos = ScriptedWriter(0.25).write(texts, seed=0)
+    alone = [ScriptedWriter(0.25).write(t, seed=0)[0] for t in texts]
+    assert [len(s) for s in strokes] == [len(s) for s in alone]
+    assert [i["stop"] for i in infos] == ["end"] * 3
+
+
+# ---------------------------------------------------------------- a real (tiny) network
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("tiny"), synthesis=True, alphabet=ALPHABET,
+                           num_layers=2)
+
+
+@pytest.mark.parametrize("text, style, match", [
+    ("hello World", None, r"'W'"),
+    ("", None, "non-empty"),
+    ("   ", None, "non-empty"),
+    ("a" * 101, None, "at most 100"),
+    ("hello", (np.zeros((5, 3)), ""), "text its strokes write"),
+    ("hello", (np.zeros((5, 3)), "Caps"), r"'C'"),
+    ("hello", (np.zeros((1, 3)), "a"), "at least two points"),
+])
+def test_bad_input_is_a_clear_value_error(tiny, text, style, match):
+    with pytest.raises(ValueError, match=match):
+        tiny.write(text, style=style)
+
+
+def test_a_seed_reproduces_a_line_and_batch_rows_equal_single_writes(tiny):
+    texts = ["abc", "hello there", "z"]
+    strokes, infos = tiny.write(texts, bias=0.5, seed=[4, 5, 6])
+    for text, seed, got, info in zip(texts, [4, 5, 6], strokes, infos):
+        alone, alone_info = tiny.write(text, bias=0.5, seed=seed)
+        assert len(alone) == len(got) and info["stop"] == alone_info["stop"]
+        np.testing.assert_allclose(got, alone, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(info["phi"], alone_info["phi"], rtol=1e-4, atol=1e-5)
+    again, _ = tiny.write("abc", bias=0.5, seed=4)
+    np.testing.assert_array_equal(again, tiny.write("abc", bias=0.5, seed=4)[0])
+
+
+def test_a_style_primes_the_writing(tiny):
+    style_strokes, _ = tiny.write("some words", bias=1.0, seed=11)
+    plain, _ = tiny.write("abc", seed=3)
+    styled, info = tiny.write("abc", seed=3, style=(style_strokes, "some words"))
+    same_style, _ = tiny.write("abc", seed=3, style=(style_strokes, "some words"))
+    other, _ = tiny.write("abc", seed=3, style=(style_strokes[::-1].copy(), "some words"))
+    n = min(len(plain), len(styled), len(other))
+    # the same noise, another state to start from: another line
+    assert not np.allclose(plain[:n], styled[:n], atol=1e-2)
+    assert not np.allclose(other[:n], styled[:n], atol=1e-2)
+    np.testing.assert_array_equal(styled, same_style)
+    assert info["phi"].shape[1] == 3  # the window over the new text only
+
+
+def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(tiny):
+    """evaluate.score_lines batches, pads and buckets lines; the oracle runs every
+    line alone through the network and takes eq. 26 from tests/reference.py."""
+    rng = np.random.default_rng(0)
+    texts = ["abc", "hello world", "z", "queue"]
+    lines = []
+    for n in (40, 130, 70, 300):
+        raw = np.rint(rng.normal(0, 15, (n, 3))).astype(np.float32)
+        raw[:, 2] = rng.random(n) < 0.1
+        raw[0] = 0
+        lines.append(to_model_units(raw, 500, 20))
+    got = score_lines(tiny, lines, texts)
+    nll, points = 0.0, 0
+    for line, text in zip(lines, texts):
+        x, y = inputs_and_targets(line)
+        chars = encode_text(text, ALPHABET)[None]
+        z, _ = tiny(tf.constant(x[None]), tf.constant(chars))
+        nll += reference_nll(z.numpy()[0], y).sum()
+        points += len(y)
+    assert got["points"] == points
+    assert got["nll_per_point_model"] == pytest.approx(nll / points, rel=1e-4)
+    with pytest.raises(ValueError, match="texts"):
+        score_lines(tiny, lines)
