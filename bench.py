@@ -4,7 +4,8 @@
 
 Sections: data (parse, cached load, next_batch, memory), train (ours against a
 plain Keras baseline of the same network and loss), sample (compiled sampler
-against a per-point loop), eval (evaluate.py's throughput). Pick some with
+against a per-point loop), eval (evaluate.py's throughput), app (app.py under 16
+concurrent clients, batched and one request at a time). Pick some with
 --only data,train,... The data and eval sections need IAM-OnDB: --data_dir, or the
 IAM_ONDB environment variable (as the notebook and the tests read it), else data/.
 """
@@ -22,7 +23,7 @@ import numpy as np
 from evaluate import report
 from utils import add_verbose_flag, quiet_tensorflow
 
-SECTIONS = ("data", "train", "sample", "eval", "synthesis")
+SECTIONS = ("data", "train", "sample", "eval", "synthesis", "app")
 
 
 def timed(fn, repeat=1):
@@ -230,6 +231,94 @@ def bench_eval(data_dir, model_dir, lines):
             "eval_first_pass_points_per_s": result["points"] / first_s, "eval_lines": len(subset)}
 
 
+def bench_app(model_dir, synthesis_dir, clients=16, requests=64, max_seconds=60):
+    """app.py in a subprocess on 127.0.0.1 under `clients` concurrent clients, which send
+    `requests` requests in all (fewer if max_seconds runs out): batched as it serves by
+    default, and one request at a time (--max_batch 1); meanwhile one more client asks
+    /api/health every 0.1 s. A line of text if there is a synthesis model, else 400
+    points of free writing, each request with its own seed."""
+    import json
+    from pathlib import Path
+
+    from app import running
+
+    if (Path(synthesis_dir) / "config.json").is_file():
+        path, body = "/api/write", {"text": "A line of handwriting", "bias": 0.75}
+    else:
+        path, body = "/api/sample", {"num_points": 400, "bias": 0.75}
+    figures = {"app_request": f"POST {path} {json.dumps(body)}", "app_clients": clients}
+    for name, flags in (("app", []), ("app_single", ["--max_batch", "1"])):
+        with running("--model_dir", model_dir, "--synthesis_dir", synthesis_dir,
+                     "--no_warmup", *flags) as url:
+            for burst in (16, 8, 4, 2, 1, 16):  # compile the shapes of every batch size
+                load(url, path, body, burst, burst, max_seconds)
+            result = load(url, path, body, clients, requests, max_seconds)
+        figures.update({f"{name}_{key}": value for key, value in result.items()})
+    return figures
+
+
+def load(url, path, body, clients, requests, max_seconds):
+    """`clients` threads POST body (with seeds 0, 1, ...) to url + path until
+    `requests` are sent or max_seconds pass, while another asks /api/health."""
+    import http.client
+    import itertools
+    import json
+    import threading
+    from urllib.parse import urlsplit
+
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    deadline = time.monotonic() + max_seconds
+    numbers, latencies, health, failures = itertools.count(), [], [], []
+    done = threading.Event()
+
+    def timed_request(connection, method, target, data=None):
+        start = time.perf_counter()
+        connection.request(method, target, data, {"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status, time.perf_counter() - start
+
+    def client():
+        connection = http.client.HTTPConnection(host, port, timeout=max_seconds)
+        while time.monotonic() < deadline and (i := next(numbers)) < requests:
+            status, seconds = timed_request(connection, "POST", path,
+                                            json.dumps({**body, "seed": i}))
+            (latencies if status == 200 else failures).append(seconds)
+        connection.close()
+
+    def prober():
+        connection = http.client.HTTPConnection(host, port, timeout=max_seconds)
+        while not done.wait(0.1):
+            health.append(timed_request(connection, "GET", "/api/health")[1])
+        connection.close()
+
+    def model_calls():
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        connection.request("GET", "/api/health")
+        answer = json.loads(connection.getresponse().read())
+        connection.close()
+        return np.array([answer["model_calls"], answer["rows_written"]])
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    watcher = threading.Thread(target=prober)
+    before = model_calls()
+    start = time.perf_counter()
+    for thread in threads + [watcher]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    done.set()
+    watcher.join()
+    calls, rows = model_calls() - before
+    ms = np.array(latencies) * 1e3
+    return {"requests_per_s": len(latencies) / elapsed, "p50_ms": float(np.percentile(ms, 50)),
+            "p95_ms": float(np.percentile(ms, 95)), "requests": len(latencies),
+            "failed": len(failures), "rows_per_call": rows / max(1, calls),
+            "health_p95_ms": float(np.percentile(np.array(health) * 1e3, 95)) if health
+            else None}
+
+
 def has_data(data_dir):
     from utils import resolve_source
 
@@ -249,6 +338,10 @@ def main(argv=None):
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
     parser.add_argument("--train_steps", type=int, default=5)
     parser.add_argument("--eval_lines", type=int, default=200)
+    parser.add_argument("--synthesis_dir", default="save/synthesis",
+                        help="synthesis model for the app figures (if absent, free writing)")
+    parser.add_argument("--app_requests", type=int, default=64,
+                        help="requests of the app figures, in each mode")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_verbose_flag(parser)
     args = parser.parse_args(argv)
@@ -269,6 +362,9 @@ def main(argv=None):
         figures.update(bench_eval(args.data_dir, args.model_dir, args.eval_lines))
     if "synthesis" in only:
         figures.update(bench_synthesis(args.train_steps))
+    if "app" in only:
+        figures.update(bench_app(args.model_dir, args.synthesis_dir,
+                                 requests=args.app_requests))
     report(figures, args.json)
     return figures
 

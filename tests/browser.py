@@ -1,18 +1,11 @@
 """A real browser on the page of app.py: headless Chromium (Debian's chromium and
 chromium-driver) driven by selenium, and the app served in a subprocess on a free
-port of 127.0.0.1. Used by tests/test_browser.py and docs/make_app_screenshot.py."""
+port of 127.0.0.1 (app.running). Used by tests/test_browser.py and
+docs/make_app_screenshot.py."""
 
-import contextlib
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 DRIVER = ("chromedriver",)
 
@@ -28,48 +21,6 @@ def missing():
     if not any(shutil.which(name) for name in DRIVER):
         return "chromedriver is not installed (apt-get install chromium-driver)"
     return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def served(*flags, timeout=120):
-    """`python app.py FLAGS` on a free port of 127.0.0.1; yields its address and stops
-    it afterwards. Its output goes to a temporary file, shown if it does not start."""
-    port = free_port()
-    with tempfile.TemporaryFile("w+") as output:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--port", str(port), *map(str, flags)],
-            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, text=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout
-            while not answers(url + "/api/health"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output.seek(0)
-                    raise RuntimeError(f"app.py did not start on {url} (exit code "
-                                       f"{process.poll()}):\n{output.read()[-3000:]}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def answers(url):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
 
 
 def chrome(download_dir=None, width=1280, height=900):

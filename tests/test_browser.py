@@ -10,6 +10,8 @@ import browser
 import pytest
 from tiny import save_tiny_model
 
+import app
+
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(browser.missing() is not None,
                                  reason=f"no browser test: {browser.missing()}")]
@@ -24,7 +26,7 @@ def page(tmp_path_factory):
     save_tiny_model(root / "synthesis", synthesis=True, alphabet="abc ", num_layers=2)
     downloads = root / "downloads"
     downloads.mkdir()
-    with browser.served("--model_dir", root / "free", "--synthesis_dir", root / "synthesis",
+    with app.running("--model_dir", root / "free", "--synthesis_dir", root / "synthesis",
                         "--no_warmup") as url:
         driver = browser.chrome(download_dir=downloads)
         driver.download_dir = downloads
