@@ -315,6 +315,15 @@ def test_cache_dir_takes_the_cache_and_nothing_is_written_beside_the_data(iam_ro
     assert os.listdir(iam_root) == ["lineStrokes"]
 
 
+def test_the_loaders_one_line_says_where_the_cache_is(iam_root, tmp_path, capsys):
+    load(iam_root, progress=True)
+    beside, elsewhere = iam_root / utils.CACHE_NAME, tmp_path / "cache" / utils.CACHE_NAME
+    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    assert summary.startswith("IAM-OnDB: ") and summary.endswith(f"; cache: {beside}")
+    load(iam_root, progress=True, cache_dir=tmp_path / "cache")
+    assert capsys.readouterr().err.strip().endswith(f"; cache: {elsewhere}")
+
+
 def test_cache_file_is_readable_by_others_like_a_normal_save(iam_root):
     # the temp file it is written through is private; the cache must not stay so
     cache = load(iam_root).cache_path
