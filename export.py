@@ -18,11 +18,32 @@ import tensorflow as tf
 
 from model import PARAM_KEYS, POINTS_PER_CHAR, START, mixture_from_outputs, sampling_noise
 
+# The inputs of `sample` and `write`, as their signatures take them. The loaded functions
+# (loaded.sample(...), loaded.write(...)) also take an int32 seed, as tf.constant(3) is,
+# and Python numbers and strings: see takes_either_seed.
+SEED, BIAS = tf.TensorSpec([], tf.int64, name="seed"), tf.TensorSpec([], tf.float32, name="bias")
+INPUTS = {"sample": (tf.TensorSpec([], tf.int32, name="num_points"), SEED, BIAS),
+          "write": (tf.TensorSpec([], tf.string, name="text"), SEED, BIAS)}
+
+
+def takes_either_seed(inputs):
+    """A decorator: the function as a tf.function traced for inputs (whose seed is
+    int64) and once more with an int32 seed, so that a loaded SavedModel's function
+    takes either. The signature, for TensorFlow Serving, is the int64 one."""
+    def trace(python_function):
+        function = tf.function(python_function)
+        for seed_type in (tf.int64, tf.int32):
+            function.get_concrete_function(*[
+                tf.TensorSpec([], seed_type, name="seed") if spec is SEED else spec
+                for spec in inputs])
+        return function
+    return trace
+
 
 def saved_model_module(model):
     """A tf.Module with two signatures that drive the model without this project's code.
 
-    sample(num_points int32, seed int64, bias float32) -> strokes [num_points, 3] of
+    sample(num_points int32, seed int64 or int32, bias float32) -> strokes [num_points, 3] of
         (dx, dy, eos) and the mixture of every point (e, pi, mu1, mu2, sigma1, sigma2,
         rho), in tablet units: model.sample(num_points, seed=seed, bias=bias), run by
         the same loop (model.sample_loop) without XLA.
@@ -41,9 +62,7 @@ def saved_model_module(model):
     zero = model.zero_state(1)
     names = [f"{'hc'[j]}{i}" for i, layer in enumerate(zero) for j in range(len(layer))]
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="num_points"),
-                                  tf.TensorSpec([], tf.int64, name="seed"),
-                                  tf.TensorSpec([], tf.float32, name="bias")])
+    @takes_either_seed(INPUTS["sample"])
     def sample(num_points, seed, bias):
         tf.debugging.assert_positive(num_points, "num_points must be positive")
         noise = sampling_noise(seed, num_points, 1, config.num_mixture)  # model.sample's
@@ -68,7 +87,7 @@ def saved_model_module(model):
 def synthesis_module(model):
     """saved_model_module for a synthesis model: two signatures.
 
-    write(text string, seed int64, bias float32) -> strokes [T, 3] of (dx, dy, eos)
+    write(text string, seed int64 or int32, bias float32) -> strokes [T, 3] of (dx, dy, eos)
         in tablet units, phi [T, U] (the window over the text at every step), stop
         (1: by the stop rule, 2: by the point budget, POINTS_PER_CHAR a character) and
         the mixture of every point: model.write(text, bias, seed), run by the same loop
@@ -87,9 +106,7 @@ def synthesis_module(model):
     lookup = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(keys, tf.range(1, len(model.alphabet) + 1)), 0)
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="text"),
-                                  tf.TensorSpec([], tf.int64, name="seed"),
-                                  tf.TensorSpec([], tf.float32, name="bias")])
+    @takes_either_seed(INPUTS["write"])
     def write(text, seed, bias):
         chars = lookup.lookup(tf.strings.unicode_split(text, "UTF-8"))[None]
         length = tf.shape(chars)[1]
@@ -156,8 +173,9 @@ def export_saved_model(model, export_dir):
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         first = "write" if model.config.synthesis else "sample"
+        signature = getattr(module, first).get_concrete_function(*INPUTS[first])  # int64
         tf.saved_model.save(module, str(staging),
-                            signatures={first: getattr(module, first), "step": module.step})
+                            signatures={first: signature, "step": module.step})
         os.chmod(staging, 0o755)  # mkdtemp makes it private, unlike a normal folder
         if target.exists():
             old = staging.with_name(staging.name + ".old")

@@ -23,6 +23,11 @@ sample = loaded.signatures["sample"]
 args = dict(num_points=tf.constant(50, tf.int32), seed=tf.constant(3, tf.int64),
             bias=tf.constant(0.0))
 first, again = sample(**args), sample(**args)
+# the loaded function, as the README calls it: an int32 seed, or Python numbers
+same = lambda out: bool(np.array_equal(first["strokes"], out["strokes"]))
+int32_seed = same(loaded.sample(num_points=tf.constant(50), seed=tf.constant(3),
+                                bias=tf.constant(0.0)))
+python_numbers = same(loaded.sample(num_points=50, seed=3, bias=0.0))
 step = loaded.signatures["step"]
 _, specs = step.structured_input_signature
 inputs = {name: tf.zeros([1 if d is None else d for d in spec.shape])
@@ -32,7 +37,10 @@ out = step(**inputs)
 print(json.dumps({
     "strokes": first["strokes"].numpy().tolist(),
     "sample_keys": sorted(first),
-    "same_again": bool(np.array_equal(first["strokes"], again["strokes"])),
+    "same_again": same(again),
+    "int32_seed": int32_seed,
+    "python_numbers": python_numbers,
+    "seed_type": sample.structured_input_signature[1]["seed"].dtype.name,
     "inputs": sorted(specs),
     "outputs": {k: list(v.shape) for k, v in out.items()},
     "e": out["e"].numpy().tolist(),
@@ -62,6 +70,7 @@ def test_export_samples_in_a_process_without_the_project(exported, tmp_path):
     got = json.loads(run.stdout.strip().splitlines()[-1])
     assert got["project"] == []
     assert got["same_again"]
+    assert got["int32_seed"] and got["python_numbers"] and got["seed_type"] == "int64"
     strokes = np.array(got["strokes"])
     assert strokes.shape == (50, 3)
     assert set(np.unique(strokes[:, 2])) <= {0.0, 1.0}
@@ -103,12 +112,14 @@ import tensorflow as tf
 loaded = tf.saved_model.load(sys.argv[1])
 out = loaded.signatures["write"](text=tf.constant(sys.argv[2]),
                                  seed=tf.constant(5, tf.int64), bias=tf.constant(0.5))
+again = loaded.write(text=sys.argv[2], seed=tf.constant(5), bias=0.5)  # an int32 seed
 step = loaded.signatures["step"]
 _, specs = step.structured_input_signature
 print(json.dumps({
     "strokes": out["strokes"].numpy().tolist(),
     "phi": list(out["phi"].shape),
     "stop": int(out["stop"]),
+    "int32_seed": bool(tf.reduce_all(again["strokes"] == out["strokes"])),
     "alphabet": loaded.alphabet.numpy().decode(),
     "step_inputs": sorted(specs),
     "project": [m for m in ("model", "lstm", "utils", "export") if m in sys.modules],
@@ -126,6 +137,7 @@ def test_a_synthesis_export_writes_text_in_a_process_without_the_project(tmp_pat
     assert run.returncode == 0, run.stderr[-3000:]
     got = json.loads(run.stdout.strip().splitlines()[-1])
     assert got["project"] == [] and got["alphabet"] == "abc "
+    assert got["int32_seed"]
     # model.write's line for the same text and seed, up to float rounding (XLA there)
     np.testing.assert_allclose(np.array(got["strokes"]), strokes, rtol=1e-4, atol=1e-3)
     assert got["phi"] == [len(strokes), 5]
