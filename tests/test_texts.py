@@ -188,3 +188,34 @@ def test_text_batches_are_whole_lines_of_neighbouring_lengths(tmp_path, corpus):
             written = chars[row][chars[row] >= 0]
             assert chars.shape[1] == loader.text_width
             assert any(np.array_equal(written, c) for c in loader.train_chars)
+
+
+# ---------------------------------------------------------------- the real data
+
+
+@pytest.mark.slow
+def test_real_iam_ondb_pairs_its_lines_with_their_texts(tmp_path):
+    import os
+    from pathlib import Path
+
+    real = Path(os.environ.get("IAM_ONDB", Path(__file__).resolve().parents[1] / "data"))
+    try:
+        kind, path = utils.resolve_source(real)
+    except FileNotFoundError:
+        pytest.skip(f"IAM-OnDB not found at {real}: set IAM_ONDB to the folder holding "
+                    f"{utils.ARCHIVE_NAME} and {utils.ASCII_ARCHIVE_NAME}")
+    if utils.resolve_text_source(real, kind, path) is None:
+        pytest.skip(f"no {utils.ASCII_ARCHIVE_NAME} beside the strokes at {real}")
+    loader = load(real, cache_dir=tmp_path, batch_size=32, seq_length=300)
+    # the development copy: two forms whose text has another number of lines
+    assert sum(t is not None for t in loader.texts) == 10_762
+    assert loader.text_skipped == {"no_transcription": 0, "count_mismatch": 17,
+                                   "empty_text": 0}
+    assert {"Q", "X", "Z", "#", "q", "x", "z", "0", "9"} <= set(loader.alphabet)
+    assert not {"&", "*"} & set(loader.alphabet)
+    assert 0.04 < loader.chars_per_point < 0.05  # a character in about 22 points
+    without = load(real, cache_dir=tmp_path, texts=False, seq_length=300)
+    assert set(loader.valid_ids) <= set(without.valid_ids)
+    assert len(without.valid_ids) - len(loader.valid_ids) <= 2
+    x, y, mask, chars = loader.next_batch()
+    assert x.shape[0] == 32 and chars.shape == (32, loader.text_width)
