@@ -1,0 +1,62 @@
+"""The README's pictures of the synthesis model in save/synthesis, with fixed seeds.
+
+    python docs/make_synthesis_figures.py [--model_dir save/synthesis]
+
+None of them holds a line of IAM-OnDB: the five styles are the model's own writing,
+each written once from scratch with its own seed and then used to prime the model.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from drawing import draw_strokes, join_lines, write_attention_png  # noqa: E402
+from model import load_model  # noqa: E402
+from utils import wrap_text  # noqa: E402
+
+PAGE = ("Handwriting synthesis writes any text you type, in a hand of its own or in "
+        "yours. It reads the text through a soft window that slides along the letters "
+        "as the pen moves, and it stops when the window has passed the last one.")
+SENTENCE = "A quick brown fox jumps over the lazy dog."
+STYLE_TEXT = "Every writer has a hand of their own."
+BIASES = (0.0, 0.5, 1.0, 2.0)
+STYLE_SEEDS = (11, 12, 13, 14, 15)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model_dir", default=str(ROOT / "save" / "synthesis"))
+    parser.add_argument("--out", default=str(ROOT / "docs"))
+    args = parser.parse_args()
+    model = load_model(args.model_dir)
+    out = Path(args.out)
+
+    lines = wrap_text(PAGE, 45)
+    strokes, _ = model.write_page(lines, bias=1.0, seed=5)
+    draw_strokes(join_lines(strokes), factor=10, svg_filename=str(out / "synthesis.page.svg"))
+
+    # the same sentence at four biases, one under another, each with the same seed
+    at_bias = [model.write(SENTENCE, bias=b, seed=7)[0] for b in BIASES]
+    draw_strokes(join_lines(at_bias), factor=10, svg_filename=str(out / "synthesis.biases.svg"))
+
+    # one sentence in five styles: each style is the model's own line, written first
+    styled = []
+    for seed in STYLE_SEEDS:
+        style, _ = model.write(STYLE_TEXT, bias=1.0, seed=seed)
+        styled.append(model.write(SENTENCE, bias=1.0, seed=3, style=(style, STYLE_TEXT))[0])
+    draw_strokes(join_lines(styled), factor=10, svg_filename=str(out / "synthesis.styles.svg"))
+
+    strokes, info = model.write(SENTENCE, bias=1.0, seed=7)
+    write_attention_png([info["phi"]], [SENTENCE], str(out / "synthesis.attention.png"))
+    draw_strokes(strokes, factor=10, svg_filename=str(out / "synthesis.attention_line.svg"))
+    print(f"wrote {out}/synthesis.*.svg and synthesis.attention.png; stops: {info['stop']}",
+          np.round(len(strokes) / len(SENTENCE), 1), "points a character")
+
+
+if __name__ == "__main__":
+    main()
