@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from drawing import draw_strokes, join_lines
 from flags import add_flags, check_fields, flag, given
-from utils import DataLoader, wrap_text
+from utils import DataLoader, add_verbose_flag, quiet_tensorflow, wrap_text
 
 STATIC_DIR = Path(__file__).parent / "static"
 SEED_RANGE = 2**31  # seeds the page can show and JavaScript can hold exactly
@@ -671,6 +671,7 @@ def build_parser():
     p.add_argument("--no_warmup", action="store_true",
                    help="do not compile the page's first requests at start")
     add_flags(p.add_argument_group("limits"), Limits)
+    add_verbose_flag(p)
     return p
 
 
@@ -687,6 +688,7 @@ def main(argv=None):
         parser.error(f"--model_dir {args.model_dir} holds no model (config.json): run from the "
                      f"project folder, whose save/ holds the shipped one")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    quiet_tensorflow(args.verbose)
     import uvicorn
 
     try:

@@ -17,6 +17,9 @@ CONFIG_NAME = "config.json"
 ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",
                 "synthesis", "window_mixtures", "alphabet")
 
+# characters in one line of a synthesis model's write(); IAM-OnDB's longest has 64
+MAX_TEXT_LENGTH = 100
+
 
 # What `train.py --synthesis` starts from, where the flags say nothing: Graves' three
 # layers of 400 (section 5.2) with skip connections, and what fits the 12 hours this

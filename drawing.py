@@ -386,9 +386,10 @@ def write_png(strokes, params, png_filename):
 # ---------------------------------------------------------------- files
 
 
-def write_sample(name, strokes, params, factor, prime=None, png=False, animate=False, seed=None):
-    """The original's five SVGs for one sample (and the PNG and animation if asked).
-    seed fixes the random colours. Returns the paths written."""
+def write_sample(name, strokes, params, factor, prime=None, png=False, animate=False, seed=None,
+                 loop=False):
+    """The original's five SVGs for one sample (and the PNG and animation if asked; loop:
+    the animation replays). seed fixes the random colours. Returns the paths written."""
     files = {kind: f"{name}.{kind}.svg" for kind in SVG_KINDS}
     if prime is None:
         draw_strokes(strokes, factor=factor, svg_filename=files["normal"])
@@ -409,7 +410,8 @@ def write_sample(name, strokes, params, factor, prime=None, png=False, animate=F
         write_png(strokes, params, f"{name}.png")
         written.append(f"{name}.png")
     if animate:
-        draw_strokes_animated(strokes, factor=factor, svg_filename=f"{name}.animated.svg")
+        draw_strokes_animated(strokes, factor=factor, svg_filename=f"{name}.animated.svg",
+                              loop=loop)
         written.append(f"{name}.animated.svg")
     return written
 

@@ -15,7 +15,13 @@ import numpy as np
 import tensorflow as tf
 
 # the configuration lives in config.py (no TensorFlow); `from model import Config` still works
-from config import ARCHITECTURE, CONFIG_NAME, SYNTHESIS_RECIPE, Config  # noqa: F401
+from config import (  # noqa: F401
+    ARCHITECTURE,
+    CONFIG_NAME,
+    MAX_TEXT_LENGTH,
+    SYNTHESIS_RECIPE,
+    Config,
+)
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from utils import (
     START,
@@ -319,7 +325,6 @@ class HandwritingModel(keras.Model):
 
 
 POINTS_PER_CHAR = 60  # write()'s budget, the stop rule's guard: IAM-OnDB writes ~22
-MAX_TEXT_LENGTH = 100  # characters in one line of write(); IAM-OnDB's longest has 64
 
 
 class SynthesisModel(HandwritingModel):

@@ -19,6 +19,10 @@ writes the text with the synthesis model (save/synthesis unless --model_dir says
 otherwise), wrapped into lines of --line_length characters, in the same files;
 --style FILE --style_text "..." writes it in the hand of that line, and --png adds
 FILENAME.attention.png, where the window over the text was at every step.
+
+The flags and input files are read, and checked, before TensorFlow loads: --help and
+usage errors answer at once. --verbose (or WRITE_RNN_VERBOSE=1) shows TensorFlow's own
+log lines.
 """
 
 import argparse
@@ -26,10 +30,11 @@ import io
 import math
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import tensorflow as tf
+
+from config import MAX_TEXT_LENGTH
 
 # every drawing function, so that `%run -i sample.py` leaves them behind to draw with
 from drawing import (  # noqa: F401
@@ -44,9 +49,19 @@ from drawing import (  # noqa: F401
     write_attention_png,
     write_sample,
 )
-from export import export_saved_model, target_problem
-from model import MAX_TEXT_LENGTH, HandwritingModel, load_model
-from utils import encode_text, parse_line_strokes, transcription_of, wrap_text
+from utils import (
+    add_verbose_flag,
+    encode_text,
+    parse_line_strokes,
+    quiet_tensorflow,
+    transcription_of,
+    wrap_text,
+)
+
+# TensorFlow, model.py and export.py are imported where they are used, once the flags
+# and the input files have been read
+if TYPE_CHECKING:
+    from model import HandwritingModel
 
 DEFAULT_MODEL_DIR = "save"
 DEFAULT_SYNTHESIS_DIR = "save/synthesis"
@@ -86,7 +101,10 @@ def build_parser():
                         "and the end-of-stroke probability")
     p.add_argument("--animate", action="store_true",
                    help="also write FILENAME.animated.svg, which a browser draws at the pen's "
-                        "pace")
+                        "pace (a viewer without SVG animation shows the finished line)")
+    p.add_argument("--loop", action="store_true",
+                   help="the animation plays again and again, a second on the finished line "
+                        "in between (writes it without --animate too)")
     text = p.add_argument_group("writing a given text (a synthesis model)")
     text.add_argument("--text", help="the text to write; long lines are wrapped")
     text.add_argument("--text_file", metavar="FILE",
@@ -108,6 +126,7 @@ def build_parser():
                    help="also save the model as a TensorFlow SavedModel in DIR, with a `sample` "
                         "and a `step` signature, for programs without this code (e.g. "
                         "TensorFlow Serving)")
+    add_verbose_flag(p)
     return p
 
 
@@ -132,8 +151,12 @@ def check_args(parser, args):
     for folder in (out.parent, *out.parent.parents):
         if folder.exists() and not folder.is_dir():
             parser.error(f"--filename {args.filename}: '{folder}' is a file, not a folder")
-    if args.export and target_problem(args.export):
-        parser.error(f"--export {args.export} {target_problem(args.export)}")
+    if args.export:
+        quiet_tensorflow(args.verbose)  # export.py loads TensorFlow
+        from export import target_problem
+
+        if target_problem(args.export):
+            parser.error(f"--export {args.export} {target_problem(args.export)}")
     if args.text is not None and args.text_file:
         parser.error("give --text or --text_file, not both")
     writing = args.text is not None or args.text_file
@@ -251,6 +274,10 @@ def read_prime(path):
 
 def open_model(parser, model_dir):
     """load_model, with argparse errors that say how to get a model."""
+    import tensorflow as tf
+
+    from model import load_model
+
     path = Path(model_dir)
     how = f"train one with `python train.py --model_dir {model_dir}`"
     if path != Path(DEFAULT_MODEL_DIR):
@@ -295,7 +322,7 @@ def write_pages(model, lines, args, seed, style):
 class Sampled(NamedTuple):
     """What main returns: the model, what it sampled, and the files it wrote."""
 
-    model: HandwritingModel
+    model: "HandwritingModel"
     strokes: np.ndarray  # as model.sample returns it: [num_samples,] sample_length, 3
     params: dict
     files: list  # every path written
@@ -309,6 +336,7 @@ def main(argv=None):
     prime = read_line(parser, "--prime", args.prime) if args.prime else None
     lines = read_text(parser, args) if writing else None
     style = read_style(parser, args)
+    quiet_tensorflow(args.verbose)
     model = open_model(parser, args.model_dir)
 
     seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
@@ -327,6 +355,8 @@ def main(argv=None):
 
     files = []
     if args.export:
+        from export import export_saved_model
+
         files.append(export_saved_model(model, args.export))
         print(f"wrote {files[-1]}")
     Path(args.filename).parent.mkdir(parents=True, exist_ok=True)
@@ -338,7 +368,7 @@ def main(argv=None):
         else:
             one = (strokes[i], params[i] if writing else {k: v[i] for k, v in params.items()})
         written = write_sample(name, *one, factor=args.scale_factor, prime=prime,
-                               png=args.png, animate=args.animate,
+                               png=args.png, animate=args.animate or args.loop, loop=args.loop,
                                seed=(seed % 2**64, i))  # the random colours, reproducible
         if writing and args.png:
             page_lines, infos = pages[i]

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tiny import save_tiny_model
 
 import utils
 
@@ -28,8 +29,10 @@ PROBE = textwrap.dedent("""
 
 USAGE_ERRORS = {
     "train.py": ["--keep_prob", "2"],
+    "sample.py": ["--sample_length", "0"],
     "evaluate.py": ["--model_dir", "nowhere"],
     "bench.py": ["--only", "nothing"],
+    "app.py": ["--port", "0"],
 }
 
 
@@ -98,3 +101,35 @@ def test_the_environment_variable_asks_for_verbosity(monkeypatch, value, verbose
     monkeypatch.setenv(utils.VERBOSE_VARIABLE, value)
     assert utils.is_verbose() is verbose
     assert utils.is_verbose(True)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model")
+    save_tiny_model(path)
+    return path
+
+
+def run_sample(model_dir, out, *flags, **env):
+    return subprocess.run(
+        [sys.executable, "sample.py", "--model_dir", str(model_dir), "--filename", str(out),
+         "--sample_length", "20", "--seed", "1", *flags],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env=environment(**env))
+
+
+def is_tensorflow_noise(line):
+    return bool(utils._LOAD_NOISE.fullmatch(line)) or any(
+        word in line for word in ("cuInit", "XLA", "absl", "oneDNN"))
+
+
+@pytest.mark.slow
+def test_a_command_prints_its_own_lines_only_and_verbose_brings_tensorflows_back(
+        model_dir, tmp_path):
+    quiet = run_sample(model_dir, tmp_path / "q")
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert quiet.stderr == ""
+    assert quiet.stdout.startswith("sampled 1 x 20 points")
+    for verbose in (run_sample(model_dir, tmp_path / "v", "--verbose"),
+                    run_sample(model_dir, tmp_path / "e", **{utils.VERBOSE_VARIABLE: "1"})):
+        assert verbose.returncode == 0, verbose.stderr[-3000:]
+        assert any(map(is_tensorflow_noise, verbose.stderr.splitlines()))

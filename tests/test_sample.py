@@ -264,3 +264,14 @@ def test_run_as_a_script_leaves_model_and_drawing_functions(model_dir, tmp_path,
     for name in ("draw_strokes_random_color", "draw_strokes_eos_weighted", "draw_strokes_pdf",
                  "draw_strokes_custom_color"):
         assert callable(namespace[name])
+
+
+def test_loop_writes_an_animation_that_replays(model_dir, tmp_path):
+    result = main(["--model_dir", str(model_dir), "--filename", str(tmp_path / "l"),
+                   "--sample_length", "30", "--seed", "4", "--loop"])
+    assert str(tmp_path / "l.animated.svg") in result.files  # --loop alone writes it
+    animates = list(svg_root(tmp_path / "l.animated.svg").iter(f"{NS}animate"))
+    assert animates and {a.get("repeatCount") for a in animates} == {"indefinite"}
+    # the drawing's 30 points' time, then a second on the finished line
+    (duration,) = {seconds(a.get("dur")) for a in animates}
+    assert duration == pytest.approx(30 / 100 + 1.0, abs=0.011)
