@@ -215,9 +215,10 @@ class HandwritingModel(keras.Model):
 
     # ------------------------------------------------ conveniences
 
-    def mixture_params(self, x, bias=0.0):
-        """Mixture parameters for inputs x [B, T, 3], as numpy arrays (dropout off)."""
-        z, _ = self(tf.convert_to_tensor(x, tf.float32))
+    def mixture_params(self, x, bias=0.0, chars=None):
+        """Mixture parameters for inputs x [B, T, 3] (and, for a synthesis model, the
+        texts chars [B, U]), as numpy arrays (dropout off)."""
+        z = self.outputs_for(tf.convert_to_tensor(x, tf.float32), chars)
         params = mixture_from_outputs(z, bias)
         return {k: params[k].numpy() for k in PARAM_KEYS}
 
@@ -490,6 +491,10 @@ class SynthesisModel(HandwritingModel):
         first, first_info = self.write(lines[0], bias, seed)
         rest, rest_infos = self.write(list(lines[1:]), bias, seed + 1, (first, lines[0]))
         return [first] + rest, [first_info] + rest_infos
+
+    def sample(self, *args, **kwargs):
+        raise TypeError("a synthesis model writes a given text: use model.write(text); "
+                        "free writing is the unconditional model's (load_model('save'))")
 
     def prime_state(self, strokes, chars):
         """Run a line of writing and its text through the network (Graves section 5.5).

@@ -4,7 +4,7 @@ style priming, batches, and scoring a synthesis model against a line-by-line ora
 import numpy as np
 import pytest
 import tensorflow as tf
-from reference import reference_nll
+from reference import reference_nll, reference_params
 from tiny import save_tiny_model
 
 from evaluate import score_lines
@@ -139,3 +139,17 @@ def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(tiny):
     assert got["nll_per_point_model"] == pytest.approx(nll / points, rel=1e-4)
     with pytest.raises(ValueError, match="texts"):
         score_lines(tiny, lines)
+
+
+def test_mixture_params_reads_the_text_and_sample_points_to_write(tiny):
+    x = np.zeros((1, 5, 3), np.float32)
+    chars = encode_text("abc", ALPHABET)[None]
+    params = tiny.mixture_params(x, chars=chars)
+    z, _ = tiny(tf.constant(x), tf.constant(chars))
+    want = reference_params(z.numpy())
+    for k in ("e", "pi", "rho"):
+        np.testing.assert_allclose(params[k], want[k], rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="texts"):
+        tiny.mixture_params(x)
+    with pytest.raises(TypeError, match="model.write"):
+        tiny.sample(100)
