@@ -4,7 +4,6 @@ window, the training and the stop rule working together."""
 
 import numpy as np
 import pytest
-import tensorflow as tf
 import xmlgen
 
 import train
