@@ -521,6 +521,10 @@ function showPanels() {
   const hand = state.mode === "write" ? choice === "hand" : $("carry-on").checked;
   $("hand-panel").hidden = !hand;
   $("pad-text").hidden = state.mode !== "write";
+  $("pad-hint").textContent = state.mode === "write"
+    ? "Write a few words here with a mouse, pen or finger, then type what you wrote: " +
+      "the model writes the text in that hand."
+    : "Write here with a mouse, pen or finger: the model carries on in that hand.";
   $("data-panel").hidden = !(state.mode === "write" && choice === "data");
   if (!$("hand-panel").hidden && !pad.ready) setupPad();
   if (!$("data-panel").hidden && !state.dataStyle) nextDataLine();
