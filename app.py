@@ -45,6 +45,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 SEED_RANGE = 2**31  # seeds the page can show and JavaScript can hold exactly
 MAX_BIAS = 10.0  # beyond this every mixture has collapsed to its mean anyway
 MAX_STEP = 100_000.0  # |dx|, |dy| of a given stroke, tablet units (the model clamps at 500)
+PAGE_TEXT = "Type a few words"  # what the page's text box holds at first (static/index.html)
 SVG_FACTOR = 10  # tablet units per SVG unit, as sample.py's default --scale_factor
 
 log = logging.getLogger("app")
@@ -523,6 +524,7 @@ def create_app(model_dir="save", synthesis_dir="save/synthesis", data_dir=None, 
                                         write_rows(bias, hand))
 
     @app.post("/api/write", response_model=WriteAnswer, tags=["api"],
+              summary="Write a text in handwriting",
               responses={422: {"description": "bad input: the message says what"},
                          413: {"description": "body too large"},
                          503: {"description": "no synthesis model, or busy"}})
@@ -544,6 +546,7 @@ def create_app(model_dir="save", synthesis_dir="save/synthesis", data_dir=None, 
                           for text, (strokes, info) in zip(lines, written)]}
 
     @app.post("/api/sample", response_model=SampleAnswer, tags=["api"],
+              summary="Write freely",
               responses={422: {"description": "bad input: the message says what"},
                          413: {"description": "body too large"}})
     async def sample(request: SampleRequest):
@@ -566,7 +569,7 @@ def create_app(model_dir="save", synthesis_dir="save/synthesis", data_dir=None, 
                                       [seed], run)
         return {"strokes": rounded(strokes), "svg": svg_of(strokes), "seed": seed}
 
-    @app.get("/api/health", tags=["api"])
+    @app.get("/api/health", tags=["api"], summary="Models, alphabet, limits, queue")
     async def health():
         """Which models are loaded, what they write, the limits, and the queue."""
         synthesis = models.synthesis
@@ -581,7 +584,7 @@ def create_app(model_dir="save", synthesis_dir="save/synthesis", data_dir=None, 
                 "busy_s": (None if batcher.busy_since is None
                            else round(time.monotonic() - batcher.busy_since, 3))}
 
-    @app.get("/api/style", tags=["api"],
+    @app.get("/api/style", tags=["api"], summary="A random IAM-OnDB line as a style",
              responses={404: {"description": "no data set given, or still loading"},
                         403: {"description": "asked from another machine"}})
     async def data_style(request: Request):
@@ -601,7 +604,7 @@ def create_app(model_dir="save", synthesis_dir="save/synthesis", data_dir=None, 
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if warmup:
-        threading.Thread(target=warm_up, args=(models,), name="warmup", daemon=True).start()
+        warm_up(batcher, models)
     return app
 
 
@@ -644,14 +647,20 @@ def answers(url):
         return False
 
 
-def warm_up(models):
-    """Compile what the page asks for first (each shape compiles once)."""
-    try:
-        models.free.sample(700, num_samples=2, seed=[0, 0])
-        if models.synthesis is not None:
-            models.synthesis.write(["Type a few words", "Type a few words"], seed=[0, 0])
-    except Exception:  # only a head start: the requests will say what is wrong
-        log.exception("warm-up failed")
+def warm_up(batcher, models):
+    """Queue what the page asks for first on the model's thread, so that it is compiled
+    before anyone asks (each shape compiles once); the answers are dropped."""
+    jobs = [Job(("warm-up", "sample"), [0], lambda seeds: list(
+        models.free.sample(700, num_samples=len(seeds), seed=seeds)[0]))]
+    if models.synthesis is not None:
+        alphabet = models.synthesis.alphabet
+        text = "".join(c for c in PAGE_TEXT if c in alphabet).strip() or alphabet.strip()[:1]
+        jobs.append(Job(("warm-up", "write"), [text], lambda texts: (
+            models.synthesis.write(texts, seed=[0] * len(texts))[0])))
+    for job in jobs:  # only a head start: a failure is logged, and requests say the rest
+        job.future.add_done_callback(
+            lambda f: f.exception() and log.error("warm-up failed: %s", f.exception()))
+        batcher.queue.put(job)
 
 
 # ---------------------------------------------------------------- command line

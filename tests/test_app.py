@@ -382,3 +382,13 @@ def test_the_docs_work_offline(server):
         assert server.get(asset).status_code == 200, asset
     schema = server.get("/openapi.json").json()
     assert {"/api/write", "/api/sample", "/api/health"} <= set(schema["paths"])
+
+
+def test_warm_up_compiles_the_page_s_first_requests_on_the_model_s_thread(tiny_models):
+    app = app_module.create_app(*tiny_models, warmup=True)
+    client = TestClient(app)
+    deadline = time.monotonic() + 60
+    while client.get("/api/health").json()["model_calls"] < 2:  # free writing, then a line
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert client.post("/api/sample", json={"num_points": 700}).status_code == 200
