@@ -6,7 +6,7 @@ import re
 import time
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import numpy as np
 import pytest
 import xmlgen
