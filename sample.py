@@ -272,7 +272,7 @@ def read_prime(path):
     return strokes.astype(np.float32)
 
 
-def open_model(parser, model_dir):
+def open_model(parser, model_dir, writing=False):
     """load_model, with argparse errors that say how to get a model."""
     import tensorflow as tf
 
@@ -280,7 +280,13 @@ def open_model(parser, model_dir):
 
     path = Path(model_dir)
     how = f"train one with `python train.py --model_dir {model_dir}`"
-    if path != Path(DEFAULT_MODEL_DIR):
+    if writing:
+        how = (f"train one with `python train.py --synthesis --data_dir DATA --model_dir "
+               f"{model_dir}` (README, \"Writing text\")")
+        if path == Path(DEFAULT_SYNTHESIS_DIR) and not path.exists():
+            how = (f"this checkout has no trained synthesis model in {DEFAULT_SYNTHESIS_DIR}/ "
+                   f"yet; {how}")
+    elif path != Path(DEFAULT_MODEL_DIR):
         how += f", or leave out --model_dir to use the shipped model in {DEFAULT_MODEL_DIR}/"
     elif not path.exists():
         how = f"run from the project folder, whose {DEFAULT_MODEL_DIR}/ holds the shipped " \
@@ -337,7 +343,7 @@ def main(argv=None):
     lines = read_text(parser, args) if writing else None
     style = read_style(parser, args)
     quiet_tensorflow(args.verbose)
-    model = open_model(parser, args.model_dir)
+    model = open_model(parser, args.model_dir, writing)
 
     seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
     if writing:

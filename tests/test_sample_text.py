@@ -3,8 +3,8 @@ the page's wrapping and joining."""
 
 import numpy as np
 import pytest
+import tiny
 import xmlgen
-from tiny import save_tiny_model
 
 from drawing import get_bounds, join_lines
 from sample import main
@@ -16,7 +16,7 @@ ALPHABET = " .,'abcdefghijklmnopqrstuvwxyz"
 @pytest.fixture(scope="module")
 def synthesis_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("synthesis")
-    save_tiny_model(path, synthesis=True, alphabet=ALPHABET, num_layers=2)
+    tiny.save_tiny_model(path, synthesis=True, alphabet=ALPHABET, num_layers=2)
     return path
 
 
@@ -94,7 +94,7 @@ def test_bad_text_input_is_a_usage_error_and_writes_nothing(case, synthesis_dir,
 
 
 def test_an_unconditional_model_cannot_write_text(tmp_path, capsys):
-    save_tiny_model(tmp_path / "free")
+    tiny.save_tiny_model(tmp_path / "free")
     with pytest.raises(SystemExit):
         main(["--model_dir", str(tmp_path / "free"), "--text", "abc",
               "--filename", str(tmp_path / "p")])
@@ -114,3 +114,10 @@ def test_join_lines_starts_each_line_below_the_last_at_the_left():
     starts = positions[[0, 3, 6]]
     np.testing.assert_allclose(starts, [[5, 2], [5, 102], [5, 202]])
     assert page[[2, 5, 8], 2].tolist() == [1, 1, 1]
+
+
+def test_a_missing_synthesis_model_says_how_to_train_one(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--model_dir", str(tmp_path / "none"), "--text", "abc",
+              "--filename", str(tmp_path / "p")])
+    assert "train.py --synthesis" in capsys.readouterr().err
