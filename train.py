@@ -135,8 +135,10 @@ class Trainer:
             self.optimizer = make[config.optimizer](learning_rate=config.learning_rate)
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            # the DataLoader's random generator, which picks the batches (JSON)
-            self.batch_rng_state = tf.Variable("", dtype=tf.string, trainable=False)
+        # the DataLoader's random generator, which picks the batches (JSON): kept by this
+        # process alone, outside the strategy, which cannot broadcast a string between
+        # workers (--strategy multi_worker)
+        self.batch_rng_state = tf.Variable("", dtype=tf.string, trainable=False)
         # "sampler_state": the checkpoint key of the batch RNG since the first saved runs
         self.checkpoint = checkpoint_for(self.model, self.optimizer, step=self.step,
                                          sampler_state=self.batch_rng_state)
