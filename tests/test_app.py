@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx2 as httpx
 import numpy as np
 import pytest
+import tiny
 import xmlgen
 from fastapi.testclient import TestClient
-from tiny import save_tiny_model
 
 import app as app_module
 from model import load_model
@@ -24,8 +24,8 @@ ALPHABET = "abc "  # what the tiny synthesis model writes
 def tiny_models(tmp_path_factory):
     """A tiny unconditional model and a tiny synthesis model, saved as train.py would."""
     root = tmp_path_factory.mktemp("models")
-    save_tiny_model(root / "free")
-    save_tiny_model(root / "synthesis", synthesis=True, alphabet=ALPHABET, num_layers=2)
+    tiny.save_tiny_model(root / "free")
+    tiny.save_tiny_model(root / "synthesis", synthesis=True, alphabet=ALPHABET, num_layers=2)
     return root / "free", root / "synthesis"
 
 

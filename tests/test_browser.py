@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import browser
 import pytest
-from tiny import save_tiny_model
+import tiny
 
 import app
 
@@ -22,8 +22,8 @@ def page(tmp_path_factory):
     """The page of app.py with tiny models, open in headless Chromium; downloads go to
     the driver's download_dir."""
     root = tmp_path_factory.mktemp("browser")
-    save_tiny_model(root / "free")
-    save_tiny_model(root / "synthesis", synthesis=True, alphabet="abc ", num_layers=2)
+    tiny.save_tiny_model(root / "free")
+    tiny.save_tiny_model(root / "synthesis", synthesis=True, alphabet="abc ", num_layers=2)
     downloads = root / "downloads"
     downloads.mkdir()
     with app.running("--model_dir", root / "free", "--synthesis_dir", root / "synthesis",

@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tiny import save_tiny_model
 
 import utils
 
@@ -103,13 +102,6 @@ def test_the_environment_variable_asks_for_verbosity(monkeypatch, value, verbose
     assert utils.is_verbose(True)
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model")
-    save_tiny_model(path)
-    return path
-
-
 def run_sample(model_dir, out, *flags, **env):
     return subprocess.run(
         [sys.executable, "sample.py", "--model_dir", str(model_dir), "--filename", str(out),
@@ -124,12 +116,13 @@ def is_tensorflow_noise(line):
 
 @pytest.mark.slow
 def test_a_command_prints_its_own_lines_only_and_verbose_brings_tensorflows_back(
-        model_dir, tmp_path):
-    quiet = run_sample(model_dir, tmp_path / "q")
+        tiny_model_dir, tmp_path):
+    quiet = run_sample(tiny_model_dir, tmp_path / "q")
     assert quiet.returncode == 0, quiet.stderr[-3000:]
     assert quiet.stderr == ""
     assert quiet.stdout.startswith("sampled 1 x 20 points")
-    for verbose in (run_sample(model_dir, tmp_path / "v", "--verbose"),
-                    run_sample(model_dir, tmp_path / "e", **{utils.VERBOSE_VARIABLE: "1"})):
+    for verbose in (run_sample(tiny_model_dir, tmp_path / "v", "--verbose"),
+                    run_sample(tiny_model_dir, tmp_path / "e",
+                               **{utils.VERBOSE_VARIABLE: "1"})):
         assert verbose.returncode == 0, verbose.stderr[-3000:]
         assert any(map(is_tensorflow_noise, verbose.stderr.splitlines()))

@@ -5,14 +5,14 @@ import math
 
 import numpy as np
 import pytest
+import reference
 import tensorflow as tf
-from reference import reference_nll, reference_params
-from tiny import save_tiny_model
-from xmlgen import random_lines, write_data_folder
+import tiny
+import xmlgen
 
 import evaluate
 from model import START, load_model
-from utils import DataLoader, to_model_units
+from utils import DataLoader
 
 
 @pytest.fixture(scope="module")
@@ -42,22 +42,20 @@ def test_line_batches_follow_the_protocol(lines):
     assert seen == set(range(len(lines)))
 
 
-def test_scores_equal_a_line_by_line_computation(lines, tmp_path):
-    model = save_tiny_model(tmp_path)
+def test_scores_equal_a_line_by_line_computation(lines, tiny_model_dir):
+    model = load_model(tiny_model_dir)
     data_scale = model.config.data_scale
     got = evaluate.score_lines(model, lines)
-    nll_sum, sse_sum, points = 0.0, 0.0, 0
+    nll, points = reference.line_by_line_nll(model, lines)
+    nll_sum, sse_sum = nll.sum(), 0.0
     for line in lines:
         x = np.concatenate([[START], line[1:-1]])[None]
         y = line[None, 1:]
         # the network's outputs, one line at a time; the maths from the numpy reference
-        z = model(tf.constant(x))[0].numpy()
-        nll_sum += float(reference_nll(z, y).sum())
-        params = reference_params(z)
+        params = reference.mixture(model(tf.constant(x))[0].numpy())
         expected = np.stack([(params["pi"] * params["mu1"]).sum(-1),
                              (params["pi"] * params["mu2"]).sum(-1)], -1)
         sse_sum += float(((expected - y[..., :2]) ** 2).sum())
-        points += y.shape[1]
     assert got["points"] == points == sum(len(line) - 1 for line in lines)
     assert got["lines"] == len(lines)
     assert got["nll_per_point_model"] == pytest.approx(nll_sum / points, rel=1e-5)
@@ -67,28 +65,57 @@ def test_scores_equal_a_line_by_line_computation(lines, tmp_path):
     assert got["sse_per_point"] == pytest.approx(sse_sum / points, rel=1e-5)
 
 
-def test_command_line_scores_every_line_under_data_dir(tmp_path, capsys):
+def steps_of(strokes):
+    """The rows (dx, dy, eos) of a generated line in tablet units, from its strokes
+    (absolute points): the step from the previous point, 0 for the first, eos on the
+    last point of each stroke. Written out here, apart from utils' parser."""
+    points = np.concatenate(strokes).astype(np.float64)
+    steps = np.zeros((len(points), 3))
+    steps[1:, :2] = np.diff(points, axis=0)
+    steps[np.cumsum([len(s) for s in strokes]) - 1, 2] = 1
+    return steps
+
+
+def in_model_units(steps, limit=500.0, data_scale=20.0):
+    """Training's clamp to +-limit and division by data_scale, in numpy."""
+    out = steps.copy()
+    out[:, :2] = np.clip(out[:, :2], -limit, limit) / data_scale
+    return out.astype(np.float32)
+
+
+def oracle_figures(model, lines):
+    """nll_per_point_raw and nll_per_sequence_raw of lines [T, 3] (model units) by
+    reference.line_by_line_nll: each line alone, eq. 26 in numpy, + 2 ln(data_scale)."""
+    nll, points = reference.line_by_line_nll(model, lines)
+    offset = 2 * math.log(model.config.data_scale)
+    return {"nll_per_point_raw": nll.sum() / points + offset,
+            "nll_per_sequence_raw": (nll.sum() + offset * points) / len(lines),
+            "points": points}
+
+
+def test_command_line_scores_every_line_under_data_dir(tmp_path, tiny_model_dir, capsys):
     rng = np.random.default_rng(1)
-    write_data_folder(tmp_path / "data", random_lines(rng, [40, 90, 350, 12]))
-    save_tiny_model(tmp_path / "model")
-    evaluate.main(["--model_dir", str(tmp_path / "model"), "--data_dir", str(tmp_path / "data"),
+    generated = xmlgen.random_lines(rng, [40, 90, 350, 12])
+    xmlgen.write_data_folder(tmp_path / "data", generated)
+    evaluate.main(["--model_dir", str(tiny_model_dir), "--data_dir", str(tmp_path / "data"),
                    "--cache_dir", str(tmp_path / "cache"), "--json"])
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert {"nll_per_point_raw", "nll_per_point_model", "nll_per_sequence_raw", "sse_per_point",
             "lines", "points"} <= set(result)
     assert result["lines"] == 4 and result["points"] == 40 + 90 + 350 + 12 - 4
-    # the same figure from the pieces: clamp and scale as in training, then the protocol
-    model = load_model(tmp_path / "model")
-    raw = DataLoader(tmp_path / "data", seq_length=0, cache_dir=tmp_path / "cache").raw_data
-    scaled = [to_model_units(r, model.config.limit, model.config.data_scale) for r in raw]
-    want = evaluate.score_lines(model, scaled)
-    assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-6)
+    # the oracle: the generated lines as steps, clamped and scaled, each scored alone
+    lines = [in_model_units(steps_of(strokes)) for strokes in generated.values()]
+    assert max(np.abs(line[:, :2]).max() for line in lines) == 500 / 20  # the clamp acts
+    want = oracle_figures(load_model(tiny_model_dir), lines)
+    assert result["points"] == want["points"]
+    assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-5)
+    assert result["nll_per_sequence_raw"] == pytest.approx(want["nll_per_sequence_raw"],
+                                                           rel=1e-5)
 
 
-def test_missing_data_is_a_usage_error(tmp_path, capsys):
-    save_tiny_model(tmp_path / "model")
+def test_missing_data_is_a_usage_error(tmp_path, tiny_model_dir, capsys):
     with pytest.raises(SystemExit) as info:
-        evaluate.main(["--model_dir", str(tmp_path / "model"), "--data_dir",
+        evaluate.main(["--model_dir", str(tiny_model_dir), "--data_dir",
                        str(tmp_path / "nowhere")])
     assert info.value.code == 2
     assert "--data_dir" in capsys.readouterr().err
@@ -96,15 +123,22 @@ def test_missing_data_is_a_usage_error(tmp_path, capsys):
 
 def test_split_valid_scores_the_lines_train_py_validates_on(tmp_path, capsys):
     rng = np.random.default_rng(2)
-    write_data_folder(tmp_path / "data", random_lines(rng, rng.integers(40, 90, size=45)))
-    model = save_tiny_model(tmp_path / "model", seq_length=30)
+    generated = xmlgen.random_lines(rng, rng.integers(40, 90, size=45))
+    xmlgen.write_data_folder(tmp_path / "data", generated)
+    model = tiny.save_tiny_model(tmp_path / "model", seq_length=30)
     evaluate.main(["--model_dir", str(tmp_path / "model"), "--data_dir", str(tmp_path / "data"),
                    "--cache_dir", str(tmp_path / "cache"), "--split", "valid", "--json"])
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    # train.py's split, written out: of the lines longer than seq_length + 2 = 32 points,
+    # in line id order, every 20th
+    kept = [steps_of(generated[i]) for i in sorted(generated) if len(steps_of(generated[i])) > 32]
+    valid = [in_model_units(steps) for steps in kept[19::20]]
+    assert result["lines"] == len(valid) == 2  # the 20th and 40th of 45
     loader = DataLoader(tmp_path / "data", seq_length=30, cache_dir=tmp_path / "cache")
-    assert result["lines"] == len(loader.valid_data) == 2  # the 20th and 40th of 45
-    want = evaluate.score_lines(model, loader.valid_data)
-    assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-6)
+    assert len(loader.valid_data) == 2
+    want = oracle_figures(model, valid)
+    assert result["points"] == want["points"]
+    assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-5)
 
 
 def test_report_prints_counts_and_rates_as_whole_numbers(capsys):

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from tiny import save_tiny_model
+import tiny
 
 from export import export_saved_model, target_problem
 from model import START, mixture_from_outputs
@@ -54,13 +54,14 @@ print(json.dumps({
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """A tiny model, its sample of 50 points with seed 3, and its export."""
-    model = save_tiny_model(tmp_path_factory.mktemp("model"))
+    model = tiny.save_tiny_model(tmp_path_factory.mktemp("model"))
     strokes, _ = model.sample(50, seed=3)
     folder = tmp_path_factory.mktemp("export") / "saved"
     assert export_saved_model(model, folder) == str(folder)
     return model, strokes, folder
 
 
+@pytest.mark.slow
 def test_export_samples_in_a_process_without_the_project(exported, tmp_path):
     model, sampled, folder = exported
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -127,8 +128,9 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_a_synthesis_export_writes_text_in_a_process_without_the_project(tmp_path):
-    model = save_tiny_model(tmp_path / "model", synthesis=True, alphabet="abc ", num_layers=2)
+    model = tiny.save_tiny_model(tmp_path / "model", synthesis=True, alphabet="abc ", num_layers=2)
     strokes, info = model.write("ab ca", bias=0.5, seed=5)
     export_saved_model(model, tmp_path / "saved")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
-from tiny import save_tiny_model
+import tiny
 
 from model import Config, HandwritingModel
 from sample import main, read_prime
@@ -20,7 +20,7 @@ KINDS = ("normal", "color", "multi_color", "eos_pdf", "pdf")
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("model")
-    save_tiny_model(path)
+    tiny.save_tiny_model(path)
     return path
 
 

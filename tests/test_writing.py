@@ -3,14 +3,14 @@ style priming, batches, and scoring a synthesis model against a line-by-line ora
 
 import numpy as np
 import pytest
+import reference
 import tensorflow as tf
-from reference import reference_nll, reference_params
-from tiny import save_tiny_model
+import tiny
 
 from evaluate import score_lines
 from lstm import char_positions, window_weights
 from model import POINTS_PER_CHAR, Config, SynthesisModel
-from utils import encode_text, inputs_and_targets, to_model_units
+from utils import encode_text, to_model_units
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz"
 PEN_UP_EVERY = 4  # the scripted writer lifts its pen on every 4th point
@@ -71,9 +71,10 @@ def test_rows_of_a_batch_stop_on_their_own():
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return save_tiny_model(tmp_path_factory.mktemp("tiny"), synthesis=True, alphabet=ALPHABET,
-                           num_layers=2)
+def writer(tmp_path_factory):
+    """A tiny untrained synthesis model."""
+    return tiny.save_tiny_model(tmp_path_factory.mktemp("writer"), synthesis=True,
+                                alphabet=ALPHABET, num_layers=2)
 
 
 @pytest.mark.parametrize("text, style, match", [
@@ -85,29 +86,29 @@ def tiny(tmp_path_factory):
     ("hello", (np.zeros((5, 3)), "Caps"), r"'C'"),
     ("hello", (np.zeros((1, 3)), "a"), "at least two points"),
 ])
-def test_bad_input_is_a_clear_value_error(tiny, text, style, match):
+def test_bad_input_is_a_clear_value_error(writer, text, style, match):
     with pytest.raises(ValueError, match=match):
-        tiny.write(text, style=style)
+        writer.write(text, style=style)
 
 
-def test_a_seed_reproduces_a_line_and_batch_rows_equal_single_writes(tiny):
+def test_a_seed_reproduces_a_line_and_batch_rows_equal_single_writes(writer):
     texts = ["abc", "hello there", "z"]
-    strokes, infos = tiny.write(texts, bias=0.5, seed=[4, 5, 6])
+    strokes, infos = writer.write(texts, bias=0.5, seed=[4, 5, 6])
     for text, seed, got, info in zip(texts, [4, 5, 6], strokes, infos):
-        alone, alone_info = tiny.write(text, bias=0.5, seed=seed)
+        alone, alone_info = writer.write(text, bias=0.5, seed=seed)
         assert len(alone) == len(got) and info["stop"] == alone_info["stop"]
         np.testing.assert_allclose(got, alone, rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(info["phi"], alone_info["phi"], rtol=1e-4, atol=1e-5)
-    again, _ = tiny.write("abc", bias=0.5, seed=4)
-    np.testing.assert_array_equal(again, tiny.write("abc", bias=0.5, seed=4)[0])
+    again, _ = writer.write("abc", bias=0.5, seed=4)
+    np.testing.assert_array_equal(again, writer.write("abc", bias=0.5, seed=4)[0])
 
 
-def test_a_style_primes_the_writing(tiny):
-    style_strokes, _ = tiny.write("some words", bias=1.0, seed=11)
-    plain, _ = tiny.write("abc", seed=3)
-    styled, info = tiny.write("abc", seed=3, style=(style_strokes, "some words"))
-    same_style, _ = tiny.write("abc", seed=3, style=(style_strokes, "some words"))
-    other, _ = tiny.write("abc", seed=3, style=(style_strokes[::-1].copy(), "some words"))
+def test_a_style_primes_the_writing(writer):
+    style_strokes, _ = writer.write("some words", bias=1.0, seed=11)
+    plain, _ = writer.write("abc", seed=3)
+    styled, info = writer.write("abc", seed=3, style=(style_strokes, "some words"))
+    same_style, _ = writer.write("abc", seed=3, style=(style_strokes, "some words"))
+    other, _ = writer.write("abc", seed=3, style=(style_strokes[::-1].copy(), "some words"))
     n = min(len(plain), len(styled), len(other))
     # the same noise, another state to start from: another line
     assert not np.allclose(plain[:n], styled[:n], atol=1e-2)
@@ -116,7 +117,7 @@ def test_a_style_primes_the_writing(tiny):
     assert info["phi"].shape[1] == 3  # the window over the new text only
 
 
-def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(tiny):
+def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(writer):
     """evaluate.score_lines batches, pads and buckets lines; the oracle runs every
     line alone through the network and takes eq. 26 from tests/reference.py."""
     rng = np.random.default_rng(0)
@@ -127,29 +128,23 @@ def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(tiny):
         raw[:, 2] = rng.random(n) < 0.1
         raw[0] = 0
         lines.append(to_model_units(raw, 500, 20))
-    got = score_lines(tiny, lines, texts)
-    nll, points = 0.0, 0
-    for line, text in zip(lines, texts):
-        x, y = inputs_and_targets(line)
-        chars = encode_text(text, ALPHABET)[None]
-        z, _ = tiny(tf.constant(x[None]), tf.constant(chars))
-        nll += reference_nll(z.numpy()[0], y).sum()
-        points += len(y)
+    got = score_lines(writer, lines, texts)
+    nll, points = reference.line_by_line_nll(writer, lines, texts)
     assert got["points"] == points
-    assert got["nll_per_point_model"] == pytest.approx(nll / points, rel=1e-4)
+    assert got["nll_per_point_model"] == pytest.approx(nll.sum() / points, rel=1e-4)
     with pytest.raises(ValueError, match="texts"):
-        score_lines(tiny, lines)
+        score_lines(writer, lines)
 
 
-def test_mixture_params_reads_the_text_and_sample_points_to_write(tiny):
+def test_mixture_params_reads_the_text_and_sample_points_to_write(writer):
     x = np.zeros((1, 5, 3), np.float32)
     chars = encode_text("abc", ALPHABET)[None]
-    params = tiny.mixture_params(x, chars=chars)
-    z, _ = tiny(tf.constant(x), tf.constant(chars))
-    want = reference_params(z.numpy())
+    params = writer.mixture_params(x, chars=chars)
+    z, _ = writer(tf.constant(x), tf.constant(chars))
+    want = reference.mixture(z.numpy())
     for k in ("e", "pi", "rho"):
         np.testing.assert_allclose(params[k], want[k], rtol=1e-4, atol=1e-6)
     with pytest.raises(ValueError, match="texts"):
-        tiny.mixture_params(x)
+        writer.mixture_params(x)
     with pytest.raises(TypeError, match="model.write"):
-        tiny.sample(100)
+        writer.sample(100)

@@ -236,3 +236,20 @@ def read_font(strokes):
         move = steps.sum(0)
         text.append(names[int(np.argmax(directions @ move))])
     return "".join(text)
+
+
+def write_font_corpus(root, rng, forms=70, lines_per_form=6):
+    """lineStrokes/ and ascii/ under root of forms x lines_per_form lines in FONT, each a
+    random text of 2 to 7 characters. Returns the texts, {form id: [CSR lines]}."""
+    strokes, texts = {}, {}
+    letters = list(FONT)
+    for f in range(forms):
+        form = form_of(line_id(f * 6))
+        texts[form] = []
+        for n in range(1, lines_per_form + 1):
+            text = "".join(rng.choice(letters, size=rng.integers(2, 8)))
+            texts[form].append(text)
+            strokes[f"{form}-{n:02d}"] = font_line(text, rng)
+    write_data_folder(root, strokes)
+    write_ascii_folder(root, texts)
+    return texts

@@ -1,0 +1,40 @@
+"""Fixtures shared by several test files: generated data folders and a tiny saved model.
+
+The test helpers are modules of this folder, imported as modules and named where used
+(`import xmlgen` ... `xmlgen.random_lines(...)`); pyproject.toml's pythonpath puts this
+folder on the path. The session fixtures are shared, so tests only read them (loading
+a data folder writes its parsed-data cache beside it, the same for every test) and
+train into their own --model_dir.
+"""
+
+import numpy as np
+import pytest
+import tiny
+import xmlgen
+
+
+@pytest.fixture(scope="session")
+def random_data_dir(tmp_path_factory):
+    """A data folder of 40 random lines of 60 to 199 points (xmlgen.random_line) laid out
+    as IAM-OnDB's lineStrokes/. With --seq_length 20, 38 lines train and 2 validate."""
+    root = tmp_path_factory.mktemp("random_data")
+    rng = np.random.default_rng(0)
+    xmlgen.write_data_folder(root, xmlgen.random_lines(rng, rng.integers(60, 200, size=40)))
+    return root
+
+
+@pytest.fixture(scope="session")
+def font_data(tmp_path_factory):
+    """(data folder, {form: texts}): 420 lines written in xmlgen.FONT with their ascii
+    transcriptions, for train.py --synthesis."""
+    root = tmp_path_factory.mktemp("font_data")
+    texts = xmlgen.write_font_corpus(root, np.random.default_rng(0))
+    return root, texts
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A model_dir holding a tiny untrained model (tiny.save_tiny_model's defaults)."""
+    path = tmp_path_factory.mktemp("tiny_model")
+    tiny.save_tiny_model(path)
+    return path
