@@ -87,6 +87,8 @@ def score_lines(model, lines, texts=None):
 
     if model.config.synthesis and texts is None:
         raise ValueError("a synthesis model is scored on lines with their texts")
+    if not any(len(line) > 1 for line in lines):
+        raise ValueError("no line of two points or more to score")
     nll_sum = sse_sum = 0.0
     points = 0
     for batch, x, y, mask in line_batches(lines):

@@ -216,8 +216,12 @@ class Trainer:
         return self.config.learning_rate * self.config.decay_rate ** epoch
 
     def validate(self):
+        """The validation figures, or {} when the data has no validation line (a small
+        synthesis set whose lines are all shorter than seq_length + 2 points)."""
         from evaluate import score_lines
 
+        if not self.loader.valid_data:
+            return {}
         return score_lines(self.model, self.loader.valid_data,
                            self.loader.valid_texts if self.config.synthesis else None)
 
@@ -396,7 +400,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
             if run.validate_every and (step % run.validate_every == 0 or step == total):
                 validation_started = time.perf_counter()
                 valid = trainer.validate()
-                last_valid = valid["nll_per_point_raw"]
+                last_valid = valid.get("nll_per_point_raw", last_valid)
                 clock += time.perf_counter() - validation_started  # points/s: training only
             if step % run.log_every == 0 or valid:
                 now = time.perf_counter()

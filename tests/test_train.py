@@ -571,3 +571,14 @@ def test_synthesis_flags_that_do_not_fit_the_saved_model_are_refused(font_data, 
     assert clash in message and "--overwrite" in message
     assert json.loads((tmp_path / "config.json").read_text()) == before
     assert not (tmp_path / "log.csv").exists()
+
+
+def test_synthesis_without_validation_lines_trains_and_logs_no_validation(font_data, tmp_path):
+    """Lines all shorter than seq_length + 2 points: none is held out for validation,
+    and validating must not fail on an empty set."""
+    data_dir, _ = font_data
+    run(data_dir, tmp_path, *SYNTHESIS, "--seq_length", 300, "--max_steps", 3,
+        "--validate_every", 2)
+    rows = read_log(tmp_path)
+    assert [r["step"] for r in rows] == ["1", "2", "3"]
+    assert all(r["valid_nll_raw"] == "" for r in rows)
