@@ -246,17 +246,21 @@ class StopFlag:
         print(f"\n{self.signal}: saving after this step...", file=sys.stderr, flush=True)
 
 
-def read_log(path):
+def read_log(path, through_step=None):
     """The rows of a log.csv as dicts, [] if there is none. A log of an earlier layout
     is first rewritten in LOG_FIELDS' layout: its wall_s column, a Unix time, becomes
-    train_s by _seconds_of_training."""
+    train_s by _seconds_of_training. With through_step, rows of later steps (logged
+    after the checkpoint a run resumes from, and about to be trained again) go."""
     try:
         with open(path, newline="") as f:
             reader = csv.DictReader(f)
             rows, fields = list(reader), reader.fieldnames
     except FileNotFoundError:
         return []
-    if fields is None or tuple(fields) == LOG_FIELDS:
+    later = through_step is not None and any(int(r["step"]) > through_step for r in rows)
+    if later:
+        rows = [row for row in rows if int(row["step"]) <= through_step]
+    if fields is None or (tuple(fields) == LOG_FIELDS and not later):
         return rows
     if "wall_s" in fields and rows:
         times = _seconds_of_training([float(row["wall_s"]) for row in rows])
@@ -286,11 +290,12 @@ class Log:
     """log.csv for plotting, and TensorBoard scalars under model_dir/log. train_s, the
     seconds of training since the run started, goes on from an earlier session's."""
 
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, step=None):
+        """step: the step the run resumes from; the log's rows after it go."""
         import tensorflow as tf
 
         path = Path(model_dir) / "log.csv"
-        rows = read_log(path)
+        rows = read_log(path, step)
         # what the sessions before this one trained for: this one adds its own
         self.train_s = float(rows[-1]["train_s"] or 0) if rows else 0.0
         new = not path.exists()
@@ -349,7 +354,7 @@ def train(config, run, resuming, parser, verbose=False):
     if run.max_steps is not None:
         total = min(total, run.max_steps)
     deadline = time.time() + 60 * run.max_minutes if run.max_minutes else math.inf
-    log = Log(model_dir)
+    log = Log(model_dir, int(trainer.step.numpy()))
     try:
         with StopFlag() as stop:
             return _loop(trainer, loader, log, run, total, deadline, stop)

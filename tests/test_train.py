@@ -582,3 +582,17 @@ def test_synthesis_without_validation_lines_trains_and_logs_no_validation(font_d
     rows = read_log(tmp_path)
     assert [r["step"] for r in rows] == ["1", "2", "3"]
     assert all(r["valid_nll_raw"] == "" for r in rows)
+
+
+def test_a_resumed_run_drops_the_log_rows_after_its_checkpoint(random_data_dir, tmp_path):
+    """A run killed between checkpoints logged steps it will train again: those rows go,
+    so that every step is in the log once."""
+    run(random_data_dir, tmp_path / "whole", "--max_steps", 9, "--seed", 3)
+    run(random_data_dir, tmp_path, "--max_steps", 9, "--seed", 3, "--save_every", 4)
+    # as if killed at step 9 with its last checkpoint at step 8
+    (tmp_path / "checkpoint").write_text('model_checkpoint_path: "ckpt-8"\n')
+    run(random_data_dir, tmp_path, "--max_steps", 9, "--seed", 3)
+    rows = read_log(tmp_path)
+    assert [r["step"] for r in rows] == [str(s) for s in range(1, 10)]
+    # the ninth row is the resumed run's, which trains step 9 from the same state
+    assert rows[-1]["train_nll"] == read_log(tmp_path / "whole")[-1]["train_nll"]
