@@ -340,6 +340,7 @@ class SynthesisModel(HandwritingModel):
     def __init__(self, config, chars_per_step=None, **kwargs):
         """chars_per_step: the pace of the training data, where the window starts."""
         window_init = {} if chars_per_step is None else {"chars_per_step": chars_per_step}
+        # the layers are not HandwritingModel's: only its maths and conveniences are shared
         keras.Model.__init__(self, **kwargs)
         self.config = config
         self.alphabet = config.alphabet
