@@ -152,7 +152,18 @@ class Trainer:
     def restore(self):
         if self.manager.latest_checkpoint is None:
             return False
-        self.checkpoint.read(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        import tensorflow as tf
+
+        from model import checkpoint_for
+
+        latest = self.manager.latest_checkpoint
+        if any(name.startswith("optimizer/") for name, _ in tf.train.list_variables(latest)):
+            self.checkpoint.read(latest).assert_existing_objects_matched()
+        else:  # weights, step and batch RNG only (a checkpoint kept small): Adam starts afresh
+            checkpoint_for(self.model, step=self.step, sampler_state=self.batch_rng_state) \
+                .read(latest).assert_existing_objects_matched()
+            print(f"{latest} holds no optimizer state: {self.config.optimizer} starts afresh",
+                  file=sys.stderr)
         if self.batch_rng_state.numpy():
             self.loader.set_state(json.loads(self.batch_rng_state.numpy().decode()))
         return True

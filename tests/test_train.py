@@ -596,3 +596,29 @@ def test_a_resumed_run_drops_the_log_rows_after_its_checkpoint(random_data_dir, 
     assert [r["step"] for r in rows] == [str(s) for s in range(1, 10)]
     # the ninth row is the resumed run's, which trains step 9 from the same state
     assert rows[-1]["train_nll"] == read_log(tmp_path / "whole")[-1]["train_nll"]
+
+
+def test_a_checkpoint_without_optimizer_state_resumes_with_a_fresh_optimizer(random_data_dir,
+                                                                             tmp_path, capsys):
+    """A run kept small (weights, step and batch RNG, no Adam moments) goes on from its
+    step and batch sampler, its optimizer started afresh."""
+    import tensorflow as tf
+
+    from model import checkpoint_for
+
+    run(random_data_dir, tmp_path / "full", "--max_steps", 4, "--seed", 3)
+    model = load_model(tmp_path / "full")
+    step = tf.Variable(0, dtype=tf.int64)
+    rng = tf.Variable("", dtype=tf.string)
+    checkpoint_for(model, step=step, sampler_state=rng).read(
+        tf.train.latest_checkpoint(str(tmp_path / "full"))).expect_partial()
+    small = tmp_path / "small"
+    tf.train.CheckpointManager(checkpoint_for(model, step=step, sampler_state=rng), str(small),
+                               max_to_keep=1, checkpoint_name="ckpt").save(checkpoint_number=4)
+    (small / "config.json").write_bytes((tmp_path / "full" / "config.json").read_bytes())
+    assert not any(n.startswith("optimizer/") for n, _ in
+                   tf.train.list_variables(tf.train.latest_checkpoint(str(small))))
+    run(random_data_dir, small, "--max_steps", 6, "--seed", 3)
+    assert "holds no optimizer state: adam starts afresh" in capsys.readouterr().err
+    assert [r["step"] for r in read_log(small)] == ["5", "6"]
+    assert not np.allclose(load_model(small).weights[0].numpy(), model.weights[0].numpy())
