@@ -39,10 +39,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from drawing import draw_strokes, join_lines
 from flags import add_flags, check_fields, flag, given
-from utils import DataLoader, add_verbose_flag, quiet_tensorflow, wrap_text
+from utils import (
+    SEED_RANGE,
+    DataLoader,
+    add_verbose_flag,
+    check_writable,
+    line_seeds,
+    quiet_tensorflow,
+    wrap_text,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
-SEED_RANGE = 2**31  # seeds the page can show and JavaScript can hold exactly
 MAX_BIAS = 10.0  # beyond this every mixture has collapsed to its mean anyway
 MAX_STEP = 100_000.0  # |dx|, |dy| of a given stroke, tablet units (the model clamps at 500)
 PAGE_TEXT = "Type a few words"  # what the page's text box holds at first (static/index.html)
@@ -158,10 +165,10 @@ def check_steps(steps, name, limit):
 
 
 def check_alphabet(text, alphabet):
-    missing = sorted(set(text) - set(alphabet))
-    if missing:
-        raise BadInput(f"characters the model cannot write: "
-                       f"{' '.join(repr(c) for c in missing)}. It writes: {alphabet}")
+    try:
+        check_writable(text, alphabet)
+    except ValueError as err:
+        raise BadInput(str(err)) from None
 
 
 def lines_of(request, limits, alphabet):
@@ -512,9 +519,10 @@ def create_app(model_dir="save", synthesis_dir="save/synthesis", data_dir=None, 
         return run
 
     async def write_lines(lines, bias, seed, style):
-        """Each line with seed + its index; without a style, the first line is written
-        first and the others in its hand, so that the page keeps one hand."""
-        rows = [(line, (seed + i) % SEED_RANGE) for i, line in enumerate(lines)]
+        """model.write_page's page, its rows batched with other requests': each line
+        with seed + its index; without a style, the first line is written first and the
+        others in its hand, so that the page keeps one hand."""
+        rows = list(zip(lines, line_seeds(seed, len(lines))))
         if style is not None or len(rows) == 1:
             return await model_call(("write", bias, style_key(*style) if style else None),
                                     rows, write_rows(bias, style))

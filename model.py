@@ -24,9 +24,11 @@ from config import (  # noqa: F401
 )
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from utils import (
+    SEED_RANGE,
     START,
     encode_text,
     inputs_and_targets,
+    line_seeds,
     mixture_to_tablet_units,
     pad_texts,
     to_model_units,
@@ -245,7 +247,7 @@ class HandwritingModel(keras.Model):
         if num_points < 1 or num_samples < 1:
             raise ValueError("num_points and num_samples must be positive")
         if seed is None:
-            seed = int(np.random.default_rng().integers(2**31))
+            seed = int(np.random.default_rng().integers(SEED_RANGE))
         if prime is None:
             state, first = self.zero_state(num_samples), np.array(START, np.float32)
         else:
@@ -456,7 +458,7 @@ class SynthesisModel(HandwritingModel):
         chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
         batch = len(texts)
         if seed is None:
-            seed = int(np.random.default_rng().integers(2**31))
+            seed = int(np.random.default_rng().integers(SEED_RANGE))
         if style is None:
             state = self.zero_state(batch)
             first = np.tile(np.array([START], np.float32), [batch, 1])
@@ -484,13 +486,14 @@ class SynthesisModel(HandwritingModel):
     def write_page(self, lines, bias=0.0, seed=None, style=None):
         """Several lines in one hand: with a style, all of them in one batch primed with
         it; without, the first line, then the others primed with it (two calls).
-        Returns write's (strokes, infos) lists; seeds are seed and seed + 1."""
+        Returns write's (strokes, infos) lists; line i has seed + i (utils.line_seeds)."""
         if seed is None:
-            seed = int(np.random.default_rng().integers(2**31))
+            seed = int(np.random.default_rng().integers(SEED_RANGE))
+        seeds = line_seeds(seed, len(lines))
         if style is not None or len(lines) == 1:
-            return self.write(list(lines), bias, seed, style)
-        first, first_info = self.write(lines[0], bias, seed)
-        rest, rest_infos = self.write(list(lines[1:]), bias, seed + 1, (first, lines[0]))
+            return self.write(list(lines), bias, seeds, style)
+        first, first_info = self.write(lines[0], bias, seeds[0])
+        rest, rest_infos = self.write(list(lines[1:]), bias, seeds[1:], (first, lines[0]))
         return [first] + rest, [first_info] + rest_infos
 
     def sample(self, *args, **kwargs):

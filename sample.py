@@ -50,11 +50,13 @@ from drawing import (  # noqa: F401
     write_sample,
 )
 from utils import (
+    SEED_RANGE,
     add_verbose_flag,
-    encode_text,
+    check_writable,
     parse_line_strokes,
     quiet_tensorflow,
     transcription_of,
+    unwritable,
     wrap_text,
 )
 
@@ -222,16 +224,18 @@ def check_alphabet(parser, args, model, lines, style):
                      f"{DEFAULT_SYNTHESIS_DIR}")
     if style is not None:
         try:
-            encode_text(style[1], model.alphabet)
+            check_writable(style[1], model.alphabet)
         except ValueError as err:
             parser.error(f"--style_text: {err}")
-    unknown = sorted({c for line in lines for c in line if c not in model.alphabet})
-    if unknown and args.on_unknown == "error":
-        parser.error(f"the text holds characters the model cannot write: "
-                     f"{' '.join(repr(c) for c in unknown)}. Use --on_unknown drop to leave "
-                     f"them out. It writes: {model.alphabet}")
+    if args.on_unknown == "error":
+        try:
+            check_writable("".join(lines), model.alphabet,
+                           " Use --on_unknown drop to leave them out.")
+        except ValueError as err:
+            parser.error(f"the text holds {err}")
+    unknown = unwritable("".join(lines), model.alphabet)
     if unknown:
-        print(f"warning: leaving out {' '.join(repr(c) for c in unknown)}, which the model "
+        print(f"warning: leaving out {' '.join(map(repr, unknown))}, which the model "
               f"cannot write", file=sys.stderr)
         lines = [" ".join("".join(c for c in line if c in model.alphabet).split())
                  for line in lines]
@@ -314,8 +318,8 @@ def write_pages(model, lines, args, seed, style):
     model.sample returns lines: (strokes, params, [(lines, infos)] per page)."""
     pages, strokes, params = [], [], []
     for i in range(args.num_samples):
-        # a page takes two seeds (its first line, then the rest)
-        line_strokes, infos = model.write_page(lines, args.bias, seed + 2 * i, style)
+        # a page takes a seed a line
+        line_strokes, infos = model.write_page(lines, args.bias, seed + len(lines) * i, style)
         pages.append((lines, infos))
         strokes.append(join_lines(line_strokes))
         params.append({k: np.concatenate([info["params"][k] for info in infos])
@@ -345,7 +349,7 @@ def main(argv=None):
     quiet_tensorflow(args.verbose)
     model = open_model(parser, args.model_dir, writing)
 
-    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
+    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(SEED_RANGE))
     if writing:
         lines = check_alphabet(parser, args, model, lines, style)
         strokes, params, pages = write_pages(model, lines, args, seed, style)

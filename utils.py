@@ -30,6 +30,7 @@ CACHE_FORMAT = 3
 ARCHIVE_NAME = "lineStrokes-all.tar.gz"
 ASCII_ARCHIVE_NAME = "ascii-all.tar.gz"
 IAM_ONDB_URL = "https://fki.tic.heia-fr.ch/databases/iam-on-line-handwriting-database"
+SEED_RANGE = 2**31  # seeds a page can show and JavaScript can hold exactly
 
 _POINT = re.compile(rb'<Point\s+x="([^"]*)"\s+y="([^"]*)"')
 _STROKE_START = re.compile(rb"<Stroke[\s>/]")
@@ -337,16 +338,28 @@ def alphabet_from_counts(counts, min_count=MIN_CHAR_COUNT):
     return "".join(sorted(c for c, n in counts.items() if n >= min_count))
 
 
+def unwritable(text, alphabet):
+    """The characters of text outside the model's alphabet, sorted."""
+    return sorted(set(text) - set(alphabet))
+
+
+def check_writable(text, alphabet, hint=""):
+    """A ValueError naming the characters of text the model cannot write, if any;
+    hint (what to do about it) goes before the alphabet in its message."""
+    missing = unwritable(text, alphabet)
+    if missing:
+        raise ValueError(f"characters the model cannot write: "
+                         f"{' '.join(map(repr, missing))}.{hint} It writes: {alphabet}")
+
+
 def encode_text(text, alphabet, unknown="error"):
     """Character indices of text for a model with this alphabet: 1 + the position in
     alphabet, 0 for a character outside it. unknown="error" raises a ValueError that
     lists such characters; "keep" keeps them as 0 (an "unknown" symbol); "drop"
     leaves them out."""
+    if unknown == "error":
+        check_writable(text, alphabet)
     index = {c: i + 1 for i, c in enumerate(alphabet)}
-    missing = sorted({c for c in text if c not in index})
-    if missing and unknown == "error":
-        raise ValueError(f"characters not in the model's alphabet: "
-                         f"{' '.join(repr(c) for c in missing)}. It writes: {alphabet}")
     if unknown == "drop":
         text = "".join(c for c in text if c in index)
     return np.array([index.get(c, 0) for c in text], np.int32)
@@ -358,6 +371,12 @@ def wrap_text(text, line_length=50):
     IAM-OnDB's lines hold 29 characters on average and 64 at most."""
     return [line for paragraph in text.splitlines()
             for line in textwrap.wrap(paragraph, line_length, break_on_hyphens=False)]
+
+
+def line_seeds(seed, count):
+    """The seeds of a page's lines: line i has seed + i, so that a line comes out the
+    same whether it is written alone, in a batch, by sample.py or by the web page."""
+    return [(seed + i) % SEED_RANGE for i in range(count)]
 
 
 def transcription_of(xml_path):

@@ -101,6 +101,14 @@ def test_long_text_is_wrapped_as_sample_py_wraps_it(server):
     assert [line["text"] for line in by_lines["lines"]] == ["ab", "ba"]
 
 
+def test_the_page_writes_what_model_write_page_writes_for_a_seed(server, tiny_models):
+    lines = ["ab cab", "ba", "cab"]
+    page = server.post("/api/write", json={"lines": lines, "seed": 8, "bias": 0.5}).json()
+    strokes, infos = load_model(tiny_models[1]).write_page(lines, bias=0.5, seed=8)
+    assert [line["seed"] for line in page["lines"]] == [info["seed"] for info in infos]
+    assert [line["strokes"] for line in page["lines"]] == [app_module.rounded(s) for s in strokes]
+
+
 def test_sample_writes_the_points_asked_for_and_carries_on_from_a_prime(server):
     answer = server.post("/api/sample", json={"num_points": 120, "seed": 4, "bias": 1.0})
     assert answer.status_code == 200, answer.text

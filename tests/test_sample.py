@@ -7,7 +7,6 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
-import tiny
 
 from model import Config, HandwritingModel
 from sample import main, read_prime
@@ -18,17 +17,10 @@ KINDS = ("normal", "color", "multi_color", "eos_pdf", "pdf")
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model")
-    tiny.save_tiny_model(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def full_run(model_dir, tmp_path_factory):
+def full_run(tiny_model_dir, tmp_path_factory):
     """One run with every output, shared by the tests that inspect them."""
     out = tmp_path_factory.mktemp("out")
-    result = main(["--model_dir", str(model_dir), "--filename", str(out / "s"),
+    result = main(["--model_dir", str(tiny_model_dir), "--filename", str(out / "s"),
                    "--sample_length", "50", "--seed", "3", "--scale_factor", "5",
                    "--png", "--animate", "--export", str(out / "export")])
     return out, result
@@ -115,8 +107,8 @@ def test_animation_reveals_one_stroke_after_another(full_run):
 # ---------------------------------------------------------------- flags
 
 
-def test_num_samples_numbers_the_files(model_dir, tmp_path, capsys):
-    result = main(["--model_dir", str(model_dir), "--filename", str(tmp_path / "f"),
+def test_num_samples_numbers_the_files(tiny_model_dir, tmp_path, capsys):
+    result = main(["--model_dir", str(tiny_model_dir), "--filename", str(tmp_path / "f"),
                    "--sample_length", "30", "--num_samples", "2", "--seed", "5"])
     assert result.strokes.shape == (2, 30, 3)
     assert result.params["pi"].shape == (2, 30, 3)
@@ -150,9 +142,9 @@ LINE_XML = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
 """
 
 
-def test_prime_draws_the_line_in_grey_and_the_continuation_in_black(model_dir, tmp_path):
+def test_prime_draws_the_line_in_grey_and_the_continuation_in_black(tiny_model_dir, tmp_path):
     (tmp_path / "line.xml").write_bytes(LINE_XML)
-    result = main(["--model_dir", str(model_dir), "--filename", str(tmp_path / "p"),
+    result = main(["--model_dir", str(tiny_model_dir), "--filename", str(tmp_path / "p"),
                    "--sample_length", "40", "--seed", "2", "--prime", str(tmp_path / "line.xml")])
     assert result.strokes.shape == (40, 3)
     colours = [p.get("stroke") for p in paths(tmp_path / "p.normal.svg")]
@@ -223,10 +215,10 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input_is_a_usage_error_and_writes_nothing(case, model_dir, tmp_path, capsys):
+def test_bad_input_is_a_usage_error_and_writes_nothing(case, tiny_model_dir, tmp_path, capsys):
     setup, flag, reason = BAD_INPUTS[case]
-    argv = ["--model_dir", str(model_dir), "--filename", str(tmp_path / "out" / "s"),
-            "--sample_length", "20", "--png", "--animate"] + setup(tmp_path, model_dir)
+    argv = ["--model_dir", str(tiny_model_dir), "--filename", str(tmp_path / "out" / "s"),
+            "--sample_length", "20", "--png", "--animate"] + setup(tmp_path, tiny_model_dir)
     before = set(tmp_path.rglob("*"))
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -251,8 +243,8 @@ def test_no_flags_outside_the_project_says_where_the_model_is(tmp_path, monkeypa
 # ---------------------------------------------------------------- %run -i
 
 
-def test_run_as_a_script_leaves_model_and_drawing_functions(model_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["sample.py", "--model_dir", str(model_dir), "--filename",
+def test_run_as_a_script_leaves_model_and_drawing_functions(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["sample.py", "--model_dir", str(tiny_model_dir), "--filename",
                                       str(tmp_path / "r"), "--sample_length", "20"])
     namespace = runpy.run_path(str(ROOT / "sample.py"), run_name="__main__")
     assert (tmp_path / "r.normal.svg").is_file()
@@ -266,8 +258,8 @@ def test_run_as_a_script_leaves_model_and_drawing_functions(model_dir, tmp_path,
         assert callable(namespace[name])
 
 
-def test_loop_writes_an_animation_that_replays(model_dir, tmp_path):
-    result = main(["--model_dir", str(model_dir), "--filename", str(tmp_path / "l"),
+def test_loop_writes_an_animation_that_replays(tiny_model_dir, tmp_path):
+    result = main(["--model_dir", str(tiny_model_dir), "--filename", str(tmp_path / "l"),
                    "--sample_length", "30", "--seed", "4", "--loop"])
     assert str(tmp_path / "l.animated.svg") in result.files  # --loop alone writes it
     animates = list(svg_root(tmp_path / "l.animated.svg").iter(f"{NS}animate"))

@@ -72,7 +72,7 @@ BAD = {
     "line length": (["--text", "a", "--line_length", "0"], "--line_length must be"),
     "empty text": (["--text", "  "], "--text is empty"),
     "style text unknown": (["--text", "a", "--style", "STYLE", "--style_text", "Q"],
-                           "--style_text: characters not in the model's alphabet: 'Q'"),
+                           "--style_text: characters the model cannot write: 'Q'"),
     "style without its text": (["--text", "a", "--style", "STYLE"], "--style_text"),
 }
 
