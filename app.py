@@ -612,7 +612,7 @@ def create_app(model_dir="save", synthesis_dir="save/synthesis", data_dir=None, 
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if warmup:
-        warm_up(batcher, models)
+        warm_up(batcher, models, limits.line_length)
     return app
 
 
@@ -655,16 +655,21 @@ def answers(url):
         return False
 
 
-def warm_up(batcher, models):
+def warm_up(batcher, models, line_length):
     """Queue what the page asks for first on the model's thread, so that it is compiled
     before anyone asks (each shape compiles once); the answers are dropped."""
     jobs = [Job(("warm-up", "sample"), [0], lambda seeds: list(
         models.free.sample(700, num_samples=len(seeds), seed=seeds)[0]))]
     if models.synthesis is not None:
         alphabet = models.synthesis.alphabet
-        text = "".join(c for c in PAGE_TEXT if c in alphabet).strip() or alphabet.strip()[:1]
-        jobs.append(Job(("warm-up", "write"), [text], lambda texts: (
-            models.synthesis.write(texts, seed=[0] * len(texts))[0])))
+        fill = next(c for c in PAGE_TEXT + alphabet if c in alphabet and not c.isspace())
+        # the page's own text first, then a line of each width a line can pad to
+        # (model.write compiles once per padded width: 16 characters, 32, ...)
+        for n in [len(PAGE_TEXT)] + list(range(17, line_length + 1, 16)):
+            text = "".join(c for c in (PAGE_TEXT + " ") * n if c in alphabet)[:n].strip()
+            text += fill * (n - len(text))
+            jobs.append(Job(("warm-up", "write", n), [text], lambda texts: (
+                models.synthesis.write(texts, seed=[0] * len(texts))[0])))
     for job in jobs:  # only a head start: a failure is logged, and requests say the rest
         job.future.add_done_callback(
             lambda f: f.exception() and log.error("warm-up failed: %s", f.exception()))

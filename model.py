@@ -465,7 +465,10 @@ class SynthesisModel(HandwritingModel):
         else:
             state, first = self.prime_state(style[0], chars)
         budget = np.array([POINTS_PER_CHAR * len(i) for i in indices], np.int32)
-        noise = batch_noise(seed, int(budget.max()), batch, self.config.num_mixture)
+        # noise (and so the loop's capacity) for the padded width, not the longest text:
+        # one compiled loop per width, and a row's draws do not depend on the capacity
+        noise = batch_noise(seed, POINTS_PER_CHAR * chars.shape[1], batch,
+                            self.config.num_mixture)
         points, mixtures, phis, lengths, stops = self._compiled_write_loop(
             tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
             state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),

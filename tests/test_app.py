@@ -393,10 +393,18 @@ def test_the_docs_work_offline(server):
 
 
 def test_warm_up_compiles_the_page_s_first_requests_on_the_model_s_thread(tiny_models):
-    app = app_module.create_app(*tiny_models, warmup=True)
+    app = app_module.create_app(*tiny_models, warmup=True,
+                                limits=app_module.Limits(line_length=40))
     client = TestClient(app)
-    deadline = time.monotonic() + 60
-    while client.get("/api/health").json()["model_calls"] < 2:  # free writing, then a line
+    deadline = time.monotonic() + 120
+    # free writing, then the page's text and a line of each padded width (17, 33 chars)
+    while client.get("/api/health").json()["model_calls"] < 4:
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    write_loop = app.state.models.synthesis._compiled_write_loop
+    traced = write_loop.experimental_get_tracing_count()
+    assert traced == 3  # widths 16, 32 and 48
+    for text in ("ab", "abc abc abc abc abc", "abc " * 10):  # one request of each width
+        assert client.post("/api/write", json={"text": text.strip()}).status_code == 200
+    assert write_loop.experimental_get_tracing_count() == traced  # nothing new to compile
     assert client.post("/api/sample", json={"num_points": 700}).status_code == 200
