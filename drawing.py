@@ -450,8 +450,11 @@ def attention_figure(phis, texts):
                  layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(texts), 1, height_ratios=[len(t) for t in texts]))
     for ax, phi, text in zip(axes, phis, texts):
-        ax.imshow(np.asarray(phi).T, aspect="auto", cmap="Greys",
-                  interpolation="nearest")
+        phi = np.asarray(phi)
+        # the scale of the window's usual peak: alpha = exp(alpha^) spikes for a step now
+        # and then (at a pen lift), and would otherwise leave the rest of the picture white
+        ax.imshow(phi.T, aspect="auto", cmap="Greys", interpolation="nearest", vmin=0,
+                  vmax=max(float(np.quantile(phi.max(axis=1), 0.95)), 1e-6))
         ax.set_yticks(range(len(text)), [repr(c)[1:-1] if c != " " else "␣" for c in text],
                       fontsize=7, family="monospace")
         ax.set_xlabel("pen step")

@@ -347,3 +347,11 @@ def test_utils_loads_no_drawing_library():
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_attention_picture_is_scaled_to_the_window_s_usual_peak_not_a_spike():
+    phi = np.zeros((200, 8))
+    phi[np.arange(200), np.arange(200) // 25] = 0.8  # the peak moving along the text
+    phi[17, 2] = 16.0  # alpha spikes for one step
+    fig = drawing.attention_figure([phi], ["abcdefgh"])
+    assert fig.axes[0].images[0].get_clim() == pytest.approx((0.0, 0.8))
