@@ -1,0 +1,59 @@
+"""The trained models the repository ships: what they are, that they load as the README
+says, and that the synthesis model writes a text and ends the line itself."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sample
+from config import Config
+from model import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SAVE, SYNTHESIS = ROOT / "save", ROOT / "save" / "synthesis"
+MAX_FILE_MB = 20  # every committed file stays under this
+
+
+def files_in(folder):
+    return [p for p in folder.iterdir() if p.is_file()]
+
+
+@pytest.mark.parametrize("folder", [SAVE, SYNTHESIS], ids=["save", "synthesis"])
+def test_a_shipped_model_is_one_small_checkpoint_with_its_config_and_log(folder):
+    import tensorflow as tf
+
+    names = {p.name for p in files_in(folder)}
+    assert {"config.json", "checkpoint", "log.csv"} <= names
+    assert len([n for n in names if n.endswith(".index")]) == 1  # one checkpoint
+    assert max(p.stat().st_size for p in files_in(folder)) < MAX_FILE_MB * 1e6
+    variables = [n for n, _ in tf.train.list_variables(tf.train.latest_checkpoint(str(folder)))]
+    assert any(n.startswith("model/") for n in variables)
+
+
+def test_the_synthesis_model_is_graves_network_with_the_alphabet_it_was_trained_on():
+    config = Config.load(SYNTHESIS)
+    assert config.synthesis and (config.num_layers, config.rnn_size) == (3, 400)
+    assert len(config.alphabet) == 79
+    assert set("QXZ0123456789#") <= set(config.alphabet)  # what peers leave out
+    assert not set("&*") & set(config.alphabet)  # held once each in the training texts
+
+
+def test_the_synthesis_model_writes_every_character_and_stops_by_the_rule():
+    model = load_model(SYNTHESIS)
+    texts = ["Quiz: 42 boxes of jam.", "Xylophones, zebras!"]
+    strokes, infos = model.write(texts, bias=1.0, seed=[1, 2])
+    for text, line, info in zip(texts, strokes, infos, strict=True):
+        assert info["stop"] == "end"
+        assert len(set(info["phi"].argmax(axis=1))) == len(text)  # the window read each one
+        # a line of handwriting: about as many points a character as in the data (22)
+        assert 8 < len(line) / len(text) < 45
+        assert np.isfinite(line).all()
+
+
+def test_sample_py_writes_a_text_with_no_other_flag(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)  # the default folders are the README's, from the project
+    sample.main(["--text", "Hello", "--filename", str(tmp_path / "hello")])
+    svg = (tmp_path / "hello.normal.svg").read_text()
+    assert "<path" in svg
+    assert "with save/synthesis," in capsys.readouterr().out
