@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's pictures, from the shipped model in save/, with fixed seeds.
+# The README's pictures, from the shipped models in save/ and save/synthesis/, with fixed seeds,
+# and the notebook's outputs.
 # None of them holds a line of IAM-OnDB: the primed sample is primed with the model's own writing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,3 +18,16 @@ rm docs/own_writing.npy
 # keep what the README shows
 rm -f docs/readme.{color,multi_color}.svg docs/biased.{color,multi_color,eos_pdf,pdf}.svg \
   docs/primed.{color,multi_color,eos_pdf,pdf}.svg
+python docs/make_synthesis_figures.py
+# the notebook, run in place with the data set out of reach, so that its outputs hold no
+# IAM-OnDB line
+IAM_ONDB=/nonexistent python - <<'PY'
+import nbclient
+import nbformat
+
+path = "notebooks/handwriting.ipynb"
+notebook = nbformat.read(path, as_version=4)
+nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                        resources={"metadata": {"path": "notebooks"}}).execute()
+nbformat.write(notebook, path)
+PY

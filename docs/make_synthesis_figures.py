@@ -3,7 +3,8 @@
     python docs/make_synthesis_figures.py [--model_dir save/synthesis]
 
 None of them holds a line of IAM-OnDB: the five styles are the model's own writing,
-each written once from scratch with its own seed and then used to prime the model.
+each written once from scratch, unbiased, with its own seed, and then used to prime
+the model.
 """
 
 import argparse
@@ -16,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from drawing import draw_strokes, join_lines, write_attention_png  # noqa: E402
-from model import load_model  # noqa: E402
-from utils import wrap_text  # noqa: E402
+from utils import quiet_tensorflow, wrap_text  # noqa: E402
 
 PAGE = ("Handwriting synthesis writes any text you type, in a hand of its own or in "
         "yours. It reads the text through a soft window that slides along the letters "
@@ -33,6 +33,9 @@ def main():
     parser.add_argument("--model_dir", default=str(ROOT / "save" / "synthesis"))
     parser.add_argument("--out", default=str(ROOT / "docs"))
     args = parser.parse_args()
+    quiet_tensorflow()
+    from model import load_model
+
     model = load_model(args.model_dir)
     out = Path(args.out)
 
@@ -47,7 +50,7 @@ def main():
     # one sentence in five styles: each style is the model's own line, written first
     styled = []
     for seed in STYLE_SEEDS:
-        style, _ = model.write(STYLE_TEXT, bias=1.0, seed=seed)
+        style, _ = model.write(STYLE_TEXT, bias=0.0, seed=seed)  # unbiased: hands vary more
         styled.append(model.write(SENTENCE, bias=1.0, seed=3, style=(style, STYLE_TEXT))[0])
     draw_strokes(join_lines(styled), factor=10, svg_filename=str(out / "synthesis.styles.svg"))
 

@@ -1,4 +1,4 @@
-"""The notebook runs top to bottom, headless, without a cell error."""
+"""The notebook runs top to bottom, headless, without a cell error, with both shipped models."""
 
 import shutil
 from pathlib import Path
@@ -24,8 +24,12 @@ def test_notebook_executes_without_errors(tmp_path, monkeypatch):
     client.execute()  # raises CellExecutionError on the first failing cell
     outputs = check_outputs(notebook)
     svgs = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
-    assert len(svgs) >= 6  # sample, pdf, eos, long, biased, primed
-    assert any("image/png" in o.get("data", {}) for o in outputs)  # the training curve
+    # sample, pdf, eos, long, biased, primed; a written line, four biases, a page, three hands
+    assert len(svgs) >= 10
+    pngs = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) >= 2  # the training curve, the window over the text
+    printed = "".join(o.text for o in outputs if o.get("name") == "stdout")
+    assert "stopped by: end" in printed  # the shipped synthesis model ends its line itself
 
 
 def check_outputs(notebook):
@@ -43,4 +47,5 @@ def check_outputs(notebook):
 def test_the_committed_notebook_shows_its_outputs_without_data():
     notebook = nbformat.read(ROOT / "notebooks" / "handwriting.ipynb", as_version=4)
     outputs = check_outputs(notebook)
-    assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) >= 6
+    assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) >= 10
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
