@@ -44,6 +44,7 @@ from utils import (
     DataLoader,
     add_verbose_flag,
     check_writable,
+    fresh_seed,
     line_seeds,
     quiet_tensorflow,
     wrap_text,
@@ -214,10 +215,6 @@ def rounded(strokes):
 
 def svg_of(strokes):
     return draw_strokes(strokes, factor=SVG_FACTOR).data
-
-
-def fresh_seed():
-    return random.randrange(SEED_RANGE)
 
 
 def style_key(strokes, text):

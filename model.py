@@ -24,9 +24,9 @@ from config import (  # noqa: F401
 )
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from utils import (
-    SEED_RANGE,
     START,
     encode_text,
+    fresh_seed,
     inputs_and_targets,
     line_seeds,
     mixture_to_tablet_units,
@@ -247,7 +247,7 @@ class HandwritingModel(keras.Model):
         if num_points < 1 or num_samples < 1:
             raise ValueError("num_points and num_samples must be positive")
         if seed is None:
-            seed = int(np.random.default_rng().integers(SEED_RANGE))
+            seed = fresh_seed()
         if prime is None:
             state, first = self.zero_state(num_samples), np.array(START, np.float32)
         else:
@@ -458,7 +458,7 @@ class SynthesisModel(HandwritingModel):
         chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
         batch = len(texts)
         if seed is None:
-            seed = int(np.random.default_rng().integers(SEED_RANGE))
+            seed = fresh_seed()
         if style is None:
             state = self.zero_state(batch)
             first = np.tile(np.array([START], np.float32), [batch, 1])
@@ -491,7 +491,7 @@ class SynthesisModel(HandwritingModel):
         it; without, the first line, then the others primed with it (two calls).
         Returns write's (strokes, infos) lists; line i has seed + i (utils.line_seeds)."""
         if seed is None:
-            seed = int(np.random.default_rng().integers(SEED_RANGE))
+            seed = fresh_seed()
         seeds = line_seeds(seed, len(lines))
         if style is not None or len(lines) == 1:
             return self.write(list(lines), bias, seeds, style)

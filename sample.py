@@ -50,9 +50,9 @@ from drawing import (  # noqa: F401
     write_sample,
 )
 from utils import (
-    SEED_RANGE,
     add_verbose_flag,
     check_writable,
+    fresh_seed,
     parse_line_strokes,
     quiet_tensorflow,
     transcription_of,
@@ -227,13 +227,13 @@ def check_alphabet(parser, args, model, lines, style):
             check_writable(style[1], model.alphabet)
         except ValueError as err:
             parser.error(f"--style_text: {err}")
+    text = "".join(lines)
     if args.on_unknown == "error":
         try:
-            check_writable("".join(lines), model.alphabet,
-                           " Use --on_unknown drop to leave them out.")
+            check_writable(text, model.alphabet, " Use --on_unknown drop to leave them out.")
         except ValueError as err:
             parser.error(f"the text holds {err}")
-    unknown = unwritable("".join(lines), model.alphabet)
+    unknown = unwritable(text, model.alphabet)
     if unknown:
         print(f"warning: leaving out {' '.join(map(repr, unknown))}, which the model "
               f"cannot write", file=sys.stderr)
@@ -349,7 +349,7 @@ def main(argv=None):
     quiet_tensorflow(args.verbose)
     model = open_model(parser, args.model_dir, writing)
 
-    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(SEED_RANGE))
+    seed = args.seed if args.seed is not None else fresh_seed()
     if writing:
         lines = check_alphabet(parser, args, model, lines, style)
         strokes, params, pages = write_pages(model, lines, args, seed, style)

@@ -32,9 +32,10 @@ def ship(run_dir, dest):
     if dest.resolve() == run_dir.resolve():
         raise ValueError(f"{dest} is the run itself: give another folder to ship to")
     model = load_model(run_dir)  # says what is wrong with a folder that holds no model
+    # the step and the batch sampler beside the weights load_model has read
     step = tf.Variable(0, dtype=tf.int64)
     rng = tf.Variable("", dtype=tf.string)
-    checkpoint_for(model, step=step, sampler_state=rng) \
+    tf.train.Checkpoint(step=step, sampler_state=rng) \
         .read(tf.train.latest_checkpoint(str(run_dir))).expect_partial()
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))

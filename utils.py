@@ -10,6 +10,7 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import random
 import re
 import sys
 import tarfile
@@ -371,6 +372,11 @@ def wrap_text(text, line_length=50):
     IAM-OnDB's lines hold 29 characters on average and 64 at most."""
     return [line for paragraph in text.splitlines()
             for line in textwrap.wrap(paragraph, line_length, break_on_hyphens=False)]
+
+
+def fresh_seed():
+    """A seed chosen at random, for a sample asked for without one (and shown with it)."""
+    return random.randrange(SEED_RANGE)
 
 
 def line_seeds(seed, count):
