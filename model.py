@@ -154,6 +154,32 @@ def draw_point(params, uniform, gumbel, normal):
     return tf.stack([dx, dy, eos], axis=-1)
 
 
+PEN_AT_REST = 3.0  # tablet units: the writer's steps are longer than this (see below)
+
+
+def without_resting_pen(z, data_scale, rest=PEN_AT_REST):
+    """Network outputs z [..., 1 + 6M] with the mixture components of a pen at rest
+    left out: those whose means and spreads are all under `rest` tablet units
+    (data_scale tablet units to a model unit). Not in Graves; the writer's guard.
+
+    The tablet repeats a point while the pen rests or crawls (5% of IAM-OnDB's steps
+    are 3 units or less, a median step is 19), and the network fits those steps with
+    narrow components at zero. Once the writer draws one, the network reads a
+    resting pen and predicts more rest; bias, which sharpens pi towards the
+    strongest component (eq. 61), turns that into a pen that never moves again, and
+    the line runs out of points. If every component is at rest, z is kept as it is.
+    """
+    m = (z.shape[-1] - 1) // 6
+    z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho = tf.split(z, [1, m, m, m, m, m, m], axis=-1)
+    limit = rest / data_scale
+    at_rest = ((tf.abs(mu1) < limit) & (tf.abs(mu2) < limit)
+               & (tf.exp(z_s1) < limit) & (tf.exp(z_s2) < limit))
+    at_rest &= ~tf.reduce_all(at_rest, axis=-1, keepdims=True)
+    # a logit far below any other: pi of a component at rest underflows to 0
+    z_pi = tf.where(at_rest, tf.reduce_min(z_pi, axis=-1, keepdims=True) - 1e4, z_pi)
+    return tf.concat([z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho], axis=-1)
+
+
 # ---------------------------------------------------------------- the model
 
 
@@ -437,6 +463,8 @@ class SynthesisModel(HandwritingModel):
         The stop rule (write_loop): the window has reached the last character and
         moved past it (Graves: phi(t, U + 1) > phi(t, u) for every u <= U), and the
         pen is up: the last stroke is finished and nothing is drawn after the text.
+        Points are drawn from the mixture without the components of a resting pen
+        (without_resting_pen), which would otherwise hold the pen still at bias.
         """
         texts = [text] if isinstance(text, str) else list(text)
         if not texts:
@@ -549,7 +577,7 @@ class SynthesisModel(HandwritingModel):
             # the window has read the last stroke and the pen is up: nothing more to draw
             ended = ~done & past_end & (x[:, 2] > 0.5) & (t > 0)
             done = done | ended
-            params = mixture_from_outputs(z, bias)
+            params = mixture_from_outputs(without_resting_pen(z, self.config.data_scale), bias)
             x = draw_point(params, *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
             history = {k: history[k].write(t, params[k]) for k in PARAM_KEYS}
             # ... or it finishes the stroke it is in

@@ -61,6 +61,35 @@ def test_point_nll_is_finite_where_the_naive_formula_is_not():
     assert np.all(np.isfinite(tape.gradient(loss, zt).numpy()))
 
 
+def test_without_resting_pen_drops_the_components_of_a_pen_at_rest():
+    m, scale = 4, 20.0  # data_scale: tablet units to a model unit
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 1, (3, 1 + 6 * m)).astype(np.float32)
+    mu1, mu2 = slice(1 + m, 1 + 2 * m), slice(1 + 2 * m, 1 + 3 * m)
+    s1, s2 = slice(1 + 3 * m, 1 + 4 * m), slice(1 + 4 * m, 1 + 5 * m)
+    # tablet units: rest within 3; component 0 at rest, 1 wide, 2 far, 3 an ordinary step
+    z[:, mu1] = np.array([0.5, 0.0, 4.0, 15.0]) / scale
+    z[:, mu2] = np.array([-1.0, 0.2, 0.0, -8.0]) / scale
+    z[:, s1] = np.log(np.array([0.3, 5.0, 0.5, 4.0]) / scale)
+    z[:, s2] = np.log(np.array([2.0, 1.0, 0.5, 6.0]) / scale)
+    z[2, 1 + m: 1 + 3 * m] = 0.0  # row 2: every component at rest
+    z[2, 1 + 3 * m: 1 + 5 * m] = np.log(0.5 / scale)
+    out = M.without_resting_pen(tf.constant(z), scale).numpy()
+    # only the mixture weights change: those of the resting pen vanish, the others
+    # keep their proportions (numpy's softmax over the rest)
+    keep = np.ones(1 + 6 * m, bool)
+    keep[1:1 + m] = False
+    np.testing.assert_array_equal(out[:, keep], z[:, keep])
+    np.testing.assert_array_equal(out[2], z[2])
+    for bias in (0.0, 2.0):
+        pi = M.mixture_from_outputs(tf.constant(out[:2]), bias)["pi"].numpy()
+        logits = z[:2, 2:1 + m] * (1 + bias)
+        want = np.exp(logits - logits.max(-1, keepdims=True))
+        want /= want.sum(-1, keepdims=True)
+        np.testing.assert_allclose(pi[:, 0], 0.0, atol=1e-30)
+        np.testing.assert_allclose(pi[:, 1:], want, rtol=1e-5)
+
+
 def test_log_bivariate_normal_integrates_to_one():
     # a closed-form check independent of the formula's derivation
     grid = np.linspace(-6, 6, 401, dtype=np.float32)

@@ -21,11 +21,16 @@ class ScriptedWriter(SynthesisModel):
     step (all components together, width 1/sqrt(4)), and the pen lifts on every 4th
     point. Its state is the step count."""
 
-    def __init__(self, pace):
-        super().__init__(Config(synthesis=True, rnn_size=4, num_layers=1, num_mixture=1,
-                                window_mixtures=2, alphabet=ALPHABET))
+    def __init__(self, pace, mixture=None):
+        """mixture: the outputs (z_pi, mu1, mu2, z_sigma1, z_sigma2, z_rho), M of each,
+        of every step; by default one component, steps of about one model unit."""
+        mixture = np.zeros(6, np.float32) if mixture is None else mixture
+        super().__init__(Config(synthesis=True, rnn_size=4, num_layers=1,
+                                num_mixture=len(mixture) // 6, window_mixtures=2,
+                                alphabet=ALPHABET))
         self.build()
         self.pace = pace
+        self.mixture = tf.constant(mixture, tf.float32)
 
     def zero_state(self, batch_size):
         return (tf.zeros([batch_size]),)
@@ -37,7 +42,8 @@ class ScriptedWriter(SynthesisModel):
         phi = window_weights(alpha, beta, kappa, char_positions(tf.shape(chars)[1]))
         pen_up = tf.math.floormod(t + 1, PEN_UP_EVERY) == 0
         z_e = tf.where(pen_up, -30.0, 30.0)  # e = sigmoid(-z_e): certain either way
-        z = tf.concat([z_e[:, None], tf.zeros([tf.shape(t)[0], 6])], axis=1)
+        mixture = tf.tile(self.mixture[None], [tf.shape(t)[0], 1])
+        z = tf.concat([z_e[:, None], mixture], axis=1)
         return z, (t + 1,), (phi, alpha, beta, kappa)
 
 
@@ -65,6 +71,19 @@ def test_rows_of_a_batch_stop_on_their_own():
     alone = [ScriptedWriter(0.25).write(t, seed=0)[0] for t in texts]
     assert [len(s) for s in strokes] == [len(s) for s in alone]
     assert [i["stop"] for i in infos] == ["end"] * 3
+
+
+def test_the_writer_never_draws_from_a_resting_pen():
+    # two components: a pen at rest (mean 0, spread 0.05 tablet units) with pi 0.98,
+    # and steps of (1, 0) model units (20 tablet units, data_scale 20)
+    mixture = np.array([2.0, -2.0, 0.0, 1.0, 0.0, 0.0, -6.0, -3.0, -6.0, -3.0, 0.0, 0.0],
+                       np.float32)
+    for bias in (0.0, 2.0):
+        strokes, info = ScriptedWriter(0.25, mixture).write("abc", bias=bias, seed=3)
+        assert np.allclose(info["params"]["pi"][:, 0], 0.0)
+        # every step is the moving component's: 20 units, give or take its spread
+        np.testing.assert_allclose(strokes[:, 0], 20.0, atol=20 * 4 * np.exp(-3.0))
+        assert info["stop"] == "end"
 
 
 # ---------------------------------------------------------------- a real (tiny) network
