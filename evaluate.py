@@ -12,7 +12,10 @@ as its "unknown" symbol); --paired scores an unconditional model on those same l
 --sentences FILE measures instead how a synthesis model ends its lines: it writes
 every line of FILE (docs/sentences.txt: 100 sentences not from IAM-OnDB) and counts
 those that stop by the stop rule, those that run into the point budget, and those
-where the window skipped a character.
+where the window skipped a character. Both modes give, for a synthesis model, how much
+of a line comes after the window reaches its last character (final_character_share):
+on real lines (--split valid) the writers' own habit, on written ones the writer's, so
+that a writer who scribbles on past the end of the text shows as a larger share.
 
     python evaluate.py --model_dir save/synthesis --sentences docs/sentences.txt --bias 0.5
 """
@@ -60,6 +63,29 @@ def line_batches(lines, max_points=60_000, bucket=128):
             yield (batch, *pad_lines([lines[i] for i in batch], rows_padded, bucket))
 
 
+def final_character_share(window_argmax, text_length):
+    """What comes after the window first reaches the last character, in characters'
+    worth of the line's own pace: (T - t0) U / T, for the T steps of window_argmax (the
+    character phi peaks on at each step), t0 the first step on character U - 1 of the
+    U = text_length. About 1 if the last character takes as many points as an average
+    one; None if the window never reaches it."""
+    window_argmax = np.asarray(window_argmax)
+    reached = np.flatnonzero(window_argmax == text_length - 1)
+    if len(reached) == 0:
+        return None
+    steps = len(window_argmax)
+    return (steps - reached[0]) * text_length / steps
+
+
+def share_figures(shares):
+    """The median and 90th percentile of final_character_share over lines."""
+    shares = [s for s in shares if s is not None]
+    if not shares:
+        return {}
+    return {"final_character_share_median": float(np.median(shares)),
+            "final_character_share_p90": float(np.percentile(shares, 90))}
+
+
 def _score_batch(model, x, y, mask, chars=None):
     import tensorflow as tf
 
@@ -79,6 +105,15 @@ def _compiled_score_batch():
     return tf.function(_score_batch, reduce_retracing=True)
 
 
+@functools.cache
+def _compiled_window_argmax():
+    """For each step of a batch of lines, the character the window peaks on."""
+    import tensorflow as tf
+
+    return tf.function(lambda model, x, chars: tf.argmax(model.run(x, chars)[2], axis=-1),
+                       reduce_retracing=True)
+
+
 def score_lines(model, lines, texts=None):
     """lines: float32 [T, 3] arrays in model units (steps divided by the model's
     data_scale); texts: their texts, for a synthesis model. Returns the protocol's
@@ -91,11 +126,15 @@ def score_lines(model, lines, texts=None):
         raise ValueError("no line of two points or more to score")
     nll_sum = sse_sum = 0.0
     points = 0
+    shares = []
     for batch, x, y, mask in line_batches(lines):
         chars = None
         if model.config.synthesis:
             indices = [encode_text(texts[i], model.alphabet, unknown="keep") for i in batch]
             chars = pad_texts(indices + [indices[0][:0]] * (len(x) - len(batch)))
+            peaks = _compiled_window_argmax()(model, tf.constant(x), tf.constant(chars))
+            shares += [final_character_share(peaks[row, :int(mask[row].sum())].numpy(),
+                                             len(indices[row])) for row in range(len(batch))]
         nll, sse = _compiled_score_batch()(model, tf.constant(x), tf.constant(y),
                                            tf.constant(mask), chars)
         nll_sum += float(tf.reduce_sum(nll))
@@ -110,6 +149,7 @@ def score_lines(model, lines, texts=None):
         "sse_per_point": sse_sum / points,
         "lines": len(lines),
         "points": points,
+        **share_figures(shares),
     }
 
 
@@ -120,18 +160,21 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25):
     "clean": ended by the rule with every character reached."""
     counts = {"sentences": len(sentences), "stopped_by_rule": 0, "hit_budget": 0,
               "every_character_reached": 0, "clean": 0}
+    shares = []
     for start in range(0, len(sentences), batch_size):
         batch = sentences[start:start + batch_size]
         seeds = [seed + start + i for i in range(len(batch))]  # one seed per sentence
         _, infos = model.write(batch, bias=bias, seed=seeds)
         for text, info in zip(batch, infos):
-            reached = len(set(info["phi"].argmax(axis=1))) == len(text)
+            peaks = info["phi"].argmax(axis=1)
+            reached = len(set(peaks)) == len(text)
+            shares.append(final_character_share(peaks, len(text)))
             ended = info["stop"] == "end"
             counts["stopped_by_rule"] += ended
             counts["hit_budget"] += not ended
             counts["every_character_reached"] += reached
             counts["clean"] += ended and reached
-    return counts
+    return {**counts, **share_figures(shares)}
 
 
 def main(argv=None):

@@ -7,7 +7,7 @@ import reference
 import tensorflow as tf
 import tiny
 
-from evaluate import score_lines
+from evaluate import score_lines, stop_figures
 from lstm import char_positions, window_weights
 from model import POINTS_PER_CHAR, Config, SynthesisModel
 from utils import encode_text, to_model_units
@@ -71,6 +71,27 @@ def test_rows_of_a_batch_stop_on_their_own():
     alone = [ScriptedWriter(0.25).write(t, seed=0)[0] for t in texts]
     assert [len(s) for s in strokes] == [len(s) for s in alone]
     assert [i["stop"] for i in infos] == ["end"] * 3
+
+
+def test_stop_figures_count_the_ends_and_measure_the_final_character():
+    pace, texts = 0.25, ["abc", "hello", "a b", "abcdefg"]
+    figures = stop_figures(ScriptedWriter(pace), texts)
+    shares = []
+    for text in texts:
+        u = len(text)
+        # the window peaks on character u (of 1..u) once kappa is nearer u than u - 1
+        first = next(t for t in range(1000) if pace * (t + 1) > u - 0.5)
+        past = next(t for t in range(1000) if pace * (t + 1) > u + 0.5)
+        end = next(t for t in range(past, 1000) if (t + 1) % PEN_UP_EVERY == 0)
+        shares.append((end + 1 - first) / ((end + 1) / u))
+    assert {k: figures[k] for k in ("stopped_by_rule", "hit_budget", "clean")} == {
+        "stopped_by_rule": 4, "hit_budget": 0, "clean": 4}
+    assert figures["final_character_share_median"] == pytest.approx(np.median(shares))
+    assert figures["final_character_share_p90"] == pytest.approx(np.percentile(shares, 90))
+    # a window too slow for the budget: the last character never reached, no share
+    slow = stop_figures(ScriptedWriter(0.01), ["abc"])
+    assert slow["hit_budget"] == 1 and slow["clean"] == 0
+    assert "final_character_share_median" not in slow
 
 
 def test_the_writer_never_draws_from_a_resting_pen():
@@ -151,6 +172,19 @@ def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(writer):
     nll, points = reference.line_by_line_nll(writer, lines, texts)
     assert got["points"] == points
     assert got["nll_per_point_model"] == pytest.approx(nll.sum() / points, rel=1e-4)
+    # the final character's share, each line alone: where its window first peaks on
+    # the last character, over the steps the line is scored on
+    shares = []
+    for line, text in zip(lines, texts):
+        x = np.concatenate([[[0, 0, 1]], line[1:-1]]).astype(np.float32)[None]
+        chars = np.array([[ALPHABET.find(c) + 1 for c in text]], np.int32)
+        peaks = np.argmax(writer.run(x, chars)[2][0].numpy(), axis=1)
+        on_last = np.flatnonzero(peaks == len(text) - 1)
+        if len(on_last):
+            shares.append((len(peaks) - on_last[0]) * len(text) / len(peaks))
+    assert shares  # an untrained window drifts onto the last character of some line
+    assert got["final_character_share_median"] == pytest.approx(np.median(shares))
+    assert got["final_character_share_p90"] == pytest.approx(np.percentile(shares, 90))
     with pytest.raises(ValueError, match="texts"):
         score_lines(writer, lines)
 
