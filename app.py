@@ -659,12 +659,11 @@ def warm_up(batcher, models, line_length):
         models.free.sample(700, num_samples=len(seeds), seed=seeds)[0]))]
     if models.synthesis is not None:
         alphabet = models.synthesis.alphabet
-        fill = next(c for c in PAGE_TEXT + alphabet if c in alphabet and not c.isspace())
+        words = [w for w in PAGE_TEXT.split() if set(w) <= set(alphabet)] or [alphabet[-1]]
         # the page's own text first, then a line of each width a line can pad to
         # (model.write compiles once per padded width: 16 characters, 32, ...)
         for n in [len(PAGE_TEXT)] + list(range(17, line_length + 1, 16)):
-            text = "".join(c for c in (PAGE_TEXT + " ") * n if c in alphabet)[:n].strip()
-            text += fill * (n - len(text))
+            text = " ".join(words * n)[:n]
             jobs.append(Job(("warm-up", "write", n), [text], lambda texts: (
                 models.synthesis.write(texts, seed=[0] * len(texts))[0])))
     for job in jobs:  # only a head start: a failure is logged, and requests say the rest
