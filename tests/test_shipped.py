@@ -39,10 +39,11 @@ def test_the_synthesis_model_is_graves_network_with_the_alphabet_it_was_trained_
     assert not set("&*") & set(config.alphabet)  # held once each in the training texts
 
 
-def test_the_synthesis_model_writes_every_character_and_stops_by_the_rule():
+@pytest.mark.parametrize("bias", [1.0, 2.0])  # 2: the sharpest bias the README measures
+def test_the_synthesis_model_writes_every_character_and_stops_by_the_rule(bias):
     model = load_model(SYNTHESIS)
     texts = ["Quiz: 42 boxes of jam.", "Xylophones, zebras!"]
-    strokes, infos = model.write(texts, bias=1.0, seed=[1, 2])
+    strokes, infos = model.write(texts, bias=bias, seed=[1, 2])
     for text, line, info in zip(texts, strokes, infos, strict=True):
         assert info["stop"] == "end"
         assert len(set(info["phi"].argmax(axis=1))) == len(text)  # the window read each one
