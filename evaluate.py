@@ -78,12 +78,15 @@ def final_character_share(window_argmax, text_length):
 
 
 def share_figures(shares):
-    """The median and 90th percentile of final_character_share over lines."""
-    shares = [s for s in shares if s is not None]
-    if not shares:
+    """The median and 90th percentile of final_character_share over lines, and how many
+    lines have a share above 2: nearly always a line whose pen lost the text and wrote on
+    after the window had reached the end."""
+    shares = np.array([s for s in shares if s is not None])
+    if not len(shares):
         return {}
     return {"final_character_share_median": float(np.median(shares)),
-            "final_character_share_p90": float(np.percentile(shares, 90))}
+            "final_character_share_p90": float(np.percentile(shares, 90)),
+            "final_character_share_above_2": int((shares > 2).sum())}
 
 
 def _score_batch(model, x, y, mask, chars=None):

@@ -88,6 +88,7 @@ def test_stop_figures_count_the_ends_and_measure_the_final_character():
         "stopped_by_rule": 4, "hit_budget": 0, "clean": 4}
     assert figures["final_character_share_median"] == pytest.approx(np.median(shares))
     assert figures["final_character_share_p90"] == pytest.approx(np.percentile(shares, 90))
+    assert figures["final_character_share_above_2"] == sum(s > 2 for s in shares)
     # a window too slow for the budget: the last character never reached, no share
     slow = stop_figures(ScriptedWriter(0.01), ["abc"])
     assert slow["hit_budget"] == 1 and slow["clean"] == 0
