@@ -38,6 +38,13 @@ from utils import (
 # ---------------------------------------------------------------- the maths
 
 
+def split_outputs(z):
+    """Network outputs z [..., 1 + 6M] -> their parts (eq. 17): z_e [..., 1], then z_pi,
+    mu1, mu2, z_sigma1, z_sigma2, z_rho [..., M] each."""
+    m = (z.shape[-1] - 1) // 6
+    return tf.split(z, [1, m, m, m, m, m, m], axis=-1)
+
+
 def mixture_from_outputs(z, bias=0.0):
     """Network outputs z [..., 1 + 6M] -> mixture parameters (eq. 18-23).
 
@@ -45,8 +52,7 @@ def mixture_from_outputs(z, bias=0.0):
     sigma = exp(z_sigma - b). Besides the parameters themselves, the dict holds
     their logarithms, computed directly from z so that they stay finite.
     """
-    m = (z.shape[-1] - 1) // 6
-    z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho = tf.split(z, [1, m, m, m, m, m, m], axis=-1)
+    z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho = split_outputs(z)
     z_e = z_e[..., 0]
     log_pi = tf.nn.log_softmax(z_pi * (1.0 + bias), axis=-1)
     return {
@@ -169,8 +175,7 @@ def without_resting_pen(z, data_scale, rest=PEN_AT_REST):
     strongest component (eq. 61), turns that into a pen that never moves again, and
     the line runs out of points. If every component is at rest, z is kept as it is.
     """
-    m = (z.shape[-1] - 1) // 6
-    z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho = tf.split(z, [1, m, m, m, m, m, m], axis=-1)
+    z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho = split_outputs(z)
     limit = rest / data_scale
     at_rest = ((tf.abs(mu1) < limit) & (tf.abs(mu2) < limit)
                & (tf.exp(z_s1) < limit) & (tf.exp(z_s2) < limit))
