@@ -90,14 +90,23 @@ def share_figures(shares):
 
 
 def _score_batch(model, x, y, mask, chars=None):
+    """Each line's nats and SSE, and for a synthesis model (chars given) the character
+    its window peaks on at each step, from the same pass through the network."""
     import tensorflow as tf
 
-    nll, params = model.nll_per_point(x, y, chars=chars)
-    nll = nll * mask
+    from model import mixture_from_outputs, point_nll
+
+    if chars is None:
+        z, peaks = model.outputs_for(x), None
+    else:
+        z, _, phi, _ = model.run(x, chars)
+        peaks = tf.argmax(phi, axis=-1)
+    params = mixture_from_outputs(z)
+    nll = point_nll(params, y) * mask
     expected = tf.stack([tf.reduce_sum(params["pi"] * params["mu1"], -1),
                          tf.reduce_sum(params["pi"] * params["mu2"], -1)], -1)
     sse = tf.reduce_sum(tf.square(expected - y[..., :2]), -1) * mask
-    return tf.reduce_sum(nll, 1), tf.reduce_sum(sse, 1)
+    return tf.reduce_sum(nll, 1), tf.reduce_sum(sse, 1), peaks
 
 
 @functools.cache
@@ -106,15 +115,6 @@ def _compiled_score_batch():
     import tensorflow as tf
 
     return tf.function(_score_batch, reduce_retracing=True)
-
-
-@functools.cache
-def _compiled_window_argmax():
-    """For each step of a batch of lines, the character the window peaks on."""
-    import tensorflow as tf
-
-    return tf.function(lambda model, x, chars: tf.argmax(model.run(x, chars)[2], axis=-1),
-                       reduce_retracing=True)
 
 
 def score_lines(model, lines, texts=None):
@@ -135,11 +135,11 @@ def score_lines(model, lines, texts=None):
         if model.config.synthesis:
             indices = [encode_text(texts[i], model.alphabet, unknown="keep") for i in batch]
             chars = pad_texts(indices + [indices[0][:0]] * (len(x) - len(batch)))
-            peaks = _compiled_window_argmax()(model, tf.constant(x), tf.constant(chars))
+        nll, sse, peaks = _compiled_score_batch()(model, tf.constant(x), tf.constant(y),
+                                                  tf.constant(mask), chars)
+        if peaks is not None:
             shares += [final_character_share(peaks[row, :int(mask[row].sum())].numpy(),
                                              len(indices[row])) for row in range(len(batch))]
-        nll, sse = _compiled_score_batch()(model, tf.constant(x), tf.constant(y),
-                                           tf.constant(mask), chars)
         nll_sum += float(tf.reduce_sum(nll))
         sse_sum += float(tf.reduce_sum(sse))
         points += int(mask.sum())
