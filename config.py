@@ -15,7 +15,7 @@ CONFIG_NAME = "config.json"
 # Fields that fix the shape of the weights: a model_dir holding other values
 # cannot be resumed with these.
 ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",
-                "synthesis", "window_mixtures", "alphabet")
+                "synthesis", "window_mixtures", "alphabet", "recognizer")
 
 # characters in one line of a synthesis model's write(); IAM-OnDB's longest has 64
 MAX_TEXT_LENGTH = 100
@@ -27,6 +27,12 @@ MAX_TEXT_LENGTH = 100
 SYNTHESIS_RECIPE = {"rnn_size": 400, "num_layers": 3, "skip_connections": True,
                     "batch_size": 32, "learning_rate": 0.001, "keep_prob": 0.9,
                     "num_epochs": 30}
+
+# What `train.py --recognizer` starts from: a reader of ~1.1 M parameters (two 1-D
+# convolutions, three bidirectional LSTMs of 128 each way) sized to train in under
+# four hours on a two-core CPU (README "Reading handwriting").
+RECOGNIZER_RECIPE = {"rnn_size": 128, "num_layers": 3, "batch_size": 32, "learning_rate": 0.001,
+                     "keep_prob": 0.9, "grad_clip": 5.0, "num_epochs": 40, "decay_rate": 0.95}
 
 
 @dataclasses.dataclass
@@ -54,9 +60,12 @@ class Config:
     synthesis: bool = flag(False, "the network that writes a given text (section 5), trained "
                            "on whole lines with their texts; other defaults then "
                            "from config.SYNTHESIS_RECIPE")
+    recognizer: bool = flag(False, "the network that reads handwriting (strokes in, text out), "
+                            "trained with CTC on whole lines with their texts; other defaults "
+                            "then from config.RECOGNIZER_RECIPE")
     window_mixtures: int = flag(10, "K, the Gaussians of the soft window", check="positive")
-    alphabet: str = flag("", "the characters a synthesis model writes, from its training texts",
-                         command_line=False)
+    alphabet: str = flag("", "the characters a synthesis model writes (a recogniser reads), "
+                         "from its training texts", command_line=False)
 
     def __post_init__(self):
         check_fields(self)  # the ranges and choices declared above
@@ -65,6 +74,10 @@ class Config:
         if self.synthesis and (self.model != "lstm" or self.peephole):
             raise ValueError("a synthesis network is built of plain LSTM layers: "
                              "drop --model and --peephole")
+        if self.recognizer and (self.synthesis or self.model != "lstm" or self.peephole
+                                or self.skip_connections):
+            raise ValueError("a recogniser is built of plain bidirectional LSTM layers: "
+                             "drop --synthesis, --model, --peephole and --skip_connections")
 
     @property
     def output_size(self):

@@ -338,6 +338,11 @@ class HandwritingModel(keras.Model):
         training=True trains with dropout."""
         return masked_mean(self.nll_per_point(x, y, training, chars)[0], mask)
 
+    def batch_loss(self, x, y, mask=None, chars=None, training=False):
+        """nll of a training batch as the DataLoader gives it: (x, y), or for a
+        synthesis model (x, y, mask, chars)."""
+        return self.nll(x, y, mask, training=training, chars=chars)
+
     def nll_per_point(self, x, y, training=False, chars=None):
         """nll's terms: -log Pr(y_t | x_1..t) for every point [B, T] (eq. 26), and the
         mixture parameters they come from."""
@@ -614,6 +619,10 @@ class SynthesisModel(HandwritingModel):
 
 def build_model(config, **kwargs):
     """The model config describes, built; kwargs go to SynthesisModel (chars_per_step)."""
+    if config.recognizer:
+        from recognizer import build_recognizer
+
+        return build_recognizer(config)
     model = SynthesisModel(config, **kwargs) if config.synthesis else HandwritingModel(config)
     model.build()
     return model

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from config import ARCHITECTURE, CONFIG_NAME, SYNTHESIS_RECIPE, Config
+from config import ARCHITECTURE, CONFIG_NAME, RECOGNIZER_RECIPE, SYNTHESIS_RECIPE, Config
 from flags import FieldError, add_flags, check_fields, flag, given
 from utils import (
     DataLoader,
@@ -37,8 +37,10 @@ from utils import (
 # TensorFlow, Keras and the modules built on them (evaluate, model) are imported where
 # they are used, so that reading the flags does not wait for TensorFlow to load.
 
+# a recogniser logs its CTC loss per line as train_nll, and its character error rates
 LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
-              "learning_rate", "points_per_s", "skipped", "train_s")
+              "learning_rate", "points_per_s", "skipped", "train_s", "valid_cer",
+              "valid_cer_spaces")
 MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
 
 
@@ -98,7 +100,8 @@ def resolve_config(args, parser):
         flags = given(args, Config)
         model_dir = Path(run.model_dir)
         if run.overwrite or not (model_dir / CONFIG_NAME).exists():
-            recipe = SYNTHESIS_RECIPE if flags.get("synthesis") else {}
+            recipe = (SYNTHESIS_RECIPE if flags.get("synthesis")
+                      else RECOGNIZER_RECIPE if flags.get("recognizer") else {})
             return Config(**{**recipe, **flags}), run, False
         saved = Config.load(model_dir)
         clash = [f"--{f} {v} (saved: {getattr(saved, f)})"
@@ -175,11 +178,11 @@ class Trainer:
 
     # ------------------------------------------------ one step
 
-    def _compute_gradients(self, x, y, mask=None, chars=None):
+    def _compute_gradients(self, *batch):
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
-            loss = self.model.nll(x, y, mask, training=True, chars=chars)
+            loss = self.model.batch_loss(*batch, training=True)
         grads = tape.gradient(loss, self.model.trainable_variables)
         ctx = tf.distribute.get_replica_context()
         # average over replicas ourselves, so that clipping sees the true global norm
@@ -210,9 +213,9 @@ class Trainer:
                                           (ctx.replica_id_in_sync_group + 1) * per]))
 
     def train_step(self, batch):
-        """One update on a batch as loader.next_batch gives it: (x, y), or for synthesis
-        (x, y, mask, chars). Returns (loss, applied); a non-finite loss or gradient is
-        skipped."""
+        """One update on a batch as loader.next_batch gives it: (x, y), for synthesis
+        (x, y, mask, chars), for a recogniser (features, lengths, labels). Returns
+        (loss, applied); a non-finite loss or gradient is skipped."""
         loss, norm, grads = self.strategy.run(self._compute,
                                               tuple(map(self._per_replica, batch)))
         loss = float(self.strategy.experimental_local_results(loss)[0])
@@ -231,6 +234,12 @@ class Trainer:
         synthesis set whose lines are all shorter than seq_length + 2 points)."""
         from evaluate import score_lines
 
+        if self.config.recognizer:
+            from recognizer import reading_figures
+
+            figures = reading_figures(self.model, self.loader.valid_lines,
+                                      self.loader.valid_texts)
+            return {f"valid_{k}": v for k, v in figures.items()}
         if not self.loader.valid_data:
             return {}
         return score_lines(self.model, self.loader.valid_data,
@@ -345,13 +354,18 @@ def train(config, run, resuming, parser, verbose=False):
     try:
         loader = DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
                             config.limit, seed=run.seed, cache_dir=run.cache_dir,
-                            strict=run.strict, texts=config.synthesis,
+                            strict=run.strict, texts=config.synthesis or config.recognizer,
                             alphabet=config.alphabet if resuming else None)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
-    if config.synthesis and not resuming:  # the characters it will write: its training texts'
+    if (config.synthesis or config.recognizer) and not resuming:
+        # the characters it will write, or read: its training texts'
         config = dataclasses.replace(config, alphabet=loader.alphabet)
     quiet_tensorflow(verbose)
+    if config.recognizer:
+        from recognizer import ReadingBatches
+
+        loader = ReadingBatches(loader, config.alphabet)
     strategy = make_strategy(run.strategy)
     if config.batch_size % strategy.num_replicas_in_sync:
         parser.error(f"--batch_size {config.batch_size} does not split evenly over "
@@ -373,19 +387,26 @@ def train(config, run, resuming, parser, verbose=False):
         log.close()
 
 
-def _postfix(epoch, train_raw, valid_raw, speed):
+def _postfix(epoch, train, valid, speed, recognizer=False):
     """The progress bar's figures: both losses in raw nats per point, the unit of
-    evaluate.py's nll_per_point_raw and of the README."""
+    evaluate.py's nll_per_point_raw and of the README; for a recogniser, its CTC
+    loss per line and its validation character error rate (spaces ignored)."""
     shown = lambda value, form: "-" if value in (None, "") else format(value, form)  # noqa: E731
-    return (f"epoch {epoch} | nats/point (raw units): train {shown(train_raw, '.3f')}, "
-            f"valid {shown(valid_raw, '.3f')} | {shown(speed, ',.0f')} points/s")
+    if recognizer:
+        figures = f"CTC nats/line: train {shown(train, '.2f')}, valid CER {shown(valid, '.4f')}"
+    else:
+        figures = (f"nats/point (raw units): train {shown(train, '.3f')}, "
+                   f"valid {shown(valid, '.3f')}")
+    return f"epoch {epoch} | {figures} | {shown(speed, ',.0f')} points/s"
 
 
 def _loop(trainer, loader, log, run, total, deadline, stop):
     from tqdm.auto import tqdm
 
     config = trainer.config
-    offset = raw_units_offset(config.data_scale)  # model units -> raw tablet units
+    # model units -> raw tablet units; a recogniser's loss has no units
+    offset = 0.0 if config.recognizer else raw_units_offset(config.data_scale)
+    shown_valid = "valid_cer" if config.recognizer else "nll_per_point_raw"
     step = int(trainer.step.numpy())
     losses, skipped, bad_in_a_row, valid, last_valid = [], 0, 0, {}, None
     # points/s counts from the end of the session's first step, which compiles
@@ -404,7 +425,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                            file=sys.stderr)
                 clock = time.perf_counter()
             else:
-                points += int(batch[2].sum()) if config.synthesis else batch[0].size // 3
+                points += loader.points_in(batch)
             step += 1
             if applied:
                 losses.append(loss)
@@ -416,7 +437,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
             if run.validate_every and (step % run.validate_every == 0 or step == total):
                 validation_started = time.perf_counter()
                 valid = trainer.validate()
-                last_valid = valid.get("nll_per_point_raw", last_valid)
+                last_valid = valid.get(shown_valid, last_valid)
                 clock += time.perf_counter() - validation_started  # points/s: training only
             if step % run.log_every == 0 or valid:
                 now = time.perf_counter()
@@ -426,11 +447,14 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                        "valid_nll_model": valid.get("nll_per_point_model", ""),
                        "valid_nll_raw": valid.get("nll_per_point_raw", ""),
                        "valid_nll_seq": valid.get("nll_per_sequence_raw", ""),
+                       "valid_cer": valid.get("valid_cer", ""),
+                       "valid_cer_spaces": valid.get("valid_cer_spaces", ""),
                        "points_per_s": speed, "skipped": skipped,
                        "train_s": log.train_s + now - started}
                 log.write(row)
                 train_raw = row["train_nll"] + offset if losses else None
-                bar.set_postfix_str(_postfix(epoch, train_raw, last_valid, speed))
+                bar.set_postfix_str(_postfix(epoch, train_raw, last_valid, speed,
+                                             config.recognizer))
                 losses, valid, clock, points = [], {}, time.perf_counter(), 0
             bar.update(1)
             if bad_in_a_row >= MAX_BAD_STEPS:

@@ -682,6 +682,11 @@ class DataLoader:
         bounds = np.cumsum([len(self.raw_data[i]) for i in index])[:-1]
         return flat, np.split(flat, bounds)
 
+    def in_tablet_units(self, line):
+        """A line of data or valid_data back in tablet units (steps clamped to
+        +-limit, as the network saw them)."""
+        return to_tablet_units(line, self.data_scale)
+
     def _split_texts(self, train, valid, alphabet):
         """The texts of the split, the alphabet (from the training texts unless given)
         and the order that batches lines of similar length together."""
@@ -720,15 +725,24 @@ class DataLoader:
         window = self._flat[index]
         return window[:, :-1], window[:, 1:]
 
-    def _next_text_batch(self):
+    def next_lines(self):
+        """The training lines (indices into data) of the next whole-line batch: a run
+        of batch_size neighbours in length, from a random place."""
         count = len(self._by_length)
         start = int(self.rng.integers(0, max(1, count - self.batch_size + 1)))
-        rows = self._by_length[start:start + self.batch_size]
+        return self._by_length[start:start + self.batch_size]
+
+    def _next_text_batch(self):
+        rows = self.next_lines()
         x, y, mask = pad_lines([self.data[i] for i in rows])
         chars = pad_texts([self.train_chars[i] for i in rows])
         chars = np.pad(chars, [(0, 0), (0, self.text_width - chars.shape[1])],
                        constant_values=-1)
         return x, y, mask, chars
+
+    def points_in(self, batch):
+        """The points of a batch next_batch gave that are trained on."""
+        return int(batch[2].sum()) if self.with_texts else batch[0].size // 3
 
     def get_state(self):
         """The state of the random generator that picks the batches, for checkpoints

@@ -1,0 +1,352 @@
+"""The recogniser: a line of pen strokes in, its text out.
+
+A small online handwriting reader in the line of Graves et al. (2009, PAMI:
+bidirectional LSTM and CTC on IAM-OnDB) and of the small 1-D convolution +
+BiLSTM readers that followed it. It reads the same [T, 3] (dx, dy, eos) rows in
+tablet units that IAM-OnDB holds and model.write returns, and serves three jobs:
+a legibility meter for the writer (evaluate.py), picking the best of several
+written lines (model.write(..., tries=N)), and transcribing what a user draws on
+the web page.
+
+    from model import load_model
+    reader = load_model("save/recognizer")
+    reader.read(strokes)               # -> "the text"
+    reader.read([strokes, strokes2])   # -> ["...", "..."], one batched call
+
+Pipeline: line_features (its own normalisation: levelled, scaled by the line's
+height, so that it reads people's lines and the writer's alike), two 1-D
+convolutions (the second halves the frame rate), num_layers bidirectional LSTMs of
+rnn_size units each way, and a softmax over the alphabet plus the CTC blank
+(index 0). Trained with the CTC loss (Graves et al. 2006); read by greedy
+(best-path) decoding. The reverse direction of each LSTM reads each line reversed
+within its own length (tf.reverse_sequence), so a line reads the same alone as in
+a padded batch without masks.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lstm import LSTM
+
+FEATURES = 5  # dx, dy, pen lifted before this point, stroke ends here, height above the line
+CONV_CHANNELS = (64, 128)
+CONV_WIDTH = 5
+STRIDE = 2  # frames per point of the second convolution: CTC needs >= 1 frame a character
+MAX_POINTS = 6000  # a line to read; IAM-OnDB's longest has 1,940
+STEP_LIMIT = 500  # tablet units: a longer step is a jump to a stray stroke, clamped
+FEATURE_LIMIT = 4.0  # line heights: how far one step may reach in the features
+PAD_MULTIPLE = 64  # points: batches are padded to a multiple, so XLA sees few shapes
+
+
+# ---------------------------------------------------------------- features
+
+
+def check_strokes(strokes, name="strokes"):
+    """strokes as a float array [T, 3] of (dx, dy, eos), or a ValueError that says
+    what is wrong with it."""
+    try:
+        array = np.asarray(strokes, np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected rows of [dx, dy, eos] numbers") from None
+    if array.ndim != 2 or array.shape[1] != 3:
+        raise ValueError(f"{name}: expected an array of shape [T, 3] (dx, dy, eos), "
+                         f"got shape {list(array.shape)}")
+    if len(array) < 2:
+        raise ValueError(f"{name}: a line to read needs at least 2 points, got {len(array)}")
+    if len(array) > MAX_POINTS:
+        raise ValueError(f"{name}: {len(array)} points is more than a line "
+                         f"(at most {MAX_POINTS}): split it into lines")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: holds NaN or infinite numbers")
+    return array
+
+
+def level_and_scale(xy):
+    """(slope, height) of a line's points xy [T, 2]: the slope of the least-squares
+    line through them (its baseline's tilt) and the spread of their heights above it
+    between the 10th and 90th percentiles, about the height of the small letters
+    (at least 1 tablet unit)."""
+    x, y = xy[:, 0], xy[:, 1]
+    xc = x - x.mean()
+    spread = float(xc @ xc)
+    slope = float(np.clip(xc @ (y - y.mean()) / spread, -1, 1)) if spread > 0 else 0.0
+    level = y - slope * x
+    low, high = np.percentile(level, [10, 90])
+    return slope, max(float(high - low), 1.0)
+
+
+def line_features(strokes):
+    """The recogniser's input for one line [T, 3] of tablet-unit rows: float32
+    [T, FEATURES] rows of (dx, dy) in line heights with the baseline levelled,
+    whether the pen was lifted to reach the point, whether its stroke ends there,
+    and the point's height above the line's middle. Independent of where the line
+    sits and of its size, so that the writer's lines and people's read alike."""
+    strokes = np.asarray(strokes, np.float64)
+    steps = np.clip(strokes[:, :2], -STEP_LIMIT, STEP_LIMIT)
+    eos = (strokes[:, 2] > 0.5).astype(np.float64)
+    xy = np.cumsum(steps, 0)
+    slope, height = level_and_scale(xy)
+    level = xy[:, 1] - slope * xy[:, 0]
+    dx = steps[:, 0] / height
+    dy = (steps[:, 1] - slope * steps[:, 0]) / height
+    lifted = np.concatenate([[1.0], eos[:-1]])
+    above = (level - np.median(level)) / height
+    out = np.stack([dx, dy, lifted, eos, above], 1)
+    out[:, [0, 1, 4]] = np.clip(out[:, [0, 1, 4]], -FEATURE_LIMIT, FEATURE_LIMIT)
+    return out.astype(np.float32)
+
+
+def distort(strokes, rng):
+    """A training copy of a line in another hand: slant changed (a shear of up to
+    0.3) and letters made wider or narrower (up to 15%), so that the reader does not
+    learn one slant or width per word."""
+    shear = rng.uniform(-0.3, 0.3)
+    width = rng.uniform(0.85, 1.15)
+    out = np.array(strokes, np.float64)
+    out[:, 0] = width * (out[:, 0] + shear * out[:, 1])
+    return out
+
+
+def pad_features(features, rows=None, multiple=PAD_MULTIPLE):
+    """Lines' features -> (x [rows, steps, FEATURES] zero-padded to a multiple of
+    `multiple` steps, lengths [rows]; padding rows have length 1)."""
+    rows = rows or len(features)
+    steps = -(-max(len(f) for f in features) // multiple) * multiple
+    x = np.zeros((rows, steps, FEATURES), np.float32)
+    lengths = np.ones(rows, np.int32)
+    for row, f in enumerate(features):
+        x[row, :len(f)] = f
+        lengths[row] = len(f)
+    return x, lengths
+
+
+def encode_labels(texts, alphabet):
+    """Texts -> (labels int32 [B, U] of 1 + the position in alphabet, 0-padded, and
+    lengths [B]). Characters outside the alphabet are left out."""
+    index = {c: i + 1 for i, c in enumerate(alphabet)}
+    coded = [[index[c] for c in text if c in index] for text in texts]
+    labels = np.zeros((len(coded), max(1, max(map(len, coded)))), np.int32)
+    for row, c in enumerate(coded):
+        labels[row, :len(c)] = c
+    return labels, np.array([len(c) for c in coded], np.int32)
+
+
+# ---------------------------------------------------------------- decoding and scoring
+
+
+def greedy_decode(best, alphabet):
+    """Best-path CTC decoding: the most likely class of every frame, best [T] (0 the
+    blank), with repeats merged and blanks dropped, as text."""
+    best = np.asarray(best)
+    if len(best) == 0:
+        return ""
+    keep = np.concatenate([[True], best[1:] != best[:-1]]) & (best > 0)
+    return "".join(alphabet[i - 1] for i in best[keep])
+
+
+def edit_alignment(ref, hyp):
+    """The Levenshtein alignment of hyp to ref: (distance, pairs), pairs a list of
+    (ref character or None, hyp character or None) from start to end (None: an
+    insertion or a deletion)."""
+    n, m = len(ref), len(hyp)
+    d = np.zeros((n + 1, m + 1), np.int32)
+    d[:, 0] = np.arange(n + 1)
+    d[0, :] = np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1,
+                          d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]))
+    pairs, i, j = [], n, m
+    while i or j:
+        if i and j and d[i, j] == d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]):
+            pairs.append((ref[i - 1], hyp[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and d[i, j] == d[i - 1, j] + 1:
+            pairs.append((ref[i - 1], None))
+            i -= 1
+        else:
+            pairs.append((None, hyp[j - 1]))
+            j -= 1
+    return int(d[n, m]), pairs[::-1]
+
+
+def edit_distance(ref, hyp):
+    """Levenshtein distance between two strings (insertions, deletions and
+    substitutions cost 1), by rows."""
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]
+
+
+def character_error_rate(refs, hyps, spaces=True):
+    """Edits over reference characters, summed over lines (each line's edit distance
+    counts, long lines weigh more). spaces=False leaves spaces out of both first."""
+    if not spaces:
+        refs = [r.replace(" ", "") for r in refs]
+        hyps = [h.replace(" ", "") for h in hyps]
+    total = sum(len(r) for r in refs)
+    if total == 0:
+        raise ValueError("no reference characters to score against")
+    return sum(edit_distance(r, h) for r, h in zip(refs, hyps)) / total
+
+
+def character_table(refs, hyps):
+    """{character: (times it was read back as itself, times it was written)} over
+    the characters of refs, from each line's edit alignment to its reading."""
+    table = {}
+    for ref, hyp in zip(refs, hyps):
+        for r, h in edit_alignment(ref, hyp)[1]:
+            if r is not None:
+                right, seen = table.get(r, (0, 0))
+                table[r] = (right + (r == h), seen + 1)
+    return table
+
+
+# ---------------------------------------------------------------- the network
+
+
+def ctc_loss(logits, frame_lengths, labels, label_lengths):
+    """The CTC loss of each line [B] (Graves et al. 2006, eq. 14: -ln p(labels | x),
+    summed over every alignment of the labels, blank 0) for logits [B, T, C]."""
+    labels = tf.sparse.from_dense(labels)  # real labels are >= 1: the 0 padding drops out
+    return tf.nn.ctc_loss(labels, logits, label_length=None, logit_length=frame_lengths,
+                          logits_time_major=False, blank_index=0)
+
+
+class Recognizer(keras.Model):
+    """Features [B, T, FEATURES] and lengths [B] in; per-frame logits over the blank
+    and the alphabet out, at half the points' rate."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.alphabet = config.alphabet
+        self.convs = [keras.layers.Conv1D(c, CONV_WIDTH, strides=s, activation="relu")
+                      for c, s in zip(CONV_CHANNELS, (1, STRIDE))]
+        self.forward_layers = [LSTM(config.rnn_size) for _ in range(config.num_layers)]
+        self.backward_layers = [LSTM(config.rnn_size) for _ in range(config.num_layers)]
+        self.dropouts = [keras.layers.Dropout(1.0 - config.keep_prob)
+                         for _ in range(config.num_layers)]
+        self.head = keras.layers.Dense(len(config.alphabet) + 1)
+        self._read = tf.function(self._best_path, reduce_retracing=True)
+
+    def build(self, input_shape=(None, None, FEATURES)):
+        width = input_shape[-1]
+        for conv, channels in zip(self.convs, CONV_CHANNELS):
+            conv.build((None, None, width))
+            width = channels
+        for forward, backward in zip(self.forward_layers, self.backward_layers):
+            forward.build((None, None, width))
+            backward.build((None, None, width))
+            width = 2 * self.config.rnn_size
+        self.head.build((None, None, width))
+        self.built = True
+
+    def named_layers(self):
+        """(name, layer) for every layer with variables: the checkpoint's names."""
+        return ([(f"conv{i}", c) for i, c in enumerate(self.convs)]
+                + [(f"forward{i}", f) for i, f in enumerate(self.forward_layers)]
+                + [(f"backward{i}", b) for i, b in enumerate(self.backward_layers)]
+                + [("head", self.head)])
+
+    def call(self, x, lengths, training=False):
+        """x [B, T, FEATURES], lengths [B] -> (logits [B, T', C], frame lengths [B]),
+        T' = ceil(T / STRIDE). Every frame sees only its line's own points."""
+        lengths = tf.cast(lengths, tf.int32)
+        half = CONV_WIDTH // 2
+        for conv, stride in zip(self.convs, (1, STRIDE)):
+            # zero padding of our own, and a mask after, so that a frame near a line's
+            # end sees zeros beyond it whatever else is in the batch
+            x = conv(tf.pad(x, [[0, 0], [half, half], [0, 0]]))
+            lengths = (lengths + stride - 1) // stride
+            x *= tf.sequence_mask(lengths, tf.shape(x)[1], x.dtype)[..., None]
+        x = tf.transpose(x, [1, 0, 2])  # time-major, as lstm.LSTM reads
+        flip = lambda v: tf.reverse_sequence(v, lengths, seq_axis=0, batch_axis=1)  # noqa: E731
+        for forward, backward, dropout in zip(self.forward_layers, self.backward_layers,
+                                              self.dropouts):
+            ahead, _ = forward(x, training=training)
+            behind, _ = backward(flip(x), training=training)
+            x = dropout(tf.concat([ahead, flip(behind)], -1), training=training)
+        return tf.transpose(self.head(x), [1, 0, 2]), lengths
+
+    def batch_loss(self, x, lengths, labels, training=False):
+        """The training loss: the mean CTC loss per line, in nats."""
+        logits, frames = self(x, lengths, training=training)
+        label_lengths = tf.reduce_sum(tf.cast(labels > 0, tf.int32), -1)
+        return tf.reduce_mean(ctc_loss(logits, frames, labels, label_lengths))
+
+    def _best_path(self, x, lengths):
+        logits, frames = self(x, lengths)
+        return tf.argmax(logits, -1, output_type=tf.int32), frames
+
+    def read(self, strokes, batch_size=64):
+        """The text of a line of strokes ([T, 3] (dx, dy, eos) in tablet units), or
+        the texts of a list of lines (read batch_size lines to a compiled call)."""
+        single = isinstance(strokes, np.ndarray) and strokes.ndim == 2
+        lines = [strokes] if single else list(strokes)
+        features = [line_features(check_strokes(line, f"line {i}"))
+                    for i, line in enumerate(lines)]
+        texts = []
+        for start in range(0, len(features), batch_size):
+            chunk = features[start:start + batch_size]
+            # rows padded to a power of two: few compiled shapes
+            x, lengths = pad_features(chunk, 1 << (len(chunk) - 1).bit_length())
+            best, frames = self._read(tf.constant(x), tf.constant(lengths))
+            best, frames = best.numpy(), frames.numpy()
+            texts += [greedy_decode(best[i, :frames[i]], self.alphabet)
+                      for i in range(len(chunk))]
+        return texts[0] if single else texts
+
+
+def build_recognizer(config):
+    model = Recognizer(config)
+    model.build()
+    return model
+
+
+# ---------------------------------------------------------------- training data
+
+
+class ReadingBatches:
+    """Training batches for the recogniser from a DataLoader(texts=True): its
+    length-sorted whole lines, back in tablet units, each distorted afresh, as
+    (features [B, T, FEATURES], lengths [B], labels [B, U]); the loader's random
+    generator picks them (and is what a checkpoint keeps)."""
+
+    def __init__(self, loader, alphabet):
+        self.loader, self.alphabet = loader, alphabet
+        self.num_batches = loader.num_batches
+        self.valid_texts = loader.valid_texts
+        self.valid_lines = [loader.in_tablet_units(line) for line in loader.valid_data]
+
+    def next_batch(self):
+        rows = self.loader.next_lines()
+        lines = [distort(self.loader.in_tablet_units(self.loader.data[i]), self.loader.rng)
+                 for i in rows]
+        x, lengths = pad_features([line_features(line) for line in lines])
+        labels, _ = encode_labels([self.loader.train_texts[i] for i in rows], self.alphabet)
+        return x, lengths, labels
+
+    @staticmethod
+    def points_in(batch):
+        return int(batch[1].sum())
+
+    def get_state(self):
+        return self.loader.get_state()
+
+    def set_state(self, state):
+        self.loader.set_state(state)
+
+
+def reading_figures(model, lines, texts):
+    """The recogniser's character error rates on lines [T, 3] (tablet units) against
+    their texts: {"cer": spaces ignored, "cer_spaces": with them}."""
+    read = model.read(lines)
+    return {"cer": character_error_rate(texts, read, spaces=False),
+            "cer_spaces": character_error_rate(texts, read)}
