@@ -65,17 +65,6 @@ def test_scores_equal_a_line_by_line_computation(lines, tiny_model_dir):
     assert got["sse_per_point"] == pytest.approx(sse_sum / points, rel=1e-5)
 
 
-def steps_of(strokes):
-    """The rows (dx, dy, eos) of a generated line in tablet units, from its strokes
-    (absolute points): the step from the previous point, 0 for the first, eos on the
-    last point of each stroke. Written out here, apart from utils' parser."""
-    points = np.concatenate(strokes).astype(np.float64)
-    steps = np.zeros((len(points), 3))
-    steps[1:, :2] = np.diff(points, axis=0)
-    steps[np.cumsum([len(s) for s in strokes]) - 1, 2] = 1
-    return steps
-
-
 def in_model_units(steps, limit=500.0, data_scale=20.0):
     """Training's clamp to +-limit and division by data_scale, in numpy."""
     out = steps.copy()
@@ -104,7 +93,7 @@ def test_command_line_scores_every_line_under_data_dir(tmp_path, tiny_model_dir,
             "lines", "points"} <= set(result)
     assert result["lines"] == 4 and result["points"] == 40 + 90 + 350 + 12 - 4
     # the oracle: the generated lines as steps, clamped and scaled, each scored alone
-    lines = [in_model_units(steps_of(strokes)) for strokes in generated.values()]
+    lines = [in_model_units(xmlgen.steps_of(strokes)) for strokes in generated.values()]
     assert max(np.abs(line[:, :2]).max() for line in lines) == 500 / 20  # the clamp acts
     want = oracle_figures(load_model(tiny_model_dir), lines)
     assert result["points"] == want["points"]
@@ -131,7 +120,8 @@ def test_split_valid_scores_the_lines_train_py_validates_on(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     # train.py's split, written out: of the lines longer than seq_length + 2 = 32 points,
     # in line id order, every 20th
-    kept = [steps_of(generated[i]) for i in sorted(generated) if len(steps_of(generated[i])) > 32]
+    kept = [xmlgen.steps_of(generated[i]) for i in sorted(generated)
+            if len(xmlgen.steps_of(generated[i])) > 32]
     valid = [in_model_units(steps) for steps in kept[19::20]]
     assert result["lines"] == len(valid) == 2  # the 20th and 40th of 45
     loader = DataLoader(tmp_path / "data", seq_length=30, cache_dir=tmp_path / "cache")

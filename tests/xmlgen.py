@@ -135,6 +135,17 @@ def pack_archive(lines_dir, archive_path, rng=None):
 # ---------------------------------------------------------------- random lines
 
 
+def steps_of(strokes):
+    """The rows (dx, dy, eos) of a generated line in tablet units, from its strokes
+    (absolute points): the step from the previous point, 0 for the first, eos on the
+    last point of each stroke. Written out here, apart from utils' parser."""
+    points = np.concatenate(strokes).astype(np.float64)
+    steps = np.zeros((len(points), 3))
+    steps[1:, :2] = np.diff(points, axis=0)
+    steps[np.cumsum([len(s) for s in strokes]) - 1, 2] = 1
+    return steps
+
+
 def random_line(rng, n_points, stroke_length=(3, 60)):
     """A plausible line of exactly n_points: strokes of random length, each a random
     walk drifting right, separated by pen lifts that jump to the next letter or word
