@@ -419,26 +419,78 @@ def write_sample(name, strokes, params, factor, prime=None, png=False, animate=F
 # ---------------------------------------------------------------- written text
 
 
+def _turns(y, down):
+    """Indices where a stroke's y turns from going down to going up (down=True: a low
+    point, y pointing down the page), or the other way round; a flat stretch counts once."""
+    inner = y[1:-1]
+    if down:
+        turn = (inner >= y[:-2]) & (inner > y[2:])
+    else:
+        turn = (inner <= y[:-2]) & (inner < y[2:])
+    return np.flatnonzero(turn) + 1
+
+
+def line_guides(line):
+    """Where a line of writing [T, 3] sits, in its own units (y down the page, from where
+    the pen starts): (baseline, body top, top, bottom).
+
+    The baseline is the median of the low points of its pen-down strokes that lie below
+    the line's median height: the bottoms of the letters, which a descender, a comma or a
+    stray stroke does not move. The body top (where the small letters end) is the same
+    from the high points above the median. top and bottom are the 2nd and 98th
+    percentiles of y: room for ascenders and descenders, without a stray mark. A line
+    too short to have turns falls back to percentiles of y."""
+    line = np.asarray(line, np.float64)
+    y = np.cumsum(line[:, 1])
+    middle = float(np.median(y))
+    lows, highs = [], []
+    for idx in _stroke_indices(line):
+        stroke = y[idx]
+        lows.append(stroke[_turns(stroke, down=True)])
+        highs.append(stroke[_turns(stroke, down=False)])
+    lows, highs = np.concatenate(lows), np.concatenate(highs)
+    lows, highs = lows[lows > middle], highs[highs < middle]
+    baseline = float(np.median(lows)) if len(lows) else float(np.percentile(y, 80))
+    body_top = float(np.median(highs)) if len(highs) else float(np.percentile(y, 20))
+    top, bottom = np.percentile(y, [2, 98])
+    return baseline, body_top, float(top), float(bottom)
+
+
+LINE_GAP = 1.2  # a page's line height over the tallest ascender and descender seen
+
+
 def join_lines(lines, line_height=None):
-    """Lines of writing [T_i, 3] -> one page [sum T_i, 3] in the same units: each line
-    starts where it would alone, line_height below the one before (default: 1.6 times
-    the median height of the lines, so that one stray stroke does not spread the
-    page), and the pen is lifted at the end of every line."""
+    """Lines of writing [T_i, 3] -> one page [sum T_i, 3] in the same units.
+
+    The lines sit on evenly spaced baselines (line_guides): the first line where it
+    would be alone, line i's baseline line_height below line i - 1's (an empty line
+    leaves its place blank), each line starting at the left. The default line_height
+    has room for the tallest ascender of the page's lines above a baseline and their
+    longest descender below it, and a gap (LINE_GAP), so that no two lines overlap
+    whatever their sizes or where each began. The pen is lifted at the end of every
+    line."""
     lines = [np.asarray(line, np.float64) for line in lines]
+    guides = [line_guides(line) if len(line) else None for line in lines]
+    known = [g for g in guides if g is not None]
+    if not known:
+        return np.zeros((0, 3), np.float32)
     if line_height is None:
-        heights = [np.ptp(np.cumsum(line[:, 1])) for line in lines if len(line)]
-        line_height = 1.6 * float(np.median(heights)) if heights else 0.0
+        ascent = max(baseline - top for baseline, _, top, _ in known)
+        descent = max(bottom - baseline for baseline, _, _, bottom in known)
+        line_height = LINE_GAP * max(ascent + descent, 0.0)
+    first = next(i for i, g in enumerate(guides) if g is not None)
     page, end = [], np.zeros(2)
-    for i, line in enumerate(lines):
-        if not len(line):
+    for i, (line, guide) in enumerate(zip(lines, guides)):
+        if guide is None:
             continue
         line = line.copy()
         line[-1, 2] = 1.0
-        start = np.array([0.0, i * line_height])
+        # the baseline of this line where it belongs, and so where its pen starts
+        start = np.array([0.0, (i - first) * line_height + known[0][0] - guide[0]])
         line[0, :2] += start - end  # from the end of the last line to this line's start
         end = end + line[:, :2].sum(axis=0)
         page.append(line)
-    return np.concatenate(page).astype(np.float32) if page else np.zeros((0, 3), np.float32)
+    return np.concatenate(page).astype(np.float32)
 
 
 def attention_figure(phis, texts):

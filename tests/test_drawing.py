@@ -355,3 +355,93 @@ def test_the_attention_picture_is_scaled_to_the_window_s_usual_peak_not_a_spike(
     phi[17, 2] = 16.0  # alpha spikes for one step
     fig = drawing.attention_figure([phi], ["abcdefgh"])
     assert fig.axes[0].images[0].get_clim() == pytest.approx((0.0, 0.8))
+
+
+# ---------------------------------------------------------------- a page of lines
+
+
+# the heights a made-up letter's pen passes through, in x-heights above (-) or below
+# (+) the baseline: its turns
+LETTERS = {"a": [-0.6, -1, -0.5, 0, -1, 0, -0.2],  # a bowl and a stem, on the baseline
+           "l": [-0.3, -2.3, 0, -0.2],  # an ascender
+           "g": [-0.6, -1, -0.5, 0, -1, 1.2, 0.9],  # a bowl, and a descender below it
+           ".": [0]}
+
+
+def made_up_line(letters, x_height, baseline, seed):
+    """A line of made-up writing [T, 3] whose baseline lies `baseline` below where its
+    pen starts: one stroke a letter of LETTERS, six points from one turn to the next,
+    with a little tremor."""
+    rng = np.random.default_rng(seed)
+    points, ends, x = [], [], 0.0
+    for letter in letters:
+        if letter != " ":
+            turns = baseline + x_height * np.array(LETTERS[letter], np.float64)
+            ys = np.concatenate([np.linspace(a, b, 6, endpoint=False)
+                                 for a, b in zip(turns, turns[1:])] + [turns[-1:]])
+            xs = x + np.linspace(0.0, 0.8 * x_height, len(ys))
+            points += zip(xs, ys + rng.normal(0, 0.02 * x_height, len(ys)))
+            ends.append(len(points) - 1)
+        x += x_height
+    points = np.array(points)
+    rows = np.zeros((len(points), 3))
+    rows[:, :2] = np.diff(points, axis=0, prepend=np.zeros((1, 2)))
+    rows[ends, 2] = 1
+    return rows.astype(np.float32)
+
+
+def placed(page, lines):
+    """Each line's shift on the page: where its points are, less where they were alone."""
+    at = np.cumsum(page[:, :2].astype(np.float64), axis=0)
+    firsts = np.cumsum([0] + [len(line) for line in lines[:-1]])
+    return [at[first] - line[0, :2] for first, line in zip(firsts, lines)]
+
+
+def body_box(line, shift):
+    """The 5th to 95th percentile of a line's y on the page."""
+    y = np.cumsum(line[:, 1].astype(np.float64)) + shift[1]
+    return np.percentile(y, [5, 95])
+
+
+# lines of different sizes, each starting at another height from its baseline (as a
+# synthesis model's lines do), and with other ascenders and descenders
+PAGE = [made_up_line("ggg lag gag. gall", 110, 160, 1),  # large, starts high above its baseline
+        made_up_line("aaa lll aaa lala", 60, -90, 2),  # small, starts below its baseline
+        made_up_line("gaga gaag", 80, 10, 3),
+        made_up_line("la", 70, 40, 4)]
+BASELINES = [160, -90, 10, 40]
+
+
+def test_a_page_s_lines_sit_on_evenly_spaced_baselines_without_overlapping():
+    page = drawing.join_lines(PAGE)
+    assert len(page) == sum(map(len, PAGE)) and page.dtype == np.float32
+    shifts = placed(page, PAGE)
+    assert all(shift[0] == pytest.approx(0, abs=1e-3) for shift in shifts)  # at the left
+    baselines = np.array([b + shift[1] for b, shift in zip(BASELINES, shifts)])
+    spacing = np.diff(baselines)
+    assert spacing.min() > 0
+    np.testing.assert_allclose(spacing, spacing.mean(), atol=0.03 * spacing.mean())
+    assert baselines[0] == pytest.approx(160, abs=5)  # the first line stays where it was
+    boxes = [body_box(line, shift) for line, shift in zip(PAGE, shifts)]
+    for (_, low), (high, _) in zip(boxes, boxes[1:]):
+        assert low < high, boxes  # line i's descenders end above line i + 1's ascenders
+    # and not spread out either: from the lowest descender (110 * 1.2 below the
+    # baseline) to the highest ascender (60 * 2.3 above it), and a little more
+    assert spacing.mean() < 1.5 * (110 * 1.2 + 110 * 2.3)
+    assert np.all(page[np.cumsum([len(line) for line in PAGE]) - 1, 2] == 1)
+
+
+def test_the_page_s_baselines_ignore_a_stray_mark_and_keep_an_empty_line_s_place():
+    stray = made_up_line("aaa aaa aaa", 80, 0, 5)
+    stray[12, 1] += 2000  # one point far below the line, and back
+    stray[13, 1] -= 2000
+    lines = [made_up_line("aaa aaa", 80, 0, 6), stray, np.zeros((0, 3)),
+             made_up_line("a", 80, 0, 7)]
+    page = drawing.join_lines(lines)
+    shifts = placed(page, [line for line in lines if len(line)])
+    baselines = np.array([shift[1] for shift in shifts])
+    spacing = np.diff(baselines)
+    assert spacing[0] == pytest.approx(spacing[1] / 2, rel=0.03)  # the empty line's place
+    assert spacing[0] < 3 * 80  # one stray point does not spread the page
+    line_alone = drawing.join_lines([lines[0]])
+    np.testing.assert_array_equal(line_alone, lines[0])  # a page of one line is that line
