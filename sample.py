@@ -16,9 +16,11 @@ draws another line.
     python sample.py --text "Type a sentence, get it in handwriting."
 
 writes the text with the synthesis model (save/synthesis unless --model_dir says
-otherwise), wrapped into lines of --line_length characters, in the same files;
+otherwise), wrapped into lines of --line_length characters, as a page:
+FILENAME.normal.svg only, unless --all_figures asks for the other four drawings too;
 --style FILE --style_text "..." writes it in the hand of that line, and --png adds
-FILENAME.attention.png, where the window over the text was at every step.
+FILENAME.png and FILENAME.attention.png, where the window over the text was at every
+step.
 
 The flags and input files are read, and checked, before TensorFlow loads: --help and
 usage errors answer at once. --verbose (or WRITE_RNN_VERBOSE=1) shows TensorFlow's own
@@ -38,6 +40,7 @@ from config import MAX_TEXT_LENGTH
 
 # every drawing function, so that `%run -i sample.py` leaves them behind to draw with
 from drawing import (  # noqa: F401
+    SVG_KINDS,
     draw_strokes,
     draw_strokes_animated,
     draw_strokes_custom_color,
@@ -73,7 +76,8 @@ def build_parser():
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="Output files: FILENAME.normal.svg, .color.svg, .multi_color.svg, .eos_pdf.svg "
-               "and .pdf.svg, with --png FILENAME.png, with --animate FILENAME.animated.svg. "
+               "and .pdf.svg (with --text: .normal.svg only, unless --all_figures), with --png "
+               "FILENAME.png, with --animate FILENAME.animated.svg. "
                "With --num_samples N > 1 every sample gets its own set, numbered from 0: "
                "FILENAME-0.normal.svg, FILENAME-1.normal.svg, ...")
     p.add_argument("--filename", default="sample",
@@ -121,6 +125,10 @@ def build_parser():
     text.add_argument("--style_text",
                       help="what the --style line writes (read from IAM-OnDB's ascii files "
                            "for a lineStrokes XML file if not given)")
+    text.add_argument("--all_figures", action="store_true",
+                      help="with a text, write the four other drawings of free writing too "
+                           "(.color, .multi_color, .eos_pdf and .pdf.svg); without it, only "
+                           "the page, FILENAME.normal.svg")
     text.add_argument("--on_unknown", choices=("error", "drop"), default="error",
                       help="characters the model cannot write: stop with an error naming "
                            "them, or drop them with a warning")
@@ -379,7 +387,8 @@ def main(argv=None):
             one = (strokes[i], params[i] if writing else {k: v[i] for k, v in params.items()})
         written = write_sample(name, *one, factor=args.scale_factor, prime=prime,
                                png=args.png, animate=args.animate or args.loop, loop=args.loop,
-                               seed=(seed % 2**64, i))  # the random colours, reproducible
+                               seed=(seed % 2**64, i),  # the random colours, reproducible
+                               kinds=SVG_KINDS if args.all_figures or not writing else ("normal",))
         if writing and args.png:
             page_lines, infos = pages[i]
             write_attention_png([info["phi"] for info in infos], page_lines,

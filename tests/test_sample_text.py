@@ -1,6 +1,9 @@
 """sample.py --text: a page of text from a synthesis model, its files and its errors;
 the page's wrapping and joining."""
 
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tiny
@@ -20,15 +23,12 @@ def synthesis_dir(tmp_path_factory):
     return path
 
 
-def test_text_writes_a_page_with_the_usual_files_and_the_attention_picture(synthesis_dir,
-                                                                           tmp_path, capsys):
+def test_text_writes_a_page_with_the_pictures_asked_for(synthesis_dir, tmp_path, capsys):
     text = "a first line of words, then some more words to wrap"
     result = main(["--model_dir", str(synthesis_dir), "--text", text, "--line_length", "20",
                    "--filename", str(tmp_path / "page"), "--seed", "2", "--png"])
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted([f"page.{k}.svg" for k in ("normal", "color", "multi_color",
-                                                       "eos_pdf", "pdf")]
-                           + ["page.png", "page.attention.png"])
+    assert names == ["page.attention.png", "page.normal.svg", "page.png"]
     assert "wrote 3 line(s)" in capsys.readouterr().out
     # three lines, one under another: the page is taller than it is for one line
     one = main(["--model_dir", str(synthesis_dir), "--text", "a first line of",
@@ -37,6 +37,21 @@ def test_text_writes_a_page_with_the_usual_files_and_the_attention_picture(synth
     _, _, top1, bottom1 = get_bounds(one.strokes, 1)
     assert bottom - top > 1.5 * (bottom1 - top1)
     assert len(result.params["e"]) == len(result.strokes)
+
+
+@pytest.mark.parametrize("flags, kinds, more", [
+    ([], ["normal"], []),  # the page, and nothing nobody asked for
+    (["--all_figures"], ["normal", "color", "multi_color", "eos_pdf", "pdf"], []),
+    (["--animate"], ["normal", "animated"], []),
+    (["--num_samples", "2"], ["normal"], ["-0", "-1"]),
+])
+def test_text_writes_the_page_and_the_other_drawings_only_on_request(flags, kinds, more,
+                                                                     synthesis_dir, tmp_path):
+    result = main(["--model_dir", str(synthesis_dir), "--text", "a few words", "--seed", "3",
+                   "--filename", str(tmp_path / "t")] + flags)
+    expected = {f"t{n}.{kind}.svg" for n in more or [""] for kind in kinds}
+    assert {p.name for p in tmp_path.iterdir()} == expected
+    assert sorted(result.files) == sorted(str(tmp_path / name) for name in expected)
 
 
 def test_text_file_gives_one_line_per_line(synthesis_dir, tmp_path):
@@ -121,3 +136,14 @@ def test_a_missing_synthesis_model_says_how_to_train_one(tmp_path, capsys):
         main(["--model_dir", str(tmp_path / "none"), "--text", "abc",
               "--filename", str(tmp_path / "p")])
     assert "train.py --synthesis" in capsys.readouterr().err
+
+
+def test_the_files_the_readme_s_snippets_write_are_ignored_by_git():
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    names = ["x.svg", "sample.normal.svg", "sample.pdf.svg", "sample.png",
+             "sample.attention.png", "sample.animated.svg"]
+    out = subprocess.run(["git", "check-ignore", "--no-index", *names], cwd=root,
+                         capture_output=True, text=True)
+    assert sorted(out.stdout.split()) == sorted(names), out.stderr
