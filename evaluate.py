@@ -23,11 +23,13 @@ that a writer who scribbles on past the end of the text shows as a larger share.
 import argparse
 import functools
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from config import Config
+from config import CONFIG_NAME, Config
 from utils import (
     DataLoader,
     add_verbose_flag,
@@ -156,18 +158,35 @@ def score_lines(model, lines, texts=None):
     }
 
 
-def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25):
+def legibility_figures(reader, lines, texts, prefix="legibility_"):
+    """How well the recogniser reads lines [T, 3] (tablet units) of these texts:
+    its character error rate with spaces ignored (PREFIXcer) and with them
+    (PREFIXcer_spaces), and {character: [read back as itself, written]}
+    (PREFIXcharacters) from each line's edit alignment to its reading."""
+    from recognizer import character_error_rate, character_table
+
+    read = reader.read(lines)
+    table = character_table(texts, read)
+    return {f"{prefix}cer": character_error_rate(texts, read, spaces=False),
+            f"{prefix}cer_spaces": character_error_rate(texts, read),
+            f"{prefix}characters": {c: list(table[c]) for c in sorted(table)},
+            f"{prefix}readings": read}
+
+
+def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None):
     """Write every sentence (one line each) and count how the lines end: by the stop
     rule ("end") or the point budget, and whether the window's peak reached every
     character on the way (a character it never peaked on was left out or run over).
-    "clean": ended by the rule with every character reached."""
+    "clean": ended by the rule with every character reached. With a reader (the
+    recogniser), also legibility_figures of the written lines."""
     counts = {"sentences": len(sentences), "stopped_by_rule": 0, "hit_budget": 0,
               "every_character_reached": 0, "clean": 0}
-    shares = []
+    shares, written = [], []
     for start in range(0, len(sentences), batch_size):
         batch = sentences[start:start + batch_size]
         seeds = [seed + start + i for i in range(len(batch))]  # one seed per sentence
-        _, infos = model.write(batch, bias=bias, seed=seeds)
+        lines, infos = model.write(batch, bias=bias, seed=seeds)
+        written += lines
         for text, info in zip(batch, infos):
             peaks = info["phi"].argmax(axis=1)
             reached = len(set(peaks)) == len(text)
@@ -177,7 +196,8 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25):
             counts["hit_budget"] += not ended
             counts["every_character_reached"] += reached
             counts["clean"] += ended and reached
-    return {**counts, **share_figures(shares)}
+    legibility = legibility_figures(reader, written, sentences) if reader else {}
+    return {**counts, **share_figures(shares), **legibility}
 
 
 def main(argv=None):
@@ -197,6 +217,10 @@ def main(argv=None):
                              "lines end (no data set needed)")
     parser.add_argument("--bias", type=float, default=0.0, help="bias for --sentences")
     parser.add_argument("--seed", type=int, default=0, help="first seed for --sentences")
+    parser.add_argument("--recognizer_dir", default="save/recognizer",
+                        help="the recogniser that reads the written lines back for --sentences "
+                             "(legibility_cer); with --data_dir, it also reads the validation "
+                             "lines people wrote (human_cer)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_verbose_flag(parser)
     args = parser.parse_args(argv)
@@ -206,29 +230,46 @@ def main(argv=None):
         parser.error(f"--model_dir {args.model_dir}: {err}")
     if args.sentences and not cfg.synthesis:
         parser.error(f"--sentences: the model in {args.model_dir} does not write text")
-    if not args.sentences:
+    reading = args.sentences and Path(args.recognizer_dir, CONFIG_NAME).exists()
+    loader = None
+    if not args.sentences or reading:
         try:
-            shortest = cfg.seq_length if args.split == "valid" else 0
-            paired = cfg.synthesis or args.paired
+            shortest = cfg.seq_length if args.split == "valid" or reading else 0
+            paired = cfg.synthesis or cfg.recognizer or args.paired
             loader = DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
                                 limit=cfg.limit, cache_dir=args.cache_dir, texts=paired,
                                 alphabet=cfg.alphabet if cfg.synthesis else None)
         except (FileNotFoundError, ValueError) as err:
-            parser.error(f"--data_dir: {err}")
+            if not args.sentences:
+                parser.error(f"--data_dir: {err}")
+            print(f"human_cer needs the validation lines: --data_dir: {err}", file=sys.stderr)
     quiet_tensorflow(args.verbose)
     from model import load_model
 
     try:
         model = load_model(args.model_dir)
+        reader = load_model(args.recognizer_dir) if reading else None
     except (FileNotFoundError, ValueError) as err:
-        parser.error(f"--model_dir {args.model_dir}: {err}")
+        parser.error(f"--model_dir {args.model_dir}, --recognizer_dir: {err}")
     if args.sentences:
         try:
             sentences = [line.strip() for line in open(args.sentences, encoding="utf-8")
                          if line.strip()]
-            result = stop_figures(model, sentences, args.bias, args.seed)
+            result = stop_figures(model, sentences, args.bias, args.seed, reader=reader)
         except (OSError, ValueError) as err:
             parser.error(f"--sentences {args.sentences}: {err}")
+        if reader and loader and loader.valid_data:
+            human = legibility_figures(reader, valid_lines(loader), loader.valid_texts, "human_")
+            result.update(human_cer=human["human_cer"], human_cer_spaces=human["human_cer_spaces"])
+        report(result, args.json)
+        return result
+    if cfg.recognizer:  # the reader's own figures, on the validation lines people wrote
+        lines = valid_lines(loader) if args.split == "valid" else [
+            loader.in_tablet_units(line) for line in loader.data + loader.valid_data]
+        texts = loader.valid_texts if args.split == "valid" else (loader.train_texts
+                                                                 + loader.valid_texts)
+        result = legibility_figures(model, lines, texts, prefix="")
+        result["lines"] = len(lines)
         report(result, args.json)
         return result
     if args.split == "valid":
@@ -245,15 +286,28 @@ def main(argv=None):
     return result
 
 
+def valid_lines(loader):
+    """The validation lines of a DataLoader in tablet units, as the recogniser reads."""
+    return [loader.in_tablet_units(line) for line in loader.valid_data]
+
+
 def report(figures, as_json=False):
     """Print figures as one JSON object, or as an aligned table for people: counts
-    and figures of 1,000 or more (points/s) as whole numbers, others to 4 decimals."""
+    and figures of 1,000 or more (points/s) as whole numbers, others to 4 decimals;
+    a table of characters as one row each of how often it was read back as itself;
+    readings left out."""
     if as_json:
         print(json.dumps(figures))
         return
+    figures = {k: v for k, v in figures.items() if not isinstance(v, list)}
     width = max(map(len, figures))
     for key, value in figures.items():
-        print(f"{key:>{width}}: {shown(value)}")
+        if isinstance(value, dict):
+            print(f"{key}: read back as itself / written")
+            for char, (right, seen) in value.items():
+                print(f"  {char!r:>5} {right / seen:6.1%} of {seen}")
+        else:
+            print(f"{key:>{width}}: {shown(value)}")
 
 
 def shown(value):

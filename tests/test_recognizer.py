@@ -307,3 +307,45 @@ def test_recognize_says_how_to_get_a_recogniser(tmp_path, capsys):
     with pytest.raises(SystemExit):
         recognize.main(["x.npy", "--model_dir", str(tmp_path / "none")])
     assert "train.py --recognizer" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- evaluate.py
+
+
+class ScriptedReader:
+    """Reads back what it is told to: a stand-in recogniser."""
+
+    def __init__(self, readings):
+        self.readings = readings
+
+    def read(self, lines):
+        assert len(lines) == len(self.readings)
+        return list(self.readings)
+
+
+def test_legibility_figures_count_errors_and_characters():
+    import evaluate
+
+    texts, readings = ["ab c", "Qd"], ["ab e", "Od"]
+    got = evaluate.legibility_figures(ScriptedReader(readings), [None, None], texts)
+    assert got["legibility_cer"] == pytest.approx(2 / 5)  # "abc"->"abe", "Qd"->"Od"
+    assert got["legibility_cer_spaces"] == pytest.approx(2 / 6)
+    assert got["legibility_characters"] == {" ": [1, 1], "Q": [0, 1], "a": [1, 1], "b": [1, 1],
+                                            "c": [0, 1], "d": [1, 1]}
+    assert got["legibility_readings"] == readings
+
+
+@pytest.mark.slow
+def test_evaluate_scores_a_recogniser_on_the_validation_lines(font_reader, font_data, capsys):
+    import evaluate
+    from utils import DataLoader
+
+    data_dir, _ = font_data
+    got = evaluate.main(["--model_dir", str(font_reader), "--data_dir", str(data_dir),
+                         "--split", "valid", "--json"])
+    loader = DataLoader(data_dir, seq_length=20, texts=True, progress=False)
+    model = load_model(font_reader)
+    read = model.read([loader.in_tablet_units(line) for line in loader.valid_data])
+    assert got["lines"] == len(loader.valid_texts) == 10
+    assert got["cer"] == recognizer.character_error_rate(loader.valid_texts, read, spaces=False)
+    assert got["readings"] == read
