@@ -4,7 +4,8 @@
 
 Sections: data (parse, cached load, next_batch, memory), train (ours against a
 plain Keras baseline of the same network and loss), sample (compiled sampler
-against a per-point loop), eval (evaluate.py's throughput), app (app.py under 16
+against a per-point loop), eval (evaluate.py's throughput), synthesis (training the
+network that writes text), recognizer (training the reader, and reading), app (app.py under 16
 concurrent clients, batched and one request at a time). Pick some with
 --only data,train,... The data and eval sections need IAM-OnDB: --data_dir, or the
 IAM_ONDB environment variable (as the notebook and the tests read it), else data/.
@@ -20,10 +21,11 @@ import time
 
 import numpy as np
 
+from config import FREE_MODEL_DIR, SYNTHESIS_DIR
 from evaluate import report
 from utils import add_verbose_flag, quiet_tensorflow
 
-SECTIONS = ("data", "train", "sample", "eval", "synthesis", "app")
+SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "app")
 
 
 def timed(fn, repeat=1):
@@ -56,7 +58,7 @@ def plain_keras_baseline(config):
     HandwritingModel.nll (eq. 26 of the mixture its outputs give)."""
     import keras
 
-    from model import mixture_from_outputs, point_nll
+    from mixture import mixture_from_outputs, point_nll
 
     inputs = keras.Input((config.seq_length, 3))
     h = inputs
@@ -74,7 +76,7 @@ def bench_train(steps):
     import tensorflow as tf
 
     import train
-    from model import Config
+    from config import Config
 
     config = Config()
     rng = np.random.default_rng(0)
@@ -115,7 +117,7 @@ def bench_synthesis(steps, lines=32, points=640, chars=29):
     import tensorflow as tf
 
     import train
-    from model import SYNTHESIS_RECIPE, Config
+    from config import SYNTHESIS_RECIPE, Config
 
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, (lines, points + 1, 3)).astype(np.float32)
@@ -151,10 +153,63 @@ def bench_synthesis(steps, lines=32, points=640, chars=29):
     return result
 
 
+def bench_recognizer(steps, recognizer_dir, data_dir=None, lines=64):
+    """The recogniser: training points/s on batches of 32 whole lines, and lines read
+    per second (read_lines_per_s) in one call of 64 lines, with save/recognizer (an
+    untrained one of the recipe's size where none is shipped). Real validation lines
+    where IAM-OnDB is at hand, else random lines of IAM-OnDB's median length (622)."""
+    import tensorflow as tf
+
+    import recognizer
+    import train
+    from config import RECOGNIZER_RECIPE, Config
+    from model import load_model
+
+    rng = np.random.default_rng(0)
+    if data_dir:
+        from utils import DataLoader
+
+        loader = DataLoader(data_dir, texts=True, progress=False)
+        real = [loader.in_tablet_units(line) for line in loader.valid_data]
+        texts = loader.valid_texts
+    else:
+        real = [np.column_stack([rng.normal(8, 20, (622, 2)), rng.random(622) < 0.05])
+                for _ in range(lines)]
+        texts = ["a line of twenty-nine letters"] * lines
+    alphabet = " !\"#'()+,-./0123456789:;?" + string.ascii_uppercase + "[]" + string.ascii_lowercase
+    config = Config(**RECOGNIZER_RECIPE, recognizer=True, alphabet=alphabet)
+    batch = real[:config.batch_size]
+    x, lengths = recognizer.pad_features([recognizer.line_features(line) for line in batch])
+    labels, _ = recognizer.encode_labels(texts[:config.batch_size], alphabet)
+
+    class Loader:  # what the trainer asks of a loader
+        def get_state(self):
+            return {}
+
+    with tempfile.TemporaryDirectory() as model_dir:
+        trainer = train.Trainer(config, Loader(), model_dir, tf.distribute.get_strategy(), 0)
+        trainer.train_step((x, lengths, labels)), trainer.train_step((x, lengths, labels))
+        seconds, _ = timed(lambda: [trainer.train_step((x, lengths, labels))
+                                    for _ in range(steps)])
+    try:
+        reader = load_model(recognizer_dir)
+    except FileNotFoundError:
+        reader = trainer.model
+    chosen = real[:lines]
+    reader.read(chosen)  # compilation
+    read_s, _ = timed(lambda: reader.read(chosen), repeat=3)
+    return {"recognizer_train_points_per_s": steps * int(lengths.sum()) / seconds,
+            "read_lines_per_s": len(chosen) / read_s,
+            "read_points_per_s": sum(map(len, chosen)) / read_s}
+
+
 def bench_sample(model_dir):
     import tensorflow as tf
 
-    from model import START, Config, build_model, draw_point, load_model, mixture_from_outputs
+    from config import Config
+    from mixture import draw_point, mixture_from_outputs
+    from model import build_model, load_model
+    from utils import START
 
     try:
         model = load_model(model_dir)
@@ -214,8 +269,9 @@ def matmul_floor(model, batch, steps):
 
 
 def bench_eval(data_dir, model_dir, lines):
+    from config import Config
     from evaluate import score_lines
-    from model import Config, build_model, load_model
+    from model import build_model, load_model
     from utils import DataLoader
 
     try:
@@ -240,7 +296,7 @@ def bench_app(model_dir, synthesis_dir, clients=16, requests=64, max_seconds=60)
     import json
     from pathlib import Path
 
-    from app import running
+    from webapp.harness import running
 
     if (Path(synthesis_dir) / "config.json").is_file():
         path, body = "/api/write", {"text": "A line of handwriting", "bias": 0.75}
@@ -320,7 +376,7 @@ def load(url, path, body, clients, requests, max_seconds):
 
 
 def has_data(data_dir):
-    from utils import resolve_source
+    from iam_ondb import resolve_source
 
     try:
         resolve_source(data_dir)
@@ -334,12 +390,15 @@ def main(argv=None):
     parser.add_argument("--data_dir", default=os.environ.get("IAM_ONDB", "data"),
                         help="IAM-OnDB: lineStrokes-all.tar.gz or the folder holding it "
                              "(default: $IAM_ONDB, else data)")
-    parser.add_argument("--model_dir", default="save", help="model for the sample and eval figures")
+    parser.add_argument("--model_dir", default=FREE_MODEL_DIR,
+                        help="model for the sample and eval figures")
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run")
     parser.add_argument("--train_steps", type=int, default=5)
     parser.add_argument("--eval_lines", type=int, default=200)
-    parser.add_argument("--synthesis_dir", default="save/synthesis",
+    parser.add_argument("--synthesis_dir", default=SYNTHESIS_DIR,
                         help="synthesis model for the app figures (if absent, free writing)")
+    parser.add_argument("--recognizer_dir", default="save/recognizer",
+                        help="recogniser for read_lines_per_s (if absent, an untrained one)")
     parser.add_argument("--app_requests", type=int, default=64,
                         help="requests of the app figures, in each mode")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -362,6 +421,9 @@ def main(argv=None):
         figures.update(bench_eval(args.data_dir, args.model_dir, args.eval_lines))
     if "synthesis" in only:
         figures.update(bench_synthesis(args.train_steps))
+    if "recognizer" in only:
+        figures.update(bench_recognizer(args.train_steps, args.recognizer_dir,
+                                        args.data_dir if have_data else None))
     if "app" in only:
         figures.update(bench_app(args.model_dir, args.synthesis_dir,
                                  requests=args.app_requests))
