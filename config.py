@@ -1,7 +1,8 @@
-"""The model's configuration, without TensorFlow: what config.json holds, the
-defaults, help texts and ranges of train.py's flags (flags.py), and which fields fix
-the shape of the weights. The commands read it before TensorFlow loads, so that
---help and usage errors answer at once; model.py builds the networks from it.
+"""The model's configuration and its folder, without TensorFlow: what config.json
+holds, the defaults, help texts and ranges of train.py's flags (flags.py), which fields
+fix the shape of the weights, the names of the files in a model folder, and where the
+shipped models are. The commands read it before TensorFlow loads, so that --help and
+usage errors answer at once; model.py builds the networks from it.
 """
 
 import dataclasses
@@ -11,15 +12,21 @@ from pathlib import Path
 from flags import FieldError, check_fields, flag
 from utils import write_atomic
 
+# a model folder: its config, its training log (train.py) and its checkpoints,
+# ckpt-STEP, of which training keeps the last CHECKPOINTS_KEPT (model.checkpoint_manager)
 CONFIG_NAME = "config.json"
+LOG_NAME = "log.csv"
+CHECKPOINT_NAME = "ckpt"
+CHECKPOINTS_KEPT = 2
+
+# the shipped models, relative to the project folder: the commands' defaults
+FREE_MODEL_DIR = "save"  # writes freely (model.sample)
+SYNTHESIS_DIR = "save/synthesis"  # writes a text (model.write)
+RECOGNIZER_DIR = "save/recognizer"  # reads handwriting (recognizer.py)
 # Fields that fix the shape of the weights: a model_dir holding other values
 # cannot be resumed with these.
 ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",
                 "synthesis", "window_mixtures", "alphabet", "recognizer")
-
-# characters in one line of a synthesis model's write(); IAM-OnDB's longest has 64
-MAX_TEXT_LENGTH = 100
-
 
 # What `train.py --synthesis` starts from, where the flags say nothing: Graves' three
 # layers of 400 (section 5.2) with skip connections, and what fits the 12 hours this
@@ -95,7 +102,8 @@ class Config:
         except FileNotFoundError:
             raise FileNotFoundError(
                 f"no {CONFIG_NAME} in '{model_dir}': train a model there with "
-                f"`python train.py --model_dir {model_dir}`, or use the shipped one in save/"
+                f"`python train.py --model_dir {model_dir}`, or use the shipped one in "
+                f"{FREE_MODEL_DIR}/"
             ) from None
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(fields) - known

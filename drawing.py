@@ -4,10 +4,11 @@ A line is an array of rows (dx, dy, eos) in tablet units, as utils.DataLoader's
 raw_data and model.sample return it. `factor` divides tablet units for drawing
 (sample.py's --scale_factor): smaller means a bigger picture. The SVG functions
 return an IPython SVG (Drawing), which a notebook shows inline and a terminal names,
-and save it if given a file.
+and save it if given a file; strokes_svg gives draw_strokes' markup as a string.
 """
 
 import io
+from xml.dom import minidom
 
 import numpy as np
 import svgwrite
@@ -83,12 +84,18 @@ class Drawing(SVG):
                 "with svg_filename='name.svg' and open that>")
 
 
+def svg_markup(dwg):
+    """A drawing's markup as a notebook shows it (IPython re-serialises the <svg>
+    element): what the files hold, and what the web page gets."""
+    return minidom.parseString(dwg.tostring()).documentElement.toxml()
+
+
 def _finish(dwg, svg_filename):
-    """Save the exact text IPython will display (it re-serialises the markup)."""
-    svg = Drawing(dwg.tostring(), svg_filename)
+    """The drawing as a Drawing, saved first if a file is named."""
+    markup = svg_markup(dwg)
     if svg_filename:
-        write_atomic(svg_filename, svg.data.encode())
-    return svg
+        write_atomic(svg_filename, markup.encode())
+    return Drawing(markup, svg_filename)
 
 
 def _rgb(color):
@@ -106,6 +113,11 @@ def _path_data(points):
 
 def _draw_polylines(data, factor, svg_filename, polylines, colors, stroke_width):
     """Shared SVG builder: one path per polyline, each in its own colour."""
+    return _finish(_polylines(data, factor, polylines, colors, stroke_width), svg_filename)
+
+
+def _polylines(data, factor, polylines, colors, stroke_width):
+    """The svgwrite drawing of _draw_polylines."""
     dwg, offset = _canvas(data, factor)
     for points, color in zip(polylines, colors):
         dwg.add(
@@ -118,7 +130,7 @@ def _draw_polylines(data, factor, svg_filename, polylines, colors, stroke_width)
                 fill="none",
             )
         )
-    return _finish(dwg, svg_filename)
+    return dwg
 
 
 def _segments(data, factor):
@@ -140,6 +152,12 @@ def draw_strokes(data, factor=10, svg_filename=None, stroke_width=1, color="blac
     return _draw_polylines(
         data, factor, svg_filename, lines, [color] * len(lines), stroke_width
     )
+
+
+def strokes_svg(data, factor=10, stroke_width=1, color="black"):
+    """draw_strokes' SVG markup, a string (no IPython object)."""
+    lines = strokes_to_lines(data, factor)
+    return svg_markup(_polylines(data, factor, lines, [color] * len(lines), stroke_width))
 
 
 def draw_strokes_custom_color(

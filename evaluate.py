@@ -29,13 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from config import CONFIG_NAME, Config
+from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, Config
+from flags import seed_flag
+from text import encode_text, line_seeds, pad_texts
 from utils import (
     DataLoader,
     add_verbose_flag,
-    encode_text,
     pad_lines,
-    pad_texts,
+    power_of_two_rows,
     quiet_tensorflow,
     raw_units_offset,
     to_model_units,
@@ -61,7 +62,7 @@ def line_batches(lines, max_points=60_000, bucket=128):
         for start in range(0, len(members), rows):
             batch = members[start:start + rows]
             # a short last batch is padded to a power of two rows, not to a full one
-            rows_padded = min(rows, 1 << (len(batch) - 1).bit_length())
+            rows_padded = min(rows, power_of_two_rows(len(batch)))
             yield (batch, *pad_lines([lines[i] for i in batch], rows_padded, bucket))
 
 
@@ -96,7 +97,7 @@ def _score_batch(model, x, y, mask, chars=None):
     its window peaks on at each step, from the same pass through the network."""
     import tensorflow as tf
 
-    from model import mixture_from_outputs, point_nll
+    from mixture import mixture_from_outputs, point_nll
 
     if chars is None:
         z, peaks = model.outputs_for(x), None
@@ -184,7 +185,7 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None)
     shares, written = [], []
     for start in range(0, len(sentences), batch_size):
         batch = sentences[start:start + batch_size]
-        seeds = [seed + start + i for i in range(len(batch))]  # one seed per sentence
+        seeds = line_seeds(seed, len(batch), first=start)  # one seed per sentence
         lines, infos = model.write(batch, bias=bias, seed=seeds)
         written += lines
         for text, info in zip(batch, infos):
@@ -202,7 +203,7 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None)
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model_dir", default="save", help="model to score")
+    parser.add_argument("--model_dir", default=FREE_MODEL_DIR, help="model to score")
     parser.add_argument("--data_dir", default="data",
                         help="folder holding lineStrokes/, or lineStrokes-all.tar.gz")
     parser.add_argument("--cache_dir", default=None, help="where to keep the parsed-data cache")
@@ -216,8 +217,8 @@ def main(argv=None):
                         help="a synthesis model: write each line of FILE and count how the "
                              "lines end (no data set needed)")
     parser.add_argument("--bias", type=float, default=0.0, help="bias for --sentences")
-    parser.add_argument("--seed", type=int, default=0, help="first seed for --sentences")
-    parser.add_argument("--recognizer_dir", default="save/recognizer",
+    parser.add_argument("--seed", type=seed_flag, default=0, help="first seed for --sentences")
+    parser.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
                         help="the recogniser that reads the written lines back for --sentences "
                              "(legibility_cer); with --data_dir, it also reads the validation "
                              "lines people wrote (human_cer)")

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from model import PARAM_KEYS, POINTS_PER_CHAR, START, mixture_from_outputs, sampling_noise
+from mixture import PARAM_KEYS, mixture_from_outputs, sampling_noise
+from model import POINTS_PER_CHAR
+from text import MAX_TEXT_LENGTH, SEED_RANGE, WHITESPACE, seed_message, unwritable_message
+from utils import START, target_problem
 
 # The inputs of `sample` and `write`, as their signatures take them. The loaded functions
 # (loaded.sample(...), loaded.write(...)) also take an int32 seed, as tf.constant(3) is,
@@ -40,13 +43,44 @@ def takes_either_seed(inputs):
     return trace
 
 
+def checked_seed(seed):
+    """seed, once it is known to be one of the seeds (text.check_seed's rule): an
+    InvalidArgumentError with text.seed_message's words if it is not."""
+    seed = tf.cast(seed, tf.int64)
+    inside = (seed >= 0) & (seed < SEED_RANGE)
+    with tf.control_dependencies([tf.debugging.Assert(inside, [seed_message(""), seed])]):
+        return tf.identity(seed)
+
+
+def writable_codes(text, alphabet, lookup):
+    """A text as model.write takes it (text.check_line, check_writable), in the graph: its
+    white space cleaned, then 1 + each character's place in the alphabet [1, U], or an
+    InvalidArgumentError that names what it cannot write."""
+    text = tf.strings.strip(tf.strings.regex_replace(text, f"[{WHITESPACE}]+", " "))
+    characters = tf.strings.unicode_split(text, "UTF-8")
+    codes = lookup.lookup(characters)
+    unknown, _ = tf.unique(tf.boolean_mask(characters, tf.equal(codes, 0)))
+    named = tf.strings.reduce_join(tf.strings.join(["'", unknown, "'"]), separator=" ")
+    before, after = unwritable_message(["\0"], alphabet).split(repr("\0"))
+    message = tf.strings.join([before, named, after])
+    length = tf.size(codes)
+    checks = [tf.debugging.Assert(tf.size(unknown) == 0, [message]),
+              tf.debugging.Assert(length > 0, ["cannot write an empty text: give a non-empty "
+                                               "string"]),
+              tf.debugging.Assert(length <= MAX_TEXT_LENGTH, [
+                  f"a line holds at most {MAX_TEXT_LENGTH} characters, not", length])]
+    with tf.control_dependencies(checks):
+        return tf.identity(codes)[None]
+
+
 def saved_model_module(model):
     """A tf.Module with two signatures that drive the model without this project's code.
 
     sample(num_points int32, seed int64 or int32, bias float32) -> strokes [num_points, 3] of
         (dx, dy, eos) and the mixture of every point (e, pi, mu1, mu2, sigma1, sigma2,
         rho), in tablet units: model.sample(num_points, seed=seed, bias=bias), run by
-        the same loop (model.sample_loop) without XLA.
+        the same loop (model.sample_loop) without XLA. A seed outside [0, SEED_RANGE)
+        is refused with an InvalidArgumentError, as model.sample refuses it.
     step(point [B, 3], h0, c0, h1, c1, ... [B, rnn_size]) -> the mixture of the next
         point (e, pi, mu1, ... in model units, no bias) and the new state under the
         same names. Start from point (0, 0, 1) and a zero state; feed back the point
@@ -65,7 +99,8 @@ def saved_model_module(model):
     @takes_either_seed(INPUTS["sample"])
     def sample(num_points, seed, bias):
         tf.debugging.assert_positive(num_points, "num_points must be positive")
-        noise = sampling_noise(seed, num_points, 1, config.num_mixture)  # model.sample's
+        noise = sampling_noise(checked_seed(seed), num_points, 1,
+                               config.num_mixture)  # model.sample's
         points, mixtures = model.sample_loop(num_points, bias, tf.constant([START]),
                                              model.zero_state(1), noise)
         strokes, params = model.in_tablet_units(points, mixtures, num_points)
@@ -91,8 +126,11 @@ def synthesis_module(model):
         in tablet units, phi [T, U] (the window over the text at every step), stop
         (1: by the stop rule, 2: by the point budget, POINTS_PER_CHAR a character) and
         the mixture of every point: model.write(text, bias, seed), run by the same loop
-        (model.write_loop) without XLA. A character outside the alphabet (the
-        `alphabet` variable) is written as the model's unknown symbol.
+        (model.write_loop) without XLA. As model.write, it writes the text with its
+        white space cleaned (a run of it one space) and refuses, with an
+        InvalidArgumentError that names them, characters outside the alphabet (the
+        `alphabet` variable), an empty text, one of more than MAX_TEXT_LENGTH
+        characters, and a seed outside [0, SEED_RANGE).
     step(point [B, 3], chars [B, U] int32, h0, c0, kappa, w, h1, c1, ...) -> the
         mixture of the next point (model units, no bias), phi [B, U] and the new state
         under the same names. chars are 1 + a character's place in the alphabet (0:
@@ -108,11 +146,10 @@ def synthesis_module(model):
 
     @takes_either_seed(INPUTS["write"])
     def write(text, seed, bias):
-        chars = lookup.lookup(tf.strings.unicode_split(text, "UTF-8"))[None]
+        chars = writable_codes(text, model.alphabet, lookup)
         length = tf.shape(chars)[1]
-        tf.debugging.assert_positive(length, "text must not be empty")
         budget = POINTS_PER_CHAR * length
-        noise = sampling_noise(seed, budget, 1, config.num_mixture)  # model.write's
+        noise = sampling_noise(checked_seed(seed), budget, 1, config.num_mixture)  # model.write's
         points, mixtures, phis, lengths, stops = model.write_loop(
             budget[None], bias, tf.constant([START]), model.zero_state(1), chars,
             length[None], noise)
@@ -150,16 +187,6 @@ def _module_with_weights(model):
     module.config = tf.Variable(json.dumps(dataclasses.asdict(config)), trainable=False,
                                 name="config")
     return module
-
-
-def target_problem(export_dir):
-    """Why export_dir cannot take an export, or None if it can: replacing an earlier
-    export is fine, anything else in the way is left alone."""
-    target = Path(export_dir)
-    if target.exists() and not (target / "saved_model.pb").is_file() and (
-            not target.is_dir() or any(target.iterdir())):
-        return "exists and is not a SavedModel: choose a new folder"
-    return None
 
 
 def export_saved_model(model, export_dir):

@@ -10,6 +10,8 @@ import argparse
 import dataclasses
 import math
 
+from text import check_seed, seed_message
+
 RANGES = {
     "positive": (lambda v: v > 0, "must be positive"),
     "non-negative": (lambda v: v >= 0, "must be zero or positive"),
@@ -75,3 +77,11 @@ def given(args, cls):
     """The fields of cls among the parsed flags args: those given on the command line."""
     names = {field.name for field in dataclasses.fields(cls)}
     return {k: v for k, v in vars(args).items() if k in names}
+
+
+def seed_flag(value):
+    """The type of a --seed flag: a seed by text.check_seed's rule, in its words."""
+    try:
+        return check_seed(int(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(seed_message(value)) from None

@@ -1,205 +1,133 @@
 """The handwriting networks of Graves (2013), sections 4 and 5, in Keras 3.
 
-A stack of recurrent layers reads pen steps (dx, dy, eos) and emits, for the
-next step, a Bernoulli end-of-stroke probability and a mixture of bivariate
-normals over (dx, dy): HandwritingModel, the prediction network. SynthesisModel
-also reads a text through a soft window and writes it. Equation numbers refer to
-arXiv:1308.0850v5. The recurrent layers themselves (eq. 7-11, and the window of
-eq. 46-51) are in lstm.py.
+A stack of recurrent layers reads pen steps (dx, dy, eos) and emits, for the next
+step, a Bernoulli end-of-stroke probability and a mixture of bivariate normals over
+(dx, dy): HandwritingModel, the prediction network, which writes freely
+(model.sample). SynthesisModel also reads a text through a soft window and writes it
+(model.write). What the two share, the mixture head, its loss and the units of what
+they write, is MixtureNetwork; the mixture maths are in mixture.py, the recurrent
+layers (eq. 7-11, and the window of eq. 46-51) in lstm.py. Equation numbers refer to
+arXiv:1308.0850v5.
 """
-
-import math
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-# the configuration lives in config.py (no TensorFlow); `from model import Config` still works
-from config import (  # noqa: F401
-    ARCHITECTURE,
-    CONFIG_NAME,
-    MAX_TEXT_LENGTH,
-    SYNTHESIS_RECIPE,
-    Config,
-)
+from config import CHECKPOINT_NAME, CHECKPOINTS_KEPT, CONFIG_NAME, FREE_MODEL_DIR, Config
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
-from utils import (
-    START,
+from mixture import (
+    NOISE_KEYS,
+    PARAM_KEYS,
+    batch_noise,
+    draw_point,
+    masked_mean,
+    mixture_from_outputs,
+    point_nll,
+    without_resting_pen,
+)
+from text import (
+    check_line,
+    check_seed,
+    check_seeds,
+    clean_line,
     encode_text,
     fresh_seed,
-    inputs_and_targets,
-    line_seeds,
-    mixture_to_tablet_units,
+    hand_of,
     pad_texts,
+    page_plan,
+)
+from utils import (
+    START,
+    inputs_and_targets,
+    mixture_to_tablet_units,
     to_model_units,
     to_tablet_units,
 )
 
-# ---------------------------------------------------------------- the maths
+POINTS_PER_CHAR = 60  # write()'s budget, the stop rule's guard: IAM-OnDB writes ~22
 
 
-def split_outputs(z):
-    """Network outputs z [..., 1 + 6M] -> their parts (eq. 17): z_e [..., 1], then z_pi,
-    mu1, mu2, z_sigma1, z_sigma2, z_rho [..., M] each."""
-    m = (z.shape[-1] - 1) // 6
-    return tf.split(z, [1, m, m, m, m, m, m], axis=-1)
-
-
-def mixture_from_outputs(z, bias=0.0):
-    """Network outputs z [..., 1 + 6M] -> mixture parameters (eq. 18-23).
-
-    bias b sharpens sampling as in eq. 61-62: pi = softmax(z_pi (1 + b)),
-    sigma = exp(z_sigma - b). Besides the parameters themselves, the dict holds
-    their logarithms, computed directly from z so that they stay finite.
-    """
-    z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho = split_outputs(z)
-    z_e = z_e[..., 0]
-    log_pi = tf.nn.log_softmax(z_pi * (1.0 + bias), axis=-1)
-    return {
-        "e": tf.sigmoid(-z_e),  # eq. 18: e = 1 / (1 + exp(z_e))
-        "pi": tf.exp(log_pi),
-        "mu1": mu1,
-        "mu2": mu2,
-        "sigma1": tf.exp(z_s1 - bias),
-        "sigma2": tf.exp(z_s2 - bias),
-        "rho": tf.tanh(z_rho),
-        "log_e": tf.math.log_sigmoid(-z_e),
-        "log_not_e": tf.math.log_sigmoid(z_e),
-        "log_pi": log_pi,
-        "log_sigma1": z_s1 - bias,
-        "log_sigma2": z_s2 - bias,
-        "z_rho": z_rho,
-    }
-
-
-def log_bivariate_normal(x1, x2, mu1, mu2, log_sigma1, log_sigma2, z_rho):
-    """log N(x | mu, sigma, rho) of eq. 24-25, with rho = tanh(z_rho).
-
-    Written in the rotated coordinates a = (u + v)/sqrt2, b = (u - v)/sqrt2 of
-    the standardised offsets u, v, where Z / (1 - rho^2) = a^2/(1+rho) + b^2/(1-rho),
-    and 1 +- rho = 2 sigmoid(+-2 z_rho): exact, and finite even when rho rounds to +-1.
-    """
-    u = (x1 - mu1) * tf.exp(-log_sigma1)
-    v = (x2 - mu2) * tf.exp(-log_sigma2)
-    log_1p_rho = math.log(2.0) + tf.math.log_sigmoid(2.0 * z_rho)
-    log_1m_rho = math.log(2.0) + tf.math.log_sigmoid(-2.0 * z_rho)
-    quad = 0.5 * (tf.square(u + v) * tf.exp(-log_1p_rho) + tf.square(u - v) * tf.exp(-log_1m_rho))
-    return (-math.log(2.0 * math.pi) - log_sigma1 - log_sigma2
-            - 0.5 * (log_1p_rho + log_1m_rho) - 0.5 * quad)
-
-
-def point_nll(params, y):
-    """-log Pr(y | params) per point, in nats (eq. 26). y [..., 3] = (dx, dy, eos)."""
-    x1, x2, eos = y[..., 0:1], y[..., 1:2], y[..., 2]
-    log_n = log_bivariate_normal(x1, x2, params["mu1"], params["mu2"], params["log_sigma1"],
-                                 params["log_sigma2"], params["z_rho"])
-    log_mixture = tf.reduce_logsumexp(params["log_pi"] + log_n, axis=-1)
-    log_bernoulli = eos * params["log_e"] + (1.0 - eos) * params["log_not_e"]
-    return -(log_mixture + log_bernoulli)
-
-
-def masked_mean(values, mask=None):
-    if mask is None:
-        return tf.reduce_mean(values)
-    mask = tf.cast(mask, values.dtype)
-    return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
-
-
-PARAM_KEYS = ("e", "pi", "mu1", "mu2", "sigma1", "sigma2", "rho")
-
-
-def sampling_noise(seed, num_points, batch, num_mixture):
-    """All the randomness of a sample of num_points steps (for sample_capacity(num_points)
-    steps, in fact), drawn up front from a stateless generator: the same seed gives the
-    same noise, whatever else the program has drawn. seed: an int or an int64 scalar."""
-    steps = sample_capacity(num_points)
-    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-    seeds = tf.random.experimental.stateless_split(seed, 3)
-    return {
-        "uniform": tf.random.stateless_uniform([steps, batch], seeds[0]),
-        "gumbel": -tf.math.log(-tf.math.log(tf.random.stateless_uniform(
-            [steps, batch, num_mixture], seeds[1], minval=1e-20, maxval=1.0))),
-        "normal": tf.random.stateless_normal([steps, batch, 2], seeds[2]),
-    }
-
-
-def batch_noise(seed, num_points, batch, num_mixture):
-    """sampling_noise for a batch of rows: seed is one int for the whole batch, or a
-    list of one int per row. With a list, each row's noise comes from its own seed
-    alone (the draws of sampling_noise do not depend on how many steps are drawn
-    after them), so that a row does not depend on the rows batched with it."""
-    if np.ndim(seed) == 0:
-        return sampling_noise(seed, num_points, batch, num_mixture)
-    if len(seed) != batch:
-        raise ValueError(f"{len(seed)} seeds for {batch} rows: give one seed per row")
-    rows = [sampling_noise(s, num_points, 1, num_mixture) for s in seed]
-    return {k: tf.concat([row[k] for row in rows], axis=1) for k in rows[0]}
-
-
-def sample_capacity(num_points):
-    """Steps of noise drawn for a sample: a power of two, at least 256, so that the
-    sampler compiles once per capacity (800 points compile as 1024). The draws depend
-    on this size as well as the seed, so model.sample and the exported sampler (whose
-    num_points is a tensor) both take it from here, through sampling_noise."""
-    (capacity,) = tf.while_loop(lambda n: n < num_points, lambda n: (2 * n,),
-                                (tf.constant(256),))
-    return capacity
-
-
-def draw_point(params, uniform, gumbel, normal):
-    """One point from the predictive distribution (eq. 17): eos ~ Bernoulli(e),
-    component k ~ pi (Gumbel-max: argmax(log pi + Gumbel) is distributed as pi),
-    then (dx, dy) from the k-th bivariate normal, correlated through rho."""
-    eos = tf.cast(uniform < params["e"], tf.float32)
-    k = tf.argmax(params["log_pi"] + gumbel, axis=-1)
-    pick = lambda name: tf.gather(params[name], k, axis=-1, batch_dims=1)  # noqa: E731
-    mu1, mu2, s1, s2, rho = (pick(n) for n in ("mu1", "mu2", "sigma1", "sigma2", "rho"))
-    n1, n2 = normal[..., 0], normal[..., 1]
-    dx = mu1 + s1 * n1
-    dy = mu2 + s2 * (rho * n1 + tf.sqrt(1.0 - tf.square(rho)) * n2)
-    return tf.stack([dx, dy, eos], axis=-1)
-
-
-PEN_AT_REST = 3.0  # tablet units: the writer's steps are longer than this (see below)
-
-
-def without_resting_pen(z, data_scale, rest=PEN_AT_REST):
-    """Network outputs z [..., 1 + 6M] with the mixture components of a pen at rest
-    left out: those whose means and spreads are all under `rest` tablet units
-    (data_scale tablet units to a model unit). Not in Graves; the writer's guard.
-
-    The tablet repeats a point while the pen rests or crawls (5% of IAM-OnDB's steps
-    are 3 units or less, a median step is 19), and the network fits those steps with
-    narrow components at zero. Once the writer draws one, the network reads a
-    resting pen and predicts more rest; bias, which sharpens pi towards the
-    strongest component (eq. 61), turns that into a pen that never moves again, and
-    the line runs out of points. If every component is at rest, z is kept as it is.
-    """
-    z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho = split_outputs(z)
-    limit = rest / data_scale
-    at_rest = ((tf.abs(mu1) < limit) & (tf.abs(mu2) < limit)
-               & (tf.exp(z_s1) < limit) & (tf.exp(z_s2) < limit))
-    at_rest &= ~tf.reduce_all(at_rest, axis=-1, keepdims=True)
-    # a logit far below any other: pi of a component at rest underflows to 0
-    z_pi = tf.where(at_rest, tf.reduce_min(z_pi, axis=-1, keepdims=True) - 1e4, z_pi)
-    return tf.concat([z_e, z_pi, mu1, mu2, z_s1, z_s2, z_rho], axis=-1)
-
-
-# ---------------------------------------------------------------- the model
-
-
-class HandwritingModel(keras.Model):
-    """Pen steps in, mixture-density parameters of the next step out."""
+class MixtureNetwork(keras.Model):
+    """What both networks share: their config, dropout on each recurrent layer's
+    output, the mixture head (eq. 17), and what follows from the outputs z it gives:
+    the loss (eq. 26), the mixture as numbers, and a written line in tablet units.
+    A network says how it reaches z from inputs x [B, T, 3] (and texts chars [B, U],
+    for a synthesis model) in outputs_for."""
 
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        make = (lambda: LSTM(config.rnn_size, peephole=config.peephole)) \
-            if config.model == "lstm" else (lambda: KerasRNN(config.rnn_size, config.model))
-        self.rnn_layers = [make() for _ in range(config.num_layers)]
         self.dropouts = [keras.layers.Dropout(1.0 - config.keep_prob)
                          for _ in range(config.num_layers)]
         self.head = keras.layers.Dense(config.output_size)
+
+    def outputs_for(self, x, chars=None, training=False):
+        """The network's outputs z [B, T, 1 + 6M] for inputs x from a zero state."""
+        raise NotImplementedError
+
+    def mixture_params(self, x, bias=0.0, chars=None):
+        """Mixture parameters for inputs x [B, T, 3] (and, for a synthesis model, the
+        texts chars [B, U]), as numpy arrays (dropout off)."""
+        z = self.outputs_for(tf.convert_to_tensor(x, tf.float32), chars)
+        params = mixture_from_outputs(z, bias)
+        return {k: params[k].numpy() for k in PARAM_KEYS}
+
+    def nll(self, x, y, mask=None, training=False, chars=None):
+        """The loss: the mean negative log-likelihood per point of targets y given inputs
+        x [B, T, 3] (and, for a synthesis model, the texts chars [B, U]), over the
+        points where mask [B, T] is 1 (all without one), in nats (model units).
+        training=True trains with dropout."""
+        return masked_mean(self.nll_per_point(x, y, training, chars)[0], mask)
+
+    def batch_loss(self, x, y, mask=None, chars=None, training=False):
+        """nll of a training batch as the DataLoader gives it: (x, y), or for a
+        synthesis model (x, y, mask, chars)."""
+        return self.nll(x, y, mask, training=training, chars=chars)
+
+    def nll_per_point(self, x, y, training=False, chars=None):
+        """nll's terms: -log Pr(y_t | x_1..t) for every point [B, T] (eq. 26), and the
+        mixture parameters they come from."""
+        z = self.outputs_for(tf.convert_to_tensor(x, tf.float32), chars, training)
+        params = mixture_from_outputs(z)
+        return point_nll(params, tf.convert_to_tensor(y, tf.float32)), params
+
+    def priming_line(self, strokes):
+        """A line to prime the network with (Graves section 5.5), [T, 3] in tablet units
+        -> (its inputs [T - 1, 3] in model units, the input that follows them)."""
+        if len(strokes) < 2:
+            raise ValueError("a priming line needs at least two points")
+        x, y = inputs_and_targets(to_model_units(strokes, self.config.limit,
+                                                 self.config.data_scale))
+        return x, y[-1]
+
+    def in_tablet_units(self, points, mixtures, num_points):
+        """A loop's output (points [capacity, B, 3] and the mixture of every step, model
+        units, time first) -> its first num_points steps, batch first, in tablet units:
+        (strokes [B, num_points, 3], mixtures {e, pi, ...} [B, num_points, ...])."""
+        batch_first = lambda v: tf.experimental.numpy.swapaxes(v[:num_points], 0, 1)  # noqa: E731
+        data_scale = self.config.data_scale
+        return (to_tablet_units(batch_first(points), data_scale),
+                mixture_to_tablet_units({k: batch_first(v) for k, v in mixtures.items()},
+                                        data_scale))
+
+
+def draw_from(params, noise_t, t):
+    """draw_point for step t, with that step's noise from noise_t (TensorArrays)."""
+    return draw_point(params, *(noise_t[k].read(t) for k in NOISE_KEYS))
+
+
+# ---------------------------------------------------------------- free writing
+
+
+class HandwritingModel(MixtureNetwork):
+    """Pen steps in, mixture-density parameters of the next step out (section 4)."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        make = (lambda: LSTM(config.rnn_size, peephole=config.peephole)) \
+            if config.model == "lstm" else (lambda: KerasRNN(config.rnn_size, config.model))
+        self.rnn_layers = [make() for _ in range(config.num_layers)]
 
     def build(self, input_shape=(None, None, 3)):
         width = input_shape[-1]
@@ -210,6 +138,12 @@ class HandwritingModel(keras.Model):
                                           else 1)
         self.head.build((None, None, head_in))
         self.built = True
+
+    def named_layers(self):
+        """(name, layer) for every layer with variables: the checkpoint's names."""
+        return ([(f"layer{i}", layer) for i, layer in enumerate(self.rnn_layers)]
+                + [(f"dropout{i}", d) for i, d in enumerate(self.dropouts)]
+                + [("head", self.head)])
 
     def zero_state(self, batch_size):
         return tuple(layer.zero_state(batch_size) for layer in self.rnn_layers)
@@ -246,24 +180,17 @@ class HandwritingModel(keras.Model):
 
         return self._stack(x, run, False), tuple(state)
 
-    # ------------------------------------------------ conveniences
-
-    def mixture_params(self, x, bias=0.0, chars=None):
-        """Mixture parameters for inputs x [B, T, 3] (and, for a synthesis model, the
-        texts chars [B, U]), as numpy arrays (dropout off)."""
-        z = self.outputs_for(tf.convert_to_tensor(x, tf.float32), chars)
-        params = mixture_from_outputs(z, bias)
-        return {k: params[k].numpy() for k in PARAM_KEYS}
+    def outputs_for(self, x, chars=None, training=False):
+        if chars is not None:
+            raise ValueError("this model writes freely and reads no text")
+        return self(x, training=training)[0]
 
     def prime_state(self, strokes):
         """Run a line through the network (Graves, section 5.5). strokes: [T, 3] in
         tablet units, as raw_data. Returns (state, the next input) to sample from."""
-        if len(strokes) < 2:
-            raise ValueError("a priming line needs at least two points")
-        x, y = inputs_and_targets(to_model_units(strokes, self.config.limit,
-                                                 self.config.data_scale))
+        x, following = self.priming_line(strokes)
         _, state = self(tf.constant(x[None]))
-        return state, y[-1]
+        return state, following
 
     def sample(self, num_points=800, num_samples=1, seed=None, bias=0.0, prime=None):
         """Draw handwriting: num_points steps fed back into the network, state carried.
@@ -272,13 +199,13 @@ class HandwritingModel(keras.Model):
         units (a leading num_samples axis when num_samples > 1), and the mixture each
         point was drawn from (dict of e, pi, mu1, mu2, sigma1, sigma2, rho per step,
         mu and sigma in tablet units too). bias >= 0 sharpens (eq. 61-62); prime is a
-        line ([T, 3] tablet-unit strokes) to continue, in its writer's style. seed: an
-        int, or a list of num_samples ints, one per sample (batch_noise).
+        line ([T, 3] tablet-unit strokes) to continue, in its writer's style. seed: one
+        of text.SEED_RANGE, or a list of num_samples of them, one per sample
+        (batch_noise); none: a fresh one.
         """
         if num_points < 1 or num_samples < 1:
             raise ValueError("num_points and num_samples must be positive")
-        if seed is None:
-            seed = fresh_seed()
+        seed = check_seeds(seed, num_samples)
         if prime is None:
             state, first = self.zero_state(num_samples), np.array(START, np.float32)
         else:
@@ -309,7 +236,7 @@ class HandwritingModel(keras.Model):
         def step(t, x, state, points, history):
             z, state = self.step(x, state)
             params = mixture_from_outputs(z, bias)
-            x = draw_point(params, *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
+            x = draw_from(params, noise_t, t)
             history = {k: history[k].write(t, params[k]) for k in PARAM_KEYS}
             return t + 1, x, state, points.write(t, x), history
 
@@ -322,73 +249,28 @@ class HandwritingModel(keras.Model):
     def _compiled_sample_loop(self, num_points, bias, first, state, noise):
         return self.sample_loop(num_points, bias, first, state, noise)
 
-    def in_tablet_units(self, points, mixtures, num_points):
-        """sample_loop's output -> its first num_points steps, batch first, in tablet
-        units: (strokes [B, num_points, 3], mixtures {e, pi, ...} [B, num_points, ...])."""
-        batch_first = lambda v: tf.experimental.numpy.swapaxes(v[:num_points], 0, 1)  # noqa: E731
-        data_scale = self.config.data_scale
-        return (to_tablet_units(batch_first(points), data_scale),
-                mixture_to_tablet_units({k: batch_first(v) for k, v in mixtures.items()},
-                                        data_scale))
 
-    def nll(self, x, y, mask=None, training=False, chars=None):
-        """The loss: the mean negative log-likelihood per point of targets y given inputs
-        x [B, T, 3] (and, for a synthesis model, the texts chars [B, U]), over the
-        points where mask [B, T] is 1 (all without one), in nats (model units).
-        training=True trains with dropout."""
-        return masked_mean(self.nll_per_point(x, y, training, chars)[0], mask)
-
-    def batch_loss(self, x, y, mask=None, chars=None, training=False):
-        """nll of a training batch as the DataLoader gives it: (x, y), or for a
-        synthesis model (x, y, mask, chars)."""
-        return self.nll(x, y, mask, training=training, chars=chars)
-
-    def nll_per_point(self, x, y, training=False, chars=None):
-        """nll's terms: -log Pr(y_t | x_1..t) for every point [B, T] (eq. 26), and the
-        mixture parameters they come from."""
-        z = self.outputs_for(tf.convert_to_tensor(x, tf.float32), chars, training)
-        params = mixture_from_outputs(z)
-        return point_nll(params, tf.convert_to_tensor(y, tf.float32)), params
-
-    def outputs_for(self, x, chars=None, training=False):
-        """The network's outputs z for inputs x [B, T, 3] from a zero state."""
-        if chars is not None:
-            raise ValueError("this model writes freely and reads no text")
-        return self(x, training=training)[0]
-
-    def named_layers(self):
-        """(name, layer) for every layer with variables: the checkpoint's names."""
-        return ([(f"layer{i}", layer) for i, layer in enumerate(self.rnn_layers)]
-                + [(f"dropout{i}", d) for i, d in enumerate(self.dropouts)]
-                + [("head", self.head)])
+# ---------------------------------------------------------------- writing a text
 
 
-POINTS_PER_CHAR = 60  # write()'s budget, the stop rule's guard: IAM-OnDB writes ~22
-
-
-class SynthesisModel(HandwritingModel):
+class SynthesisModel(MixtureNetwork):
     """Graves section 5: the network also reads a text, through a soft window.
 
     The first layer (lstm.WindowLSTM) reads (x_t, w_{t-1}) and places the window;
     every further layer reads (x_t, w_t, h of the layer below); the mixture head reads
-    every layer. Same head and loss as HandwritingModel. Texts enter as int indices
-    [B, U] (encode_text, pad_texts; -1 pads).
+    every layer. Texts enter as int indices [B, U] (text.encode_text, pad_texts; -1
+    pads).
     """
 
     def __init__(self, config, chars_per_step=None, **kwargs):
         """chars_per_step: the pace of the training data, where the window starts."""
+        super().__init__(config, **kwargs)
         window_init = {} if chars_per_step is None else {"chars_per_step": chars_per_step}
-        # the layers are not HandwritingModel's: only its maths and conveniences are shared
-        keras.Model.__init__(self, **kwargs)
-        self.config = config
         self.alphabet = config.alphabet
         self.vocab_size = len(config.alphabet) + 1  # index 0: unknown
         self.window_layer = WindowLSTM(config.rnn_size, config.window_mixtures,
                                        self.vocab_size, **window_init)
         self.rnn_layers = [LSTM(config.rnn_size) for _ in range(config.num_layers - 1)]
-        self.dropouts = [keras.layers.Dropout(1.0 - config.keep_prob)
-                         for _ in range(config.num_layers)]
-        self.head = keras.layers.Dense(config.output_size)
 
     def build(self, input_shape=(None, None, 3)):
         n, width = self.config.rnn_size, input_shape[-1]
@@ -399,6 +281,7 @@ class SynthesisModel(HandwritingModel):
         self.built = True
 
     def named_layers(self):
+        """(name, layer) for every layer with variables: the checkpoint's names."""
         return ([("window_layer", self.window_layer)]
                 + [(f"layer{i + 1}", layer) for i, layer in enumerate(self.rnn_layers)]
                 + [(f"dropout{i}", d) for i, d in enumerate(self.dropouts)]
@@ -453,105 +336,109 @@ class SynthesisModel(HandwritingModel):
 
         return self._stack(x, (h, w), run, False), tuple(state), (phi, *window)
 
-    # ------------------------------------------------ writing
-
-    def write(self, text, bias=0.0, seed=None, style=None):
-        """Write text in handwriting (Graves section 5.3).
-
-        text: a string, or a list of strings written in one batched, compiled call.
-        bias >= 0 sharpens the writing (eq. 61-62); seed makes it reproducible (for a
-        list, one seed per text may be given, as batch_noise takes it); style
-        = (strokes [T, 3] in tablet units, the text they write) primes the network so
-        that the new text comes out in that hand (section 5.5).
-
-        Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
-        info = {"phi": [T, len(text)] the window over the text at every step,
-        "params": the mixture each point was drawn from (as model.sample gives it),
-        "stop": "end" when the stop rule ended the line, "budget" when the point
-        budget (POINTS_PER_CHAR a character) did, "seed"}. For a list, lists of both.
-
-        The stop rule (write_loop): the window has reached the last character and
-        moved past it (Graves: phi(t, U + 1) > phi(t, u) for every u <= U), and the
-        pen is up: the last stroke is finished and nothing is drawn after the text.
-        Points are drawn from the mixture without the components of a resting pen
-        (without_resting_pen), which would otherwise hold the pen still at bias.
-        """
-        texts = [text] if isinstance(text, str) else list(text)
-        if not texts:
-            raise ValueError("nothing to write: give a text or a list of texts")
-        for t in texts:
-            if not isinstance(t, str) or not t.strip():
-                raise ValueError(f"cannot write {t!r}: give a non-empty string")
-            if len(t) > MAX_TEXT_LENGTH:
-                raise ValueError(f"a line holds at most {MAX_TEXT_LENGTH} characters, "
-                                 f"not {len(t)}: split the text into lines")
-        indices = [encode_text(t, self.alphabet) for t in texts]
-        prefix = np.zeros(0, np.int32)
-        if style is not None:
-            strokes, style_text = style
-            if not isinstance(style_text, str) or not style_text.strip():
-                raise ValueError("a style needs the text its strokes write")
-            # the style's text, a space, then the new text: the window reads on from it
-            prefix = encode_text(style_text.strip() + " ", self.alphabet)
-        chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
-        batch = len(texts)
-        if seed is None:
-            seed = fresh_seed()
-        if style is None:
-            state = self.zero_state(batch)
-            first = np.tile(np.array([START], np.float32), [batch, 1])
-        else:
-            state, first = self.prime_state(style[0], chars)
-        budget = np.array([POINTS_PER_CHAR * len(i) for i in indices], np.int32)
-        # noise (and so the loop's capacity) for the padded width, not the longest text:
-        # one compiled loop per width, and a row's draws do not depend on the capacity
-        noise = batch_noise(seed, POINTS_PER_CHAR * chars.shape[1], batch,
-                            self.config.num_mixture)
-        points, mixtures, phis, lengths, stops = self._compiled_write_loop(
-            tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
-            state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),
-            noise)
-        capacity = points.shape[0]
-        points, mixtures = self.in_tablet_units(points, mixtures, capacity)
-        points, phis = points.numpy(), phis.numpy()
-        mixtures = {k: v.numpy() for k, v in mixtures.items()}
-        strokes, infos = [], []
-        seeds = [seed] * batch if np.ndim(seed) == 0 else list(seed)
-        for row, (n, stop) in enumerate(zip(lengths.numpy(), stops.numpy())):
-            strokes.append(points[row, :n])
-            infos.append({"phi": phis[:n, row, len(prefix):len(prefix) + len(indices[row])],
-                          "params": {k: v[row, :n] for k, v in mixtures.items()},
-                          "stop": "end" if stop == 1 else "budget", "seed": seeds[row]})
-        return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
-
-    def write_page(self, lines, bias=0.0, seed=None, style=None):
-        """Several lines in one hand: with a style, all of them in one batch primed with
-        it; without, the first line, then the others primed with it (two calls).
-        Returns write's (strokes, infos) lists; line i has seed + i (utils.line_seeds)."""
-        if seed is None:
-            seed = fresh_seed()
-        seeds = line_seeds(seed, len(lines))
-        if style is not None or len(lines) == 1:
-            return self.write(list(lines), bias, seeds, style)
-        first, first_info = self.write(lines[0], bias, seeds[0])
-        rest, rest_infos = self.write(list(lines[1:]), bias, seeds[1:], (first, lines[0]))
-        return [first] + rest, [first_info] + rest_infos
-
-    def sample(self, *args, **kwargs):
-        raise TypeError("a synthesis model writes a given text: use model.write(text); "
-                        "free writing is the unconditional model's (load_model('save'))")
+    def outputs_for(self, x, chars=None, training=False):
+        if chars is None:
+            raise ValueError("a synthesis model needs the texts (chars) of its lines")
+        return self(x, tf.convert_to_tensor(chars, tf.int32), training=training)[0]
 
     def prime_state(self, strokes, chars):
         """Run a line of writing and its text through the network (Graves section 5.5).
         strokes: [T, 3] in tablet units; chars: int [B, U], its text first, padded.
         Returns (state, the next input [B, 3]) to write on from."""
-        if len(strokes) < 2:
-            raise ValueError("a style line needs at least two points")
-        x, y = inputs_and_targets(to_model_units(strokes, self.config.limit,
-                                                 self.config.data_scale))
+        x, following = self.priming_line(strokes)
         batch = len(chars)
         _, state = self(tf.tile(tf.constant(x[None]), [batch, 1, 1]), tf.constant(chars))
-        return state, np.tile(y[-1:], [batch, 1])
+        return state, np.tile(following[None], [batch, 1])
+
+    # ------------------------------------------------ writing
+
+    def write(self, text, bias=0.0, seed=None, style=None):
+        """Write text in handwriting (Graves section 5.3).
+
+        text: a string, or a list of strings written in one batched, compiled call; each
+        is written as text.check_line cleans it (white space runs as one space) and
+        must hold only characters of the alphabet. bias >= 0 sharpens the writing (eq.
+        61-62); seed makes it reproducible (for a list, one seed per text may be given,
+        as batch_noise takes it); style = (strokes [T, 3] in tablet units, the text
+        they write) primes the network so that the new text comes out in that hand
+        (section 5.5).
+
+        Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
+        info = {"text": the line written, "phi": [T, len(text)] the window over it at
+        every step, "params": the mixture each point was drawn from (as model.sample
+        gives it), "stop": "end" when the stop rule ended the line, "budget" when the
+        point budget (POINTS_PER_CHAR a character) did, "seed"}. For a list, lists.
+
+        The stop rule (write_loop): the window has reached the last character and
+        moved past it (Graves: phi(t, U + 1) > phi(t, u) for every u <= U), and the
+        pen is up: the last stroke is finished and nothing is drawn after the text.
+        Points are drawn from the mixture without the components of a resting pen
+        (mixture.without_resting_pen), which would otherwise hold the pen still at bias.
+        """
+        texts = [text] if isinstance(text, str) else list(text)
+        if not texts:
+            raise ValueError("nothing to write: give a text or a list of texts")
+        texts = [check_line(t) for t in texts]
+        seed = check_seeds(seed, len(texts))
+        indices = [encode_text(t, self.alphabet) for t in texts]
+        prefix = self._style_prefix(style)
+        chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
+        if style is None:
+            state = self.zero_state(len(texts))
+            first = np.tile(np.array([START], np.float32), [len(texts), 1])
+        else:
+            state, first = self.prime_state(style[0], chars)
+        budget = np.array([POINTS_PER_CHAR * len(i) for i in indices], np.int32)
+        # noise (and so the loop's capacity) for the padded width, not the longest text:
+        # one compiled loop per width, and a row's draws do not depend on the capacity
+        noise = batch_noise(seed, POINTS_PER_CHAR * chars.shape[1], len(texts),
+                            self.config.num_mixture)
+        out = self._compiled_write_loop(
+            tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
+            state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),
+            noise)
+        seeds = [seed] * len(texts) if np.ndim(seed) == 0 else seed
+        strokes, infos = self._lines_written(out, texts, seeds, len(prefix))
+        return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
+
+    def _style_prefix(self, style):
+        """The codes a style's text puts before every text: its text and a space, from
+        which the window reads on; none without a style."""
+        if style is None:
+            return np.zeros(0, np.int32)
+        if not isinstance(style[1], str) or not style[1].strip():
+            raise ValueError("a style needs the text its strokes write")
+        return encode_text(clean_line(style[1]) + " ", self.alphabet)
+
+    def _lines_written(self, out, texts, seeds, prefix):
+        """write_loop's output -> (strokes, infos), a line each, as write returns them."""
+        points, mixtures, phis, lengths, stops = out
+        points, mixtures = self.in_tablet_units(points, mixtures, points.shape[0])
+        points, phis = points.numpy(), phis.numpy()
+        mixtures = {k: v.numpy() for k, v in mixtures.items()}
+        strokes, infos = [], []
+        for row, (n, stop) in enumerate(zip(lengths.numpy(), stops.numpy())):
+            strokes.append(points[row, :n])
+            infos.append({"text": texts[row],
+                          "phi": phis[:n, row, prefix:prefix + len(texts[row])],
+                          "params": {k: v[row, :n] for k, v in mixtures.items()},
+                          "stop": "end" if stop == 1 else "budget", "seed": seeds[row]})
+        return strokes, infos
+
+    def write_page(self, lines, bias=0.0, seed=None, style=None):
+        """Several lines in one hand, as text.page_plan plans a page: with a style, all
+        of them in one batch primed with it; without, the first line, then the others
+        primed with it. Line i has seed + i. Returns write's (strokes, infos) lists."""
+        seed = fresh_seed() if seed is None else check_seed(seed)
+        lines = list(lines)
+        strokes, infos = [None] * len(lines), [None] * len(lines)
+        for call in page_plan(len(lines), seed, style is not None):
+            written, written_infos = self.write([lines[i] for i in call.rows], bias,
+                                                list(call.seeds),
+                                                hand_of(call, style, lines, strokes))
+            for i, line, info in zip(call.rows, written, written_infos):
+                strokes[i], infos[i] = line, info
+        return strokes, infos
 
     def write_loop(self, budget, bias, first, state, chars, text_lengths, noise):
         """The writer in TensorFlow ops: from input first [B, 3] and state, points are
@@ -588,7 +475,7 @@ class SynthesisModel(HandwritingModel):
             ended = ~done & past_end & (x[:, 2] > 0.5) & (t > 0)
             done = done | ended
             params = mixture_from_outputs(without_resting_pen(z, self.config.data_scale), bias)
-            x = draw_point(params, *(noise_t[k].read(t) for k in ("uniform", "gumbel", "normal")))
+            x = draw_from(params, noise_t, t)
             history = {k: history[k].write(t, params[k]) for k in PARAM_KEYS}
             # ... or it finishes the stroke it is in
             ended_now = ~done & past_end & (x[:, 2] > 0.5)
@@ -611,10 +498,8 @@ class SynthesisModel(HandwritingModel):
     def _compiled_write_loop(self, budget, bias, first, state, chars, text_lengths, noise):
         return self.write_loop(budget, bias, first, state, chars, text_lengths, noise)
 
-    def outputs_for(self, x, chars=None, training=False):
-        if chars is None:
-            raise ValueError("a synthesis model needs the texts (chars) of its lines")
-        return self(x, tf.convert_to_tensor(chars, tf.int32), training=training)[0]
+
+# ---------------------------------------------------------------- building and loading
 
 
 def build_model(config, **kwargs):
@@ -645,7 +530,13 @@ def checkpoint_for(model, optimizer=None, **extra):
     return tf.train.Checkpoint(**objects, **extra)
 
 
-def load_model(model_dir="save"):
+def checkpoint_manager(checkpoint, model_dir, max_to_keep=CHECKPOINTS_KEPT):
+    """Where a model folder's checkpoints go (ckpt-STEP), and how many stay."""
+    return tf.train.CheckpointManager(checkpoint, str(model_dir), max_to_keep=max_to_keep,
+                                      checkpoint_name=CHECKPOINT_NAME)
+
+
+def load_model(model_dir=FREE_MODEL_DIR):
     """The model saved in model_dir (config.json + checkpoint), ready to sample."""
     config = Config.load(model_dir)
     model = build_model(config)
@@ -653,7 +544,7 @@ def load_model(model_dir="save"):
     if latest is None:
         raise FileNotFoundError(
             f"'{model_dir}' has {CONFIG_NAME} but no checkpoint: train with "
-            f"`python train.py --model_dir {model_dir}` or use the shipped save/")
+            f"`python train.py --model_dir {model_dir}` or use the shipped {FREE_MODEL_DIR}/")
     try:
         checkpoint_for(model).read(latest).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError) as err:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from config import MAX_TEXT_LENGTH
+from config import FREE_MODEL_DIR, SYNTHESIS_DIR
 
 # every drawing function, so that `%run -i sample.py` leaves them behind to draw with
 from drawing import (  # noqa: F401
@@ -52,25 +52,22 @@ from drawing import (  # noqa: F401
     write_attention_png,
     write_sample,
 )
-from utils import (
-    add_verbose_flag,
+from flags import seed_flag
+from iam_ondb import parse_line_strokes, transcription_of
+from text import (
+    MAX_TEXT_LENGTH,
     check_writable,
     fresh_seed,
-    parse_line_strokes,
-    quiet_tensorflow,
-    transcription_of,
-    unwritable,
+    page_seeds,
     wrap_text,
+    writable_lines,
 )
+from utils import add_verbose_flag, quiet_tensorflow, target_problem
 
 # TensorFlow, model.py and export.py are imported where they are used, once the flags
 # and the input files have been read
 if TYPE_CHECKING:
     from model import HandwritingModel
-
-DEFAULT_MODEL_DIR = "save"
-DEFAULT_SYNTHESIS_DIR = "save/synthesis"
-
 
 def build_parser():
     p = argparse.ArgumentParser(
@@ -87,11 +84,11 @@ def build_parser():
                    help="factor to scale down by for svg output. smaller means bigger output")
     p.add_argument("--model_dir", default=None,
                    help=f"directory of the trained model (config.json and checkpoint); "
-                        f"default {DEFAULT_MODEL_DIR}, or {DEFAULT_SYNTHESIS_DIR} with --text")
+                        f"default {FREE_MODEL_DIR}, or {SYNTHESIS_DIR} with --text")
     p.add_argument("--num_samples", type=int, default=1,
                    help="number of samples; more than one numbers the files FILENAME-0.*, "
                         "FILENAME-1.*, ...")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=seed_flag, default=None,
                    help="random seed: the same model, seed and flags write the same line "
                         "(default: a fresh seed, printed)")
     p.add_argument("--bias", type=float, default=0.0,
@@ -153,8 +150,6 @@ def check_args(parser, args):
         parser.error(f"--bias must be zero or positive, not {args.bias}")
     if not (math.isfinite(args.scale_factor) and args.scale_factor > 0):
         parser.error(f"--scale_factor must be positive, not {args.scale_factor}")
-    if args.seed is not None and not -(2**63) <= args.seed < 2**63:
-        parser.error(f"--seed must fit in 64 bits, not {args.seed}")
     out = Path(args.filename)
     if not out.name or out.name in (".", ".."):
         parser.error(f"--filename needs a file name, not '{args.filename}'")
@@ -162,9 +157,6 @@ def check_args(parser, args):
         if folder.exists() and not folder.is_dir():
             parser.error(f"--filename {args.filename}: '{folder}' is a file, not a folder")
     if args.export:
-        quiet_tensorflow(args.verbose)  # export.py loads TensorFlow
-        from export import target_problem
-
         if target_problem(args.export):
             parser.error(f"--export {args.export} {target_problem(args.export)}")
     if args.text is not None and args.text_file:
@@ -181,7 +173,7 @@ def check_args(parser, args):
         parser.error(f"--line_length must be between 1 and {MAX_TEXT_LENGTH}, "
                      f"not {args.line_length}")
     if args.model_dir is None:
-        args.model_dir = DEFAULT_SYNTHESIS_DIR if writing else DEFAULT_MODEL_DIR
+        args.model_dir = SYNTHESIS_DIR if writing else FREE_MODEL_DIR
 
 
 def read_text(parser, args):
@@ -229,25 +221,20 @@ def check_alphabet(parser, args, model, lines, style):
     if not model.config.synthesis:
         parser.error(f"--model_dir {args.model_dir}: this model writes freely and reads no "
                      f"text; use a synthesis model (train.py --synthesis), such as "
-                     f"{DEFAULT_SYNTHESIS_DIR}")
+                     f"{SYNTHESIS_DIR}")
     if style is not None:
         try:
             check_writable(style[1], model.alphabet)
         except ValueError as err:
             parser.error(f"--style_text: {err}")
-    text = "".join(lines)
-    if args.on_unknown == "error":
-        try:
-            check_writable(text, model.alphabet, " Use --on_unknown drop to leave them out.")
-        except ValueError as err:
-            parser.error(f"the text holds {err}")
-    unknown = unwritable(text, model.alphabet)
+    try:
+        lines, unknown = writable_lines(lines, model.alphabet, args.on_unknown,
+                                        " Use --on_unknown drop to leave them out.")
+    except ValueError as err:
+        parser.error(f"the text holds {err}")
     if unknown:
         print(f"warning: leaving out {' '.join(map(repr, unknown))}, which the model "
               f"cannot write", file=sys.stderr)
-        lines = [" ".join("".join(c for c in line if c in model.alphabet).split())
-                 for line in lines]
-    lines = [line for line in lines if line]
     if not lines:
         parser.error("nothing is left of the text to write")
     return lines
@@ -295,13 +282,13 @@ def open_model(parser, model_dir, writing=False):
     if writing:
         how = (f"train one with `python train.py --synthesis --data_dir DATA --model_dir "
                f"{model_dir}` (README, \"Writing text\")")
-        if path == Path(DEFAULT_SYNTHESIS_DIR) and not path.exists():
-            how = (f"this checkout has no trained synthesis model in {DEFAULT_SYNTHESIS_DIR}/ "
+        if path == Path(SYNTHESIS_DIR) and not path.exists():
+            how = (f"this checkout has no trained synthesis model in {SYNTHESIS_DIR}/ "
                    f"yet; {how}")
-    elif path != Path(DEFAULT_MODEL_DIR):
-        how += f", or leave out --model_dir to use the shipped model in {DEFAULT_MODEL_DIR}/"
+    elif path != Path(FREE_MODEL_DIR):
+        how += f", or leave out --model_dir to use the shipped model in {FREE_MODEL_DIR}/"
     elif not path.exists():
-        how = f"run from the project folder, whose {DEFAULT_MODEL_DIR}/ holds the shipped " \
+        how = f"run from the project folder, whose {FREE_MODEL_DIR}/ holds the shipped " \
               f"model, or {how}"
     if not path.exists():
         parser.error(f"--model_dir {model_dir} does not exist: {how}")
@@ -325,9 +312,8 @@ def write_pages(model, lines, args, seed, style):
     """args.num_samples pages of the lines, each in one hand (model.write_page), as
     model.sample returns lines: (strokes, params, [(lines, infos)] per page)."""
     pages, strokes, params = [], [], []
-    for i in range(args.num_samples):
-        # a page takes a seed a line
-        line_strokes, infos = model.write_page(lines, args.bias, seed + len(lines) * i, style)
+    for page_seed in page_seeds(seed, args.num_samples, len(lines)):
+        line_strokes, infos = model.write_page(lines, args.bias, page_seed, style)
         pages.append((lines, infos))
         strokes.append(join_lines(line_strokes))
         params.append({k: np.concatenate([info["params"][k] for info in infos])
@@ -387,7 +373,7 @@ def main(argv=None):
             one = (strokes[i], params[i] if writing else {k: v[i] for k, v in params.items()})
         written = write_sample(name, *one, factor=args.scale_factor, prime=prime,
                                png=args.png, animate=args.animate or args.loop, loop=args.loop,
-                               seed=(seed % 2**64, i),  # the random colours, reproducible
+                               seed=(seed, i),  # the random colours, reproducible
                                kinds=SVG_KINDS if args.all_figures or not writing else ("normal",))
         if writing and args.png:
             page_lines, infos = pages[i]

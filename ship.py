@@ -15,10 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from config import CONFIG_NAME
+from config import CONFIG_NAME, LOG_NAME
 from utils import add_verbose_flag, quiet_tensorflow
-
-LOG_NAME = "log.csv"
 
 
 def ship(run_dir, dest):
@@ -26,7 +24,7 @@ def ship(run_dir, dest):
     replacing it. Returns the step shipped."""
     import tensorflow as tf
 
-    from model import checkpoint_for, load_model
+    from model import checkpoint_for, checkpoint_manager, load_model
 
     run_dir, dest = Path(run_dir), Path(dest)
     if dest.resolve() == run_dir.resolve():
@@ -40,9 +38,8 @@ def ship(run_dir, dest):
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        tf.train.CheckpointManager(checkpoint_for(model, step=step, sampler_state=rng),
-                                   str(staging), max_to_keep=1, checkpoint_name="ckpt") \
-            .save(checkpoint_number=int(step.numpy()))
+        checkpoint_manager(checkpoint_for(model, step=step, sampler_state=rng), staging,
+                           max_to_keep=1).save(checkpoint_number=int(step.numpy()))
         shutil.copy(run_dir / CONFIG_NAME, staging / CONFIG_NAME)
         if (run_dir / LOG_NAME).exists():
             shutil.copy(run_dir / LOG_NAME, staging / LOG_NAME)

@@ -24,7 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from config import ARCHITECTURE, CONFIG_NAME, RECOGNIZER_RECIPE, SYNTHESIS_RECIPE, Config
+from config import (
+    ARCHITECTURE,
+    CHECKPOINT_NAME,
+    CONFIG_NAME,
+    LOG_NAME,
+    RECOGNIZER_RECIPE,
+    SYNTHESIS_RECIPE,
+    Config,
+)
 from flags import FieldError, add_flags, check_fields, flag, given
 from utils import (
     DataLoader,
@@ -41,6 +49,10 @@ from utils import (
 LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
               "learning_rate", "points_per_s", "skipped", "train_s", "valid_cer",
               "valid_cer_spaces")
+# the log's validation columns, and the figures of validate() they hold
+VALID_FIELDS = {"valid_nll_model": "nll_per_point_model", "valid_nll_raw": "nll_per_point_raw",
+                "valid_nll_seq": "nll_per_sequence_raw", "valid_cer": "valid_cer",
+                "valid_cer_spaces": "valid_cer_spaces"}
 MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
 
 
@@ -124,7 +136,7 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        from model import build_model, checkpoint_for
+        from model import build_model, checkpoint_for, checkpoint_manager
 
         self.config, self.loader, self.strategy = config, loader, strategy
         self.model_dir = Path(model_dir)
@@ -145,8 +157,7 @@ class Trainer:
         # "sampler_state": the checkpoint key of the batch RNG since the first saved runs
         self.checkpoint = checkpoint_for(self.model, self.optimizer, step=self.step,
                                          sampler_state=self.batch_rng_state)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.model_dir),
-                                                  max_to_keep=2, checkpoint_name="ckpt")
+        self.manager = checkpoint_manager(self.checkpoint, self.model_dir)
         self._compute = tf.function(self._compute_gradients, reduce_retracing=True)
         self._apply = tf.function(self._apply_gradients)
 
@@ -314,7 +325,7 @@ class Log:
         """step: the step the run resumes from; the log's rows after it go."""
         import tensorflow as tf
 
-        path = Path(model_dir) / "log.csv"
+        path = Path(model_dir) / LOG_NAME
         rows = read_log(path, step)
         # what the sessions before this one trained for: this one adds its own
         self.train_s = float(rows[-1]["train_s"] or 0) if rows else 0.0
@@ -348,7 +359,8 @@ def train(config, run, resuming, parser, verbose=False):
     TensorFlow loads (quiet_tensorflow) once the data has been read."""
     model_dir = Path(run.model_dir)
     if run.overwrite and model_dir.exists():
-        for old in [*model_dir.glob("ckpt-*"), model_dir / "checkpoint", model_dir / "log.csv"]:
+        for old in [*model_dir.glob(f"{CHECKPOINT_NAME}-*"), model_dir / "checkpoint",
+                    model_dir / LOG_NAME]:
             old.unlink()
     model_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -400,6 +412,14 @@ def _postfix(epoch, train, valid, speed, recognizer=False):
     return f"epoch {epoch} | {figures} | {shown(speed, ',.0f')} points/s"
 
 
+def _give_up_if_bad(bad_in_a_row, step, model_dir):
+    if bad_in_a_row >= MAX_BAD_STEPS:
+        raise FloatingPointError(
+            f"{bad_in_a_row} non-finite losses or gradients in a row at step {step}; "
+            f"the last good checkpoint in {model_dir} is intact. Try a lower "
+            f"--learning_rate or --grad_clip.")
+
+
 def _loop(trainer, loader, log, run, total, deadline, stop):
     from tqdm.auto import tqdm
 
@@ -444,11 +464,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                 speed = points / (now - clock) if points else ""  # none yet: only the first
                 row = {"step": step, "epoch": epoch, "learning_rate": lr,
                        "train_nll": float(np.mean(losses)) if losses else "",
-                       "valid_nll_model": valid.get("nll_per_point_model", ""),
-                       "valid_nll_raw": valid.get("nll_per_point_raw", ""),
-                       "valid_nll_seq": valid.get("nll_per_sequence_raw", ""),
-                       "valid_cer": valid.get("valid_cer", ""),
-                       "valid_cer_spaces": valid.get("valid_cer_spaces", ""),
+                       **{field: valid.get(key, "") for field, key in VALID_FIELDS.items()},
                        "points_per_s": speed, "skipped": skipped,
                        "train_s": log.train_s + now - started}
                 log.write(row)
@@ -457,11 +473,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                                              config.recognizer))
                 losses, valid, clock, points = [], {}, time.perf_counter(), 0
             bar.update(1)
-            if bad_in_a_row >= MAX_BAD_STEPS:
-                raise FloatingPointError(
-                    f"{bad_in_a_row} non-finite losses or gradients in a row at step {step}; "
-                    f"the last good checkpoint in {run.model_dir} is intact. Try a lower "
-                    f"--learning_rate or --grad_clip.")
+            _give_up_if_bad(bad_in_a_row, step, run.model_dir)
             if step % run.save_every == 0:
                 trainer.save()
                 last_saved = step

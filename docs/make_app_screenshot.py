@@ -18,14 +18,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import browser  # noqa: E402
 import numpy as np  # noqa: E402
 
-import app  # noqa: E402
+from config import FREE_MODEL_DIR, SYNTHESIS_DIR  # noqa: E402
+from webapp.harness import running  # noqa: E402
 
 
 def pad_strokes(width, height, seed=3):
     """A line of the shipped model's free writing, as pixel strokes that fit the pad."""
     from model import load_model
 
-    strokes, _ = load_model(ROOT / "save").sample(220, seed=seed, bias=1.5)
+    strokes, _ = load_model(ROOT / FREE_MODEL_DIR).sample(220, seed=seed, bias=1.5)
     points = np.cumsum(strokes[:, :2], axis=0)
     low, high = points.min(axis=0), points.max(axis=0)
     scale = min((width - 50) / (high - low)[0], (height - 40) / (high - low)[1])
@@ -38,8 +39,8 @@ def main(out=ROOT / "docs" / "app.png"):
     if browser.missing():
         sys.exit(f"cannot take the screenshot: {browser.missing()}")
     os.chdir(ROOT)  # the page names the folders as the README does
-    with app.running("--model_dir", "save", "--synthesis_dir", "save/synthesis",
-                     "--no_warmup") as url:
+    with running("--model_dir", FREE_MODEL_DIR, "--synthesis_dir", SYNTHESIS_DIR,
+                 "--no_warmup") as url:
         driver = browser.chrome(width=1280, height=760)
         try:
             driver.get(url)

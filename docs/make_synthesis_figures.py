@@ -16,8 +16,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from config import SYNTHESIS_DIR  # noqa: E402
 from drawing import draw_strokes, join_lines, write_attention_png  # noqa: E402
-from utils import quiet_tensorflow, wrap_text  # noqa: E402
+from text import wrap_text  # noqa: E402
+from utils import quiet_tensorflow  # noqa: E402
 
 PAGE = ("Handwriting synthesis writes any text you type, in a hand of its own or in "
         "yours. It reads the text through a soft window that slides along the letters "
@@ -30,7 +32,7 @@ STYLE_SEEDS = (11, 12, 13, 14, 15)
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model_dir", default=str(ROOT / "save" / "synthesis"))
+    parser.add_argument("--model_dir", default=str(ROOT / SYNTHESIS_DIR))
     parser.add_argument("--out", default=str(ROOT / "docs"))
     args = parser.parse_args()
     quiet_tensorflow()

@@ -1,6 +1,6 @@
 """A real browser on the page of app.py: headless Chromium (Debian's chromium and
 chromium-driver) driven by selenium, and the app served in a subprocess on a free
-port of 127.0.0.1 (app.running). Used by tests/test_browser.py and
+port of 127.0.0.1 (webapp.harness.running). Used by tests/test_browser.py and
 docs/make_app_screenshot.py."""
 
 import shutil

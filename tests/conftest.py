@@ -33,6 +33,17 @@ def font_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """(free, synthesis): a tiny unconditional model and a tiny synthesis model that
+    writes TINY_ALPHABET, saved as train.py would, for the web app and the entrances."""
+    root = tmp_path_factory.mktemp("models")
+    tiny.save_tiny_model(root / "free")
+    tiny.save_tiny_model(root / "synthesis", synthesis=True, alphabet=tiny.ALPHABET,
+                         num_layers=2)
+    return root / "free", root / "synthesis"
+
+
+@pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A model_dir holding a tiny untrained model (tiny.save_tiny_model's defaults)."""
     path = tmp_path_factory.mktemp("tiny_model")

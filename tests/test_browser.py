@@ -10,7 +10,7 @@ import browser
 import pytest
 import tiny
 
-import app
+from webapp.harness import running
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(browser.missing() is not None,
@@ -26,7 +26,7 @@ def page(tmp_path_factory):
     tiny.save_tiny_model(root / "synthesis", synthesis=True, alphabet="abc ", num_layers=2)
     downloads = root / "downloads"
     downloads.mkdir()
-    with app.running("--model_dir", root / "free", "--synthesis_dir", root / "synthesis",
+    with running("--model_dir", root / "free", "--synthesis_dir", root / "synthesis",
                         "--no_warmup") as url:
         driver = browser.chrome(download_dir=downloads)
         driver.download_dir = downloads

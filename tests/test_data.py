@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import xmlgen
 
+import iam_ondb
 import utils
 
 SEQ = 20  # seq_length of the small test loaders
@@ -118,7 +119,7 @@ def iam_root(tmp_path, corpus):
 def archive(tmp_path, iam_root):
     """The same lines packed as lineStrokes-all.tar.gz, members in shuffled order."""
     return xmlgen.pack_archive(iam_root / "lineStrokes",
-                               tmp_path / "packed" / utils.ARCHIVE_NAME,
+                               tmp_path / "packed" / iam_ondb.ARCHIVE_NAME,
                                rng=np.random.default_rng(7))
 
 
@@ -184,24 +185,24 @@ def test_point_attributes_in_another_order_parse_the_same(tmp_path, corpus):
     lid = sorted(corpus)[0]
     usual = xmlgen.line_strokes_xml(corpus[lid])
     reordered = xmlgen.line_strokes_xml(corpus[lid], attribute_order=("time", "y", "x"))
-    np.testing.assert_array_equal(utils.parse_line_strokes(reordered),
-                                  utils.parse_line_strokes(usual))
-    np.testing.assert_array_equal(utils.parse_line_strokes(reordered),
+    np.testing.assert_array_equal(iam_ondb.parse_line_strokes(reordered),
+                                  iam_ondb.parse_line_strokes(usual))
+    np.testing.assert_array_equal(iam_ondb.parse_line_strokes(reordered),
                                   expected_steps(corpus[lid]))
 
 
 @pytest.mark.parametrize("corrupt", xmlgen.CORRUPTIONS)
 def test_parse_line_strokes_rejects_damaged_files(corpus, corrupt):
     strokes = corpus[sorted(corpus)[0]]
-    with pytest.raises(utils.BadLineError):
-        utils.parse_line_strokes(xmlgen.line_strokes_xml(strokes, corrupt=corrupt))
+    with pytest.raises(iam_ondb.BadLineError):
+        iam_ondb.parse_line_strokes(xmlgen.line_strokes_xml(strokes, corrupt=corrupt))
 
 
 def test_step_beyond_int16_is_rejected_not_wrapped():
     # a 40000-unit jump would silently wrap around in int16
     strokes = [np.array([[0, 0], [10, 10]]), np.array([[40010, 10], [40020, 15]])]
-    with pytest.raises(utils.BadLineError):
-        utils.parse_line_strokes(xmlgen.line_strokes_xml(strokes))
+    with pytest.raises(iam_ondb.BadLineError):
+        iam_ondb.parse_line_strokes(xmlgen.line_strokes_xml(strokes))
 
 
 # ---------------------------------------------------------------- data_dir forms
@@ -209,7 +210,7 @@ def test_step_beyond_int16_is_rejected_not_wrapped():
 
 def test_all_data_dir_forms_give_identical_raw_data(iam_root, archive, corpus, tmp_path):
     archive_only = archive.parent  # a folder holding only the archive
-    assert sorted(os.listdir(archive_only)) == [utils.ARCHIVE_NAME]
+    assert sorted(os.listdir(archive_only)) == [iam_ondb.ARCHIVE_NAME]
     forms = {
         "folder holding lineStrokes": iam_root,
         "lineStrokes folder": iam_root / "lineStrokes",
@@ -572,7 +573,7 @@ def test_no_data_raises_file_not_found_with_directions(tmp_path, make):
 
 
 def test_a_file_that_is_not_an_archive_raises_file_not_found(tmp_path):
-    fake = tmp_path / utils.ARCHIVE_NAME
+    fake = tmp_path / iam_ondb.ARCHIVE_NAME
     fake.write_bytes(b"<html>login required</html>")
     with pytest.raises(FileNotFoundError, match="IAM-OnDB") as err:
         load(fake)
@@ -852,7 +853,7 @@ def test_lines_are_sampled_in_proportion_to_their_length(tmp_path):
 @pytest.mark.slow
 def test_real_iam_ondb_archive(tmp_path, monkeypatch):
     try:
-        utils.resolve_source(REAL_DATA)
+        iam_ondb.resolve_source(REAL_DATA)
     except FileNotFoundError:
         pytest.skip(f"IAM-OnDB not found at {REAL_DATA}: set IAM_ONDB to lineStrokes-all.tar.gz")
     loader = utils.DataLoader(REAL_DATA, cache_dir=tmp_path, seed=0, progress=False)

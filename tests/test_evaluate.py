@@ -11,8 +11,8 @@ import tiny
 import xmlgen
 
 import evaluate
-from model import START, load_model
-from utils import DataLoader
+from model import load_model
+from utils import START, DataLoader
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ import pytest
 import tensorflow as tf
 import tiny
 
-from export import export_saved_model, target_problem
-from model import START, mixture_from_outputs
+from export import export_saved_model
+from mixture import mixture_from_outputs
+from utils import START, target_problem
 
 CLEAN_SCRIPT = r"""
 import json, sys

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 import lstm
 import model as M
+from config import Config
 
 
 def test_lstm_matches_keras_lstm_with_the_same_weights():
@@ -59,7 +60,7 @@ def test_lstm_backward_matches_autodiff_of_the_plain_recursion():
 
 
 def test_peephole_weights_change_the_output():
-    model = M.build_model(M.Config(rnn_size=8, num_mixture=3, peephole=True))
+    model = M.build_model(Config(rnn_size=8, num_mixture=3, peephole=True))
     x = tf.constant(np.random.default_rng(6).normal(size=(1, 5, 3)).astype(np.float32))
     before = model(x)[0].numpy()
     layer = model.rnn_layers[0]

@@ -8,7 +8,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from model import Config, HandwritingModel
+from config import Config
+from model import HandwritingModel
 from sample import main, read_prime
 
 ROOT = Path(__file__).resolve().parent.parent

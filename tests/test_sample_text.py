@@ -11,7 +11,7 @@ import xmlgen
 
 from drawing import get_bounds, join_lines
 from sample import main
-from utils import wrap_text
+from text import wrap_text
 
 ALPHABET = " .,'abcdefghijklmnopqrstuvwxyz"
 

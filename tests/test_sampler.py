@@ -5,7 +5,10 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
+import mixture
 import model as M
+from config import Config
+from utils import START
 
 MIXTURE = 3
 # three well separated components, so that each drawn point tells its component
@@ -19,7 +22,7 @@ E = 0.3
 def fixed_output_model():
     """A tiny model whose output layer ignores its input: every step has the same
     mixture, so drawn points are independent draws from it."""
-    model = M.build_model(M.Config(rnn_size=8, num_mixture=MIXTURE, data_scale=20))
+    model = M.build_model(Config(rnn_size=8, num_mixture=MIXTURE, data_scale=20))
     z = np.concatenate([[np.log(1 / E - 1)], np.log(PI), MU1, MU2, np.log(SIGMA1),
                         np.log(SIGMA2), np.arctanh(RHO)])
     model.head.kernel.assign(tf.zeros_like(model.head.kernel))
@@ -94,7 +97,7 @@ def test_bias_zero_is_plain_sampling_and_a_large_bias_sharpens():
 
 
 def test_seeds_reproduce_and_differ():
-    model = M.build_model(M.Config(rnn_size=8, num_mixture=MIXTURE))
+    model = M.build_model(Config(rnn_size=8, num_mixture=MIXTURE))
     a, _ = model.sample(300, seed=1)
     b, _ = model.sample(300, seed=1)
     c, _ = model.sample(300, seed=2)
@@ -106,17 +109,17 @@ def test_seeds_reproduce_and_differ():
 def test_noise_capacity_is_the_next_power_of_two_from_256():
     for n in (1, 255, 256, 257, 800, 1024, 1025, 5000):
         want = max(256, 2 ** int(np.ceil(np.log2(n))))
-        assert int(M.sample_capacity(n)) == want
-        assert int(M.sample_capacity(tf.constant(n))) == want
+        assert int(mixture.sample_capacity(n)) == want
+        assert int(mixture.sample_capacity(tf.constant(n))) == want
 
 
 def test_the_state_is_carried_from_point_to_point():
     """The mixture the sampler used at every step is the one the network gives
     when it reads the whole sampled line at once, which needs the state carried."""
-    model = M.build_model(M.Config(rnn_size=8, num_mixture=MIXTURE))
+    model = M.build_model(Config(rnn_size=8, num_mixture=MIXTURE))
     strokes, history = model.sample(120, seed=4)
     data_scale = model.config.data_scale
-    inputs = np.concatenate([[M.START], strokes[:-1] * [1 / data_scale, 1 / data_scale, 1]])
+    inputs = np.concatenate([[START], strokes[:-1] * [1 / data_scale, 1 / data_scale, 1]])
     whole = model.mixture_params(inputs[None].astype(np.float32))
     np.testing.assert_allclose(history["pi"], whole["pi"][0], atol=2e-5)
     np.testing.assert_allclose(history["mu1"] / data_scale, whole["mu1"][0], atol=2e-5)
@@ -128,12 +131,12 @@ def test_the_state_is_carried_from_point_to_point():
 
 
 def test_priming_continues_from_the_state_after_the_line():
-    model = M.build_model(M.Config(rnn_size=8, num_mixture=MIXTURE))
+    model = M.build_model(Config(rnn_size=8, num_mixture=MIXTURE))
     prime, _ = model.sample(60, seed=8)
     prime[0, :2] = 0  # a line starts with a zero step
     _, history = model.sample(10, seed=9, prime=prime)
     data_scale = model.config.data_scale
-    inputs = np.concatenate([[M.START], prime[1:] * [1 / data_scale, 1 / data_scale, 1]])
+    inputs = np.concatenate([[START], prime[1:] * [1 / data_scale, 1 / data_scale, 1]])
     after = model.mixture_params(inputs[None].astype(np.float32))
     np.testing.assert_allclose(history["pi"][0], after["pi"][0, -1], atol=2e-5)
     with pytest.raises(ValueError, match="two points"):

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import xmlgen
 
+import iam_ondb
 import utils
+from text import MIN_CHAR_COUNT, encode_text
 
 
 def make_corpus(rng, forms=8, lines_per_form=4):
@@ -32,8 +34,8 @@ def write_both(root, strokes, texts, packed=False):
     lines_dir = xmlgen.write_data_folder(root, strokes)
     ascii_dir = xmlgen.write_ascii_folder(root, texts)
     if packed:
-        xmlgen.pack_archive(lines_dir, root / "packed" / utils.ARCHIVE_NAME)
-        xmlgen.pack_ascii_archive(ascii_dir, root / "packed" / utils.ASCII_ARCHIVE_NAME)
+        xmlgen.pack_archive(lines_dir, root / "packed" / iam_ondb.ARCHIVE_NAME)
+        xmlgen.pack_ascii_archive(ascii_dir, root / "packed" / iam_ondb.ASCII_ARCHIVE_NAME)
         return root / "packed"
     return root
 
@@ -56,13 +58,13 @@ def load(data_dir, **kwargs):
     ("tabs\tand\r", "tabs and"),
 ])
 def test_normalize_text_undoes_the_tokenisation_spaces(raw, want):
-    assert utils.normalize_text(raw) == want
+    assert iam_ondb.normalize_text(raw) == want
 
 
 def test_csr_lines_reads_only_the_csr_section():
     blob = xmlgen.ascii_text(["first line", "second # line"], ocr_lines=["printed", "text"])
-    assert utils.csr_lines(blob.decode("latin-1")) == ["first line", "second # line"]
-    assert utils.csr_lines("OCR:\n\nno handwriting section\n") is None
+    assert iam_ondb.csr_lines(blob.decode("latin-1")) == ["first line", "second # line"]
+    assert iam_ondb.csr_lines("OCR:\n\nno handwriting section\n") is None
 
 
 @pytest.mark.parametrize("packed", [False, True])
@@ -71,14 +73,14 @@ def test_every_line_gets_the_text_of_its_number(tmp_path, corpus, packed):
     loader = load(write_both(tmp_path, strokes, texts, packed))
     for line_id, text in zip(loader.line_ids, loader.texts):
         form, number = line_id.rsplit("-", 1)
-        assert text == utils.normalize_text(texts[form][int(number) - 1])
+        assert text == iam_ondb.normalize_text(texts[form][int(number) - 1])
     assert loader.text_skipped == {"no_transcription": 0, "count_mismatch": 0,
                                    "empty_text": 0}
 
 
 def test_the_archive_path_finds_the_ascii_archive_beside_it(tmp_path, corpus):
     packed = write_both(tmp_path, *corpus, packed=True)
-    loader = load(packed / utils.ARCHIVE_NAME)
+    loader = load(packed / iam_ondb.ARCHIVE_NAME)
     assert all(t is not None for t in loader.texts)
 
 
@@ -108,7 +110,7 @@ def test_what_does_not_pair_is_skipped_counted_and_reported(tmp_path, corpus, ca
 def test_texts_without_transcriptions_is_a_clear_error(tmp_path, corpus):
     root = tmp_path / "only_strokes"
     xmlgen.write_data_folder(root, corpus[0])
-    with pytest.raises(FileNotFoundError, match=utils.ASCII_ARCHIVE_NAME):
+    with pytest.raises(FileNotFoundError, match=iam_ondb.ASCII_ARCHIVE_NAME):
         load(root)
     assert load(root, texts=False).texts[0] is None  # the strokes alone still load
 
@@ -123,7 +125,7 @@ def test_cache_holds_the_texts_and_is_rebuilt_when_they_change(tmp_path, corpus,
     form = next(iter(texts))
     texts[form][0] = "changed words"
     ascii_dir = xmlgen.write_ascii_folder(tmp_path / "new", texts)
-    xmlgen.pack_ascii_archive(ascii_dir, packed / utils.ASCII_ARCHIVE_NAME)
+    xmlgen.pack_ascii_archive(ascii_dir, packed / iam_ondb.ASCII_ARCHIVE_NAME)
     again = load(packed)
     assert again.texts[again.line_ids.index(f"{form}-01")] == "changed words"
 
@@ -141,7 +143,7 @@ def test_alphabet_is_every_character_held_min_count_times_in_the_training_texts(
     for t in loader.train_texts:
         for c in t:
             counts[c] = counts.get(c, 0) + 1
-    want = "".join(sorted(c for c, n in counts.items() if n >= utils.MIN_CHAR_COUNT))
+    want = "".join(sorted(c for c, n in counts.items() if n >= MIN_CHAR_COUNT))
     assert loader.alphabet == want
     assert ("Q" in want) == (counts.get("Q", 0) >= 3) and "z" not in want
     # a given alphabet (a resumed model's) is kept, and its unknowns become index 0
@@ -152,11 +154,10 @@ def test_alphabet_is_every_character_held_min_count_times_in_the_training_texts(
 
 
 def test_encode_text_names_unknown_characters():
-    assert list(utils.encode_text("abba", "ab")) == [1, 2, 2, 1]
+    assert list(encode_text("abba", "ab")) == [1, 2, 2, 1]
     with pytest.raises(ValueError, match=r"'x' 'y'"):
-        utils.encode_text("axby", "ab")
-    assert list(utils.encode_text("axby", "ab", unknown="keep")) == [1, 0, 2, 0]
-    assert list(utils.encode_text("axby", "ab", unknown="drop")) == [1, 2]
+        encode_text("axby", "ab")
+    assert list(encode_text("axby", "ab", unknown="keep")) == [1, 0, 2, 0]
 
 
 def test_validation_lines_are_those_of_the_unconditional_split(tmp_path):
@@ -200,12 +201,12 @@ def test_real_iam_ondb_pairs_its_lines_with_their_texts(tmp_path):
 
     real = Path(os.environ.get("IAM_ONDB", Path(__file__).resolve().parents[1] / "data"))
     try:
-        kind, path = utils.resolve_source(real)
+        kind, path = iam_ondb.resolve_source(real)
     except FileNotFoundError:
         pytest.skip(f"IAM-OnDB not found at {real}: set IAM_ONDB to the folder holding "
-                    f"{utils.ARCHIVE_NAME} and {utils.ASCII_ARCHIVE_NAME}")
-    if utils.resolve_text_source(real, kind, path) is None:
-        pytest.skip(f"no {utils.ASCII_ARCHIVE_NAME} beside the strokes at {real}")
+                    f"{iam_ondb.ARCHIVE_NAME} and {iam_ondb.ASCII_ARCHIVE_NAME}")
+    if iam_ondb.resolve_text_source(real, kind, path) is None:
+        pytest.skip(f"no {iam_ondb.ASCII_ARCHIVE_NAME} beside the strokes at {real}")
     loader = load(real, cache_dir=tmp_path, batch_size=32, seq_length=300)
     # the development copy: two forms whose text has another number of lines
     assert sum(t is not None for t in loader.texts) == 10_762

@@ -1,9 +1,11 @@
 """A tiny untrained model saved the way train.py saves one, for tests that need a model_dir."""
 
 import keras
-import tensorflow as tf
 
-from model import Config, build_model, checkpoint_for
+from config import Config
+from model import build_model, checkpoint_for, checkpoint_manager
+
+ALPHABET = "abc "  # what the tiny synthesis models of the tests write (conftest.tiny_models)
 
 
 def save_tiny_model(model_dir, seed=0, **fields):
@@ -14,7 +16,5 @@ def save_tiny_model(model_dir, seed=0, **fields):
     model = build_model(config)
     model_dir.mkdir(parents=True, exist_ok=True)
     config.save(model_dir)
-    manager = tf.train.CheckpointManager(checkpoint_for(model), str(model_dir), max_to_keep=2,
-                                         checkpoint_name="ckpt")
-    manager.save()
+    checkpoint_manager(checkpoint_for(model), model_dir).save()
     return model

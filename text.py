@@ -1,0 +1,198 @@
+"""What a user asks the writer for, and the rules every entrance applies to it: sample.py,
+the web API (webapp/), the model in Python (model.write, write_page) and the SavedModel
+(export.py). No TensorFlow.
+
+- The alphabet: the characters a synthesis model writes, those its training texts hold
+  at least MIN_CHAR_COUNT times. A text to write holds only those: a character outside
+  it is refused with an error naming it (check_writable), everywhere; sample.py's
+  --on_unknown drop leaves such characters out instead, and says which (writable_lines).
+  Reading a data set's texts (training, scoring) is not writing: there a rare character
+  is the model's "unknown" symbol, index 0 (encode_text(..., unknown="keep")).
+- White space: every run of white space is one space, and none at the ends of a line
+  (clean_line), whichever entrance the text comes through.
+- Seeds: whole numbers in [0, SEED_RANGE), refused outside it (check_seed); a page's
+  line i has seed + i, wrapping round at SEED_RANGE (line_seeds).
+- The page: which of its lines are written in which model call, with which seed, and in
+  which hand (page_plan), carried out by model.write_page and by the web page alike.
+"""
+
+import random
+import textwrap
+from typing import NamedTuple
+
+import numpy as np
+
+MIN_CHAR_COUNT = 3  # a character enters a model's alphabet if the training texts hold it this often
+WEAK_CHAR_COUNT = 50  # ... and is named weak below this: too few examples to learn it well
+MAX_TEXT_LENGTH = 100  # characters in one line of model.write; IAM-OnDB's longest has 64
+SEED_RANGE = 2**31  # seeds a page can show and JavaScript can hold exactly
+# what str.split() splits at: the SavedModel (export.py) cleans a text with these too
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+# ---------------------------------------------------------------- the alphabet
+
+
+def alphabet_from_counts(counts, min_count=MIN_CHAR_COUNT):
+    """The characters held at least min_count times, in a fixed (sorted) order."""
+    return "".join(sorted(c for c, n in counts.items() if n >= min_count))
+
+
+def unwritable(text, alphabet):
+    """The characters of text outside the model's alphabet, sorted."""
+    return sorted(set(text) - set(alphabet))
+
+
+def unwritable_message(characters, alphabet, hint=""):
+    """What every entrance says of characters the model cannot write; hint (what to do
+    about it) goes before the alphabet."""
+    return (f"characters the model cannot write: {' '.join(map(repr, characters))}.{hint} "
+            f"It writes: {alphabet}")
+
+
+def check_writable(text, alphabet, hint=""):
+    """A ValueError naming the characters of text the model cannot write, if any."""
+    missing = unwritable(text, alphabet)
+    if missing:
+        raise ValueError(unwritable_message(missing, alphabet, hint))
+
+
+def writable_lines(lines, alphabet, on_unknown="error", hint=""):
+    """Lines to write -> (the lines, the characters left out). on_unknown="error":
+    check_writable's error for a character outside the alphabet; "drop": such
+    characters are left out (the white space cleaned again, empty lines dropped)."""
+    missing = unwritable("".join(lines), alphabet)
+    if missing and on_unknown == "error":
+        raise ValueError(unwritable_message(missing, alphabet, hint))
+    if missing:
+        lines = [clean_line("".join(c for c in line if c in alphabet)) for line in lines]
+    return [line for line in lines if line], missing
+
+
+def encode_text(text, alphabet, unknown="error"):
+    """Character indices of text for a model with this alphabet: 1 + the position in
+    alphabet. A character outside it: unknown="error" raises check_writable's error
+    (writing); "keep" codes it 0, the "unknown" symbol (a data set's texts)."""
+    if unknown == "error":
+        check_writable(text, alphabet)
+    index = {c: i + 1 for i, c in enumerate(alphabet)}
+    return np.array([index.get(c, 0) for c in text], np.int32)
+
+
+def pad_texts(indices, multiple=16):
+    """Index arrays of several texts -> int32 [B, U], padded with -1 (a zero one-hot)
+    to a multiple of `multiple`, so that a compiled network sees few shapes."""
+    width = max(1, -(-max(len(i) for i in indices) // multiple) * multiple)
+    out = np.full((len(indices), width), -1, np.int32)
+    for row, i in enumerate(indices):
+        out[row, :len(i)] = i
+    return out
+
+
+# ---------------------------------------------------------------- lines
+
+
+def clean_line(line):
+    """A line as it is written: every run of white space one space, none at the ends."""
+    return " ".join(line.split())
+
+
+def wrap_text(text, line_length=50):
+    """The lines of a page: the text's own line breaks kept, each line cleaned
+    (clean_line) and wrapped at spaces into lines of at most line_length characters,
+    blank lines dropped. IAM-OnDB's lines hold 29 characters on average and 64 at most."""
+    return [line for paragraph in text.splitlines()
+            for line in textwrap.wrap(clean_line(paragraph), line_length,
+                                      break_on_hyphens=False)]
+
+
+def check_line(line):
+    """A line model.write can take, cleaned, or a ValueError saying why not."""
+    if not isinstance(line, str) or not line.strip():
+        raise ValueError(f"cannot write {line!r}: give a non-empty string")
+    line = clean_line(line)
+    if len(line) > MAX_TEXT_LENGTH:
+        raise ValueError(f"a line holds at most {MAX_TEXT_LENGTH} characters, not "
+                         f"{len(line)}: split the text into lines")
+    return line
+
+
+# ---------------------------------------------------------------- seeds
+
+
+def seed_message(seed):
+    return f"a seed is a whole number from 0 to {SEED_RANGE - 1}, not {seed}"
+
+
+def check_seed(seed):
+    """seed as an int, or a ValueError (seed_message) if it is not one of the seeds."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed < SEED_RANGE:
+        raise ValueError(seed_message(seed))
+    return int(seed)
+
+
+def check_seeds(seed, rows):
+    """A seed for model.sample or model.write: None (a fresh one), one seed for every
+    row, or a list of one seed a row; checked."""
+    if seed is None:
+        return fresh_seed()
+    if np.ndim(seed) == 0:
+        return check_seed(seed)
+    if len(seed) != rows:
+        raise ValueError(f"{len(seed)} seeds for {rows} rows: give one seed per row")
+    return [check_seed(s) for s in seed]
+
+
+def fresh_seed():
+    """A seed chosen at random, for a sample asked for without one (and shown with it)."""
+    return random.randrange(SEED_RANGE)
+
+
+def line_seeds(seed, count, first=0):
+    """The seeds of lines first .. first + count - 1 of a page with this seed: line i
+    has seed + i (wrapping round at SEED_RANGE), so that a line comes out the same
+    whether it is written alone, in a batch, by sample.py or by the web page. Page k of
+    sample.py --num_samples starts at line k * (its lines)."""
+    return [(seed + first + i) % SEED_RANGE for i in range(count)]
+
+
+def page_seeds(seed, pages, lines):
+    """The seeds of pages of this many lines each (sample.py --num_samples): a page
+    takes a seed a line, page k the seeds of lines k * lines, ... of one long page."""
+    return [line_seeds(seed, 1, first=k * lines)[0] for k in range(pages)]
+
+
+# ---------------------------------------------------------------- the page
+
+
+class PageCall(NamedTuple):
+    """One model call of a page: its lines (by index), their seeds, and the hand they
+    are written in: "style" (the style given), "first" (the page's first line, as it
+    was written by an earlier call) or None (the model's own)."""
+
+    rows: tuple
+    seeds: tuple
+    hand: str | None
+
+
+def page_plan(count, seed, styled=False):
+    """The calls that write a page of count lines in one hand. With a style, every line
+    at once, primed with it; without, the first line, then the others primed with it
+    (Graves section 5.5), so that the page keeps the first line's hand."""
+    seeds = tuple(line_seeds(seed, count))
+    if styled or count == 1:
+        return [PageCall(tuple(range(count)), seeds, "style" if styled else None)]
+    return [PageCall((0,), seeds[:1], None),
+            PageCall(tuple(range(1, count)), seeds[1:], "first")]
+
+
+def hand_of(call, style, lines, written):
+    """The style (strokes, text) a PageCall writes with: style, the first line as
+    written (written: the strokes of the lines written so far, by index), or None."""
+    if call.hand == "style":
+        return style
+    if call.hand == "first":
+        return written[0], lines[0]
+    return None

@@ -1,0 +1,319 @@
+"""The app itself: the models it writes with, the routes of the API and of the page,
+and create_app, which puts them together.
+
+    POST /api/write   a text in handwriting: the page of text.page_plan, its lines'
+                      rows batched with other requests' (webapp.batcher)
+    POST /api/sample  free writing
+    GET  /api/health  the models, the alphabet, the limits, the queue
+    GET  /api/style   a random IAM-OnDB line as a style (--data_dir; this machine only)
+    GET  /            the page (static/), and /docs, the API's docs, offline too
+"""
+
+import dataclasses
+import hashlib
+import logging
+import random
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from fastapi import HTTPException, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+from config import CONFIG_NAME, FREE_MODEL_DIR, SYNTHESIS_DIR
+from drawing import join_lines, strokes_svg
+from text import MAX_TEXT_LENGTH, SEED_RANGE, fresh_seed, hand_of, page_plan
+from utils import DataLoader
+from webapp.batcher import Batcher, Job
+from webapp.middleware import BodyLimit, answer_errors, is_local
+from webapp.schema import (
+    MAX_BIAS,
+    BadInput,
+    Limits,
+    SampleAnswer,
+    SampleRequest,
+    WriteAnswer,
+    WriteRequest,
+    check_steps,
+    lines_of,
+    style_of,
+)
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"  # the page's own files
+PAGE_TEXT = "Type a few words"  # what the page's text box holds at first (static/index.html)
+SVG_FACTOR = 10  # tablet units per SVG unit, as sample.py's default --scale_factor
+
+log = logging.getLogger("app")
+
+
+def rounded(strokes):
+    """Strokes as JSON rows, to a tenth of a tablet unit (the data's are whole units)."""
+    out = np.round(np.asarray(strokes, np.float64), 1)
+    out[:, 2] = out[:, 2] > 0.5
+    return out.tolist()
+
+
+def svg_of(strokes):
+    return strokes_svg(strokes, factor=SVG_FACTOR)
+
+
+def style_key(strokes, text):
+    """Requests share a model call only if they share their style: this names it."""
+    if strokes is None:
+        return None
+    return hashlib.sha256(np.ascontiguousarray(strokes).tobytes() + text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- models and data
+
+
+@dataclasses.dataclass
+class Models:
+    free: object  # a HandwritingModel, for free writing
+    synthesis: object = None  # a SynthesisModel, or None ...
+    why_not: str = ""  # ... and then why not
+
+
+def load_models(model_dir, synthesis_dir):
+    """The free-writing model (which must load) and the synthesis model if there is one."""
+    from model import load_model
+
+    free = load_model(model_dir)
+    if free.config.synthesis:
+        raise ValueError(f"{model_dir} holds a synthesis model: give it as --synthesis_dir, "
+                         f"and an unconditional model (such as {FREE_MODEL_DIR}/) as "
+                         f"--model_dir")
+    path = Path(synthesis_dir)
+    how = (f"train one with `python train.py --synthesis --model_dir {synthesis_dir}`; "
+           f"until then the page writes freely only")
+    if not (path / CONFIG_NAME).is_file():
+        return Models(free, None, f"writing a given text needs the synthesis model, and "
+                                  f"{synthesis_dir} holds none yet: {how}")
+    try:
+        synthesis = load_model(path)
+    except (OSError, ValueError) as err:
+        return Models(free, None, f"the synthesis model in {synthesis_dir} cannot be loaded "
+                                  f"({err}): {how}")
+    if not synthesis.config.synthesis:
+        return Models(free, None, f"{synthesis_dir} holds a model that writes freely, not a "
+                                  f"synthesis model: {how}")
+    return Models(free, synthesis)
+
+
+class DataStyles:
+    """Random IAM-OnDB lines with their texts, as styles (or lines to carry on from):
+    loaded in the background, served only to this machine (the data set's terms forbid
+    passing its lines on). alphabet: keep only the lines whose text it holds."""
+
+    def __init__(self, data_dir, alphabet, max_points, max_text):
+        self.lines, self.status = [], "loading"
+        self.args = data_dir, alphabet, max_points, max_text
+        threading.Thread(target=self._load, name="data", daemon=True).start()
+
+    def _load(self):
+        data_dir, alphabet, max_points, max_text = self.args
+        try:
+            loader = DataLoader(data_dir, texts=True, progress=False)
+        except (OSError, ValueError) as err:
+            self.status = f"not available: {err}"
+            return
+        self.lines = [(line_id, strokes, text) for line_id, strokes, text
+                      in zip(loader.line_ids, loader.raw_data, loader.texts)
+                      if text and len(text) <= max_text and 2 <= len(strokes) <= max_points
+                      and (alphabet is None or set(text) <= set(alphabet))]
+        self.status = "ready" if self.lines else "not available: no line fits the model"
+
+    def pick(self):
+        return random.choice(self.lines)
+
+
+# ---------------------------------------------------------------- what the routes do
+
+
+class Service:
+    """What the routes do, on the models, the batcher and the limits of one app."""
+
+    def __init__(self, models, batcher, limits, data=None):
+        self.models, self.batcher, self.limits, self.data = models, batcher, limits, data
+
+    async def model_call(self, key, rows, run):
+        try:
+            return await self.batcher.submit(key, rows, run)
+        except ValueError as err:  # what the model refuses to write
+            raise BadInput(str(err)) from None
+
+    def write_rows(self, bias, style):
+        """A batcher's run: rows of (text, seed) written in one model.write call."""
+        def run(rows):
+            texts, seeds = zip(*rows)
+            strokes, infos = self.models.synthesis.write(list(texts), bias=bias,
+                                                         seed=list(seeds), style=style)
+            return list(zip(strokes, infos))
+        return run
+
+    async def write_page(self, lines, bias, seed, style):
+        """model.write_page's page (text.page_plan), each call's rows batched with other
+        requests': [(strokes, info)] a line."""
+        written, strokes = [None] * len(lines), [None] * len(lines)
+        for call in page_plan(len(lines), seed, style is not None):
+            hand = hand_of(call, style, lines, strokes)
+            rows = [(lines[i], s) for i, s in zip(call.rows, call.seeds)]
+            key = ("write", bias, style_key(*hand) if hand is not None else None)
+            for i, line in zip(call.rows, await self.model_call(key, rows,
+                                                                self.write_rows(bias, hand))):
+                written[i], strokes[i] = line, line[0]
+        return written
+
+    async def write(self, request):
+        synthesis = self.models.synthesis
+        if synthesis is None:
+            raise HTTPException(503, f"writing a text needs the synthesis model: "
+                                     f"{self.models.why_not}")
+        lines = lines_of(request, self.limits, synthesis.alphabet)
+        style = style_of(request.style, self.limits, synthesis.alphabet)
+        seed = fresh_seed() if request.seed is None else request.seed
+        written = await self.write_page(lines, request.bias, seed, style)
+        page = join_lines([strokes for strokes, _ in written])
+        return {"strokes": rounded(page), "svg": svg_of(page), "seed": seed,
+                "stop": "end" if all(i["stop"] == "end" for _, i in written) else "budget",
+                "lines": [{"text": text, "strokes": rounded(strokes), "seed": info["seed"],
+                           "stop": info["stop"]}
+                          for text, (strokes, info) in zip(lines, written)]}
+
+    async def sample(self, request):
+        limits = self.limits
+        if request.num_points > limits.max_points:
+            raise BadInput(f"num_points is {request.num_points}; at most {limits.max_points}")
+        prime = None
+        if request.prime is not None:
+            prime = check_steps(request.prime, "prime", limits.max_style_points)
+        seed = fresh_seed() if request.seed is None else request.seed
+        num_points, bias = request.num_points, request.bias
+
+        def run(seeds):
+            strokes, _ = self.models.free.sample(num_points, num_samples=len(seeds),
+                                                 seed=seeds, bias=bias, prime=prime)
+            return list(strokes)
+
+        (strokes,) = await self.model_call(("sample", bias, num_points, style_key(prime, "")),
+                                           [seed], run)
+        return {"strokes": rounded(strokes), "svg": svg_of(strokes), "seed": seed}
+
+    def health(self):
+        synthesis, batcher, data = self.models.synthesis, self.batcher, self.data
+        return {"status": "ok", "free_writing": True, "writing": synthesis is not None,
+                "why_not_writing": self.models.why_not or None,
+                "alphabet": synthesis.alphabet if synthesis is not None else None,
+                "limits": dataclasses.asdict(self.limits),
+                "bias_max": MAX_BIAS, "seed_range": SEED_RANGE,
+                "styles_from_data": data.status if data else "not asked for (--data_dir)",
+                "queue": batcher.queue.qsize(), "model_calls": batcher.calls,
+                "rows_written": batcher.rows,
+                "busy_s": (None if batcher.busy_since is None
+                           else round(time.monotonic() - batcher.busy_since, 3))}
+
+    def data_style(self, request):
+        data = self.data
+        if data is None or not data.lines:
+            raise HTTPException(404, "no IAM-OnDB lines: start the app with --data_dir "
+                                     + (f"({data.status})" if data else ""))
+        if not is_local(request):
+            raise HTTPException(403, "IAM-OnDB lines are shown only on this machine")
+        line_id, strokes, text = data.pick()
+        return {"strokes": rounded(strokes), "text": text, "line": line_id}
+
+
+# ---------------------------------------------------------------- the app
+
+BAD_INPUT = {422: {"description": "bad input: the message says what"},
+             413: {"description": "body too large"}}
+
+
+def add_routes(app, service):
+    """The API's routes and the page's, each handing its work to service."""
+
+    @app.post("/api/write", response_model=WriteAnswer, tags=["api"],
+              summary="Write a text in handwriting",
+              responses={**BAD_INPUT, 503: {"description": "no synthesis model, or busy"}})
+    async def write(request: WriteRequest):
+        """Write a text in handwriting, in the model's own hand or in the style given."""
+        return await service.write(request)
+
+    @app.post("/api/sample", response_model=SampleAnswer, tags=["api"],
+              summary="Write freely", responses=BAD_INPUT)
+    async def sample(request: SampleRequest):
+        """Free writing: the unconditional model writes num_points points, from scratch
+        or carrying on from the prime, in its hand."""
+        return await service.sample(request)
+
+    @app.get("/api/health", tags=["api"], summary="Models, alphabet, limits, queue")
+    async def health():
+        """Which models are loaded, what they write, the limits, and the queue."""
+        return service.health()
+
+    @app.get("/api/style", tags=["api"], summary="A random IAM-OnDB line as a style",
+             responses={404: {"description": "no data set given, or still loading"},
+                        403: {"description": "asked from another machine"}})
+    async def data_style(request: Request):
+        """A random IAM-OnDB line and its text, as a style (--data_dir): for this
+        machine only, since the data set's terms forbid passing its lines on."""
+        return service.data_style(request)
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def create_app(model_dir=FREE_MODEL_DIR, synthesis_dir=SYNTHESIS_DIR, data_dir=None,
+               limits=None, warmup=False):
+    """The app, its models loaded. limits: a Limits. warmup: compile the default
+    requests of the page in the background, so that the first Write is quick."""
+    limits = limits or Limits()
+    if limits.line_length > MAX_TEXT_LENGTH:
+        raise ValueError(f"line_length must be at most {MAX_TEXT_LENGTH}, the longest line the "
+                         f"model writes, not {limits.line_length}")
+    models = load_models(model_dir, synthesis_dir)
+    batcher = Batcher(limits.max_batch, limits.batch_wait_ms, limits.max_queue)
+    data = None
+    if data_dir:
+        alphabet = models.synthesis.alphabet if models.synthesis is not None else None
+        data = DataStyles(data_dir, alphabet, limits.max_style_points, limits.max_style_text)
+    app = FastAPIOffline(
+        title="write-rnn", version="1.0",
+        description="Handwriting generation (Graves 2013): write a text in a hand, or write "
+                    "freely. Strokes are [[dx, dy, eos], ...] rows in tablet units, as "
+                    "IAM-OnDB records them: the step from the previous point, and eos = 1 "
+                    "on the last point of each stroke.")
+    app.state.models, app.state.batcher, app.state.limits = models, batcher, limits
+    app.router.add_event_handler("shutdown", batcher.close)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    answer_errors(app)
+    add_routes(app, Service(models, batcher, limits, data))
+    if warmup:
+        warm_up(batcher, models, limits.line_length)
+    return app
+
+
+def warm_up(batcher, models, line_length):
+    """Queue what the page asks for first on the model's thread, so that it is compiled
+    before anyone asks (each shape compiles once); the answers are dropped."""
+    jobs = [Job(("warm-up", "sample"), [0], lambda seeds: list(
+        models.free.sample(700, num_samples=len(seeds), seed=seeds)[0]))]
+    if models.synthesis is not None:
+        alphabet = models.synthesis.alphabet
+        words = [w for w in PAGE_TEXT.split() if set(w) <= set(alphabet)] or [alphabet[-1]]
+        # the page's own text first, then a line of each width a line can pad to
+        # (model.write compiles once per padded width: 16 characters, 32, ...)
+        for n in [len(PAGE_TEXT)] + list(range(17, line_length + 1, 16)):
+            text = " ".join(words * n)[:n - 1] + words[0][0]  # n characters, no end space
+            jobs.append(Job(("warm-up", "write", n), [text], lambda texts: (
+                models.synthesis.write(texts, seed=[0] * len(texts))[0])))
+    for job in jobs:  # only a head start: a failure is logged, and requests say the rest
+        job.future.add_done_callback(
+            lambda f: f.exception() and log.error("warm-up failed: %s", f.exception()))
+        batcher.queue.put(job)
