@@ -132,7 +132,7 @@ def bench_synthesis(steps, lines=32, points=640, chars=29):
         def get_state(self):
             return {}
 
-    # the 79 characters of the IAM-OnDB training texts (README "Writing text")
+    # the 79 characters of the IAM-OnDB training texts (docs/synthesis.md, "The alphabet")
     alphabet = " !\"#'()+,-./0123456789:;?" + string.ascii_uppercase + "[]" + string.ascii_lowercase
     recipe = Config(**SYNTHESIS_RECIPE, synthesis=True, alphabet=alphabet)
     candidates = {"synthesis_train": recipe,

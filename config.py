@@ -30,7 +30,7 @@ ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connecti
 
 # What `train.py --synthesis` starts from, where the flags say nothing: Graves' three
 # layers of 400 (section 5.2) with skip connections, and what fits the 12 hours this
-# model had on a two-core CPU (README "Writing text": 6,200 points/s measured).
+# model had on a two-core CPU (docs/synthesis.md, "Sizing": 6,200 points/s measured).
 SYNTHESIS_RECIPE = {"rnn_size": 400, "num_layers": 3, "skip_connections": True,
                     "batch_size": 32, "learning_rate": 0.001, "keep_prob": 0.9,
                     "num_epochs": 30}
@@ -47,13 +47,16 @@ class Config:
     """Everything needed to rebuild a model and continue its training: the defaults,
     and the help and range of train.py's flag of the same name."""
 
-    model: str = flag("lstm", "rnn, gru, or lstm", choices=("lstm", "gru", "rnn"))
+    model: str = flag("lstm", "the recurrent layers: lstm (Graves' LSTM, lstm.py), gru or rnn "
+                      "(Keras' cells)", choices=("lstm", "gru", "rnn"))
     rnn_size: int = flag(256, "size of RNN hidden state", check="positive")
     num_layers: int = flag(2, "number of layers in the RNN", check="positive")
     num_mixture: int = flag(20, "number of gaussian mixtures", check="positive")
-    keep_prob: float = flag(0.8, "dropout keep probability", check="probability")
-    skip_connections: bool = flag(False, "input to every layer, every layer to output")
-    peephole: bool = flag(False, "LSTM with peephole connections (slower)")
+    keep_prob: float = flag(0.8, "dropout keep probability (on each recurrent layer's output)",
+                            check="probability")
+    skip_connections: bool = flag(False, "Graves' skip connections: the input feeds every "
+                                  "layer, every layer the output")
+    peephole: bool = flag(False, "LSTM with peephole connections (Graves eq. 7-11; slower)")
     data_scale: float = flag(20.0, "factor to scale raw data down by", check="positive")
     limit: float = flag(500.0, "clamp raw steps to +-limit tablet units", check="positive")
     batch_size: int = flag(50, "minibatch size", check="positive")

@@ -66,11 +66,14 @@ def add_flags(parser, cls):
             help = f"{help} (default: {shown})".strip()
         name = f"--{field.name}"
         if isinstance(field.default, bool):
-            parser.add_argument(name, action="store_true", default=argparse.SUPPRESS, help=help)
+            action = parser.add_argument(name, action="store_true", default=argparse.SUPPRESS,
+                                         help=help)
         else:
-            parser.add_argument(name, default=argparse.SUPPRESS, help=help,
-                                type=meta.get("type") or builtin_type(field.default),
-                                choices=meta.get("choices"))
+            action = parser.add_argument(name, default=argparse.SUPPRESS, help=help,
+                                         type=meta.get("type") or builtin_type(field.default),
+                                         choices=meta.get("choices"))
+        # what flag_table shows: the default and help of the field, not argparse's
+        action.field_default, action.field_help = field.default, meta.get("help", "")
 
 
 def given(args, cls):
@@ -85,3 +88,23 @@ def seed_flag(value):
         return check_seed(int(value))
     except ValueError:
         raise argparse.ArgumentTypeError(seed_message(value)) from None
+
+
+def flag_table(parser):
+    """The flags of parser as the Markdown table the docs show (flag, default, what it
+    does), made from the flags themselves: docs/make_flag_tables.py writes it into the
+    docs, and a test fails when a table there differs from it."""
+    rows = ["| flag | default | what it does |", "| --- | --- | --- |"]
+    for action in parser._actions:
+        names = [o for o in action.option_strings if o.startswith("--")]
+        if not names or action.dest == "help":
+            continue
+        default = getattr(action, "field_default", action.default)
+        if isinstance(action, argparse._StoreTrueAction):
+            shown = "off"
+        else:
+            shown = "" if default is None else f"`{default}`"
+        help = getattr(action, "field_help", action.help) or ""
+        cell = lambda text: text.replace("|", "\\|").replace("%%", "%")  # noqa: E731
+        rows.append(f"| {', '.join(f'`{n}`' for n in names)} | {cell(shown)} | {cell(help)} |")
+    return "\n".join(rows)

@@ -281,7 +281,7 @@ def open_model(parser, model_dir, writing=False):
     how = f"train one with `python train.py --model_dir {model_dir}`"
     if writing:
         how = (f"train one with `python train.py --synthesis --data_dir DATA --model_dir "
-               f"{model_dir}` (README, \"Writing text\")")
+               f"{model_dir}` (docs/synthesis.md)")
         if path == Path(SYNTHESIS_DIR) and not path.exists():
             how = (f"this checkout has no trained synthesis model in {SYNTHESIS_DIR}/ "
                    f"yet; {how}")
