@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from config import FREE_MODEL_DIR, SYNTHESIS_DIR
+from config import FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
 from evaluate import report
 from utils import add_verbose_flag, quiet_tensorflow
 
@@ -397,7 +397,7 @@ def main(argv=None):
     parser.add_argument("--eval_lines", type=int, default=200)
     parser.add_argument("--synthesis_dir", default=SYNTHESIS_DIR,
                         help="synthesis model for the app figures (if absent, free writing)")
-    parser.add_argument("--recognizer_dir", default="save/recognizer",
+    parser.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
                         help="recogniser for read_lines_per_s (if absent, an untrained one)")
     parser.add_argument("--app_requests", type=int, default=64,
                         help="requests of the app figures, in each mode")

@@ -15,10 +15,9 @@ own log lines.
 import argparse
 from pathlib import Path
 
+from config import CONFIG_NAME, RECOGNIZER_DIR
 from sample import read_prime
 from utils import add_verbose_flag, quiet_tensorflow
-
-DEFAULT_RECOGNIZER_DIR = "save/recognizer"
 
 
 def build_parser():
@@ -26,8 +25,8 @@ def build_parser():
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="a lineStrokes XML file, or a .npy of [T, 3] (dx, dy, eos) rows in "
                         "tablet units")
-    p.add_argument("--model_dir", default=DEFAULT_RECOGNIZER_DIR,
-                   help=f"the recogniser (default: {DEFAULT_RECOGNIZER_DIR})")
+    p.add_argument("--model_dir", default=RECOGNIZER_DIR,
+                   help=f"the recogniser (default: {RECOGNIZER_DIR})")
     add_verbose_flag(p)
     return p
 
@@ -46,7 +45,7 @@ def read_lines(parser, files):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not (Path(args.model_dir) / "config.json").exists():
+    if not (Path(args.model_dir) / CONFIG_NAME).exists():
         parser.error(f"--model_dir {args.model_dir}: no recogniser there; train one with "
                      f"`python train.py --recognizer --data_dir DATA --model_dir "
                      f"{args.model_dir}`")
