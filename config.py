@@ -23,6 +23,10 @@ CHECKPOINTS_KEPT = 2
 FREE_MODEL_DIR = "save"  # writes freely (model.sample)
 SYNTHESIS_DIR = "save/synthesis"  # writes a text (model.write)
 RECOGNIZER_DIR = "save/recognizer"  # reads handwriting (recognizer.py)
+SHIPPED_DIRS = (FREE_MODEL_DIR, SYNTHESIS_DIR, RECOGNIZER_DIR)
+# where train.py puts a new run unless --model_dir says otherwise: never a shipped folder
+RUN_DIRS = {"free": "runs/handwriting", "synthesis": "runs/synthesis",
+            "recognizer": "runs/recognizer"}
 # Fields that fix the shape of the weights: a model_dir holding other values
 # cannot be resumed with these.
 ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",

@@ -30,6 +30,8 @@ from config import (
     CONFIG_NAME,
     LOG_NAME,
     RECOGNIZER_RECIPE,
+    RUN_DIRS,
+    SHIPPED_DIRS,
     SYNTHESIS_RECIPE,
     Config,
 )
@@ -60,7 +62,8 @@ MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
 class RunOptions:
     """How one run goes: the flags that are not the model's Config (not saved with it)."""
 
-    model_dir: str = flag("save", "directory to save model to")
+    model_dir: str = flag(None, "directory to save model to (default: runs/handwriting, "
+                          "runs/synthesis or runs/recognizer; never a shipped model's)", type=str)
     data_dir: str = flag("data", "folder holding lineStrokes/, or lineStrokes-all.tar.gz")
     cache_dir: str = flag(None, "parsed-data cache folder, if data_dir is read-only", type=str)
     seed: int = flag(None, "seed for weights, batches and dropout", type=int)
@@ -76,6 +79,9 @@ class RunOptions:
     strategy: str = flag("default", "tf.distribute strategy: one device, all local GPUs, or "
                          "TF_CONFIG workers", choices=("default", "mirrored", "multi_worker"))
     overwrite: bool = flag(False, "start afresh even if model_dir holds a model")
+    warmup_steps: int = flag(500, "on resuming from a checkpoint without optimizer state, "
+                             "raise the learning rate from 0 over this many steps",
+                             check="non-negative")
 
     def __post_init__(self):
         check_fields(self)
@@ -110,7 +116,16 @@ def resolve_config(args, parser):
     try:
         run = RunOptions(**given(args, RunOptions))
         flags = given(args, Config)
+        if run.model_dir is None:
+            kind = ("synthesis" if flags.get("synthesis")
+                    else "recognizer" if flags.get("recognizer") else "free")
+            run = dataclasses.replace(run, model_dir=RUN_DIRS[kind])
         model_dir = Path(run.model_dir)
+        if shipped(model_dir):
+            parser.error(f"--model_dir {run.model_dir} is a model this project ships, which "
+                         f"git tracks: train elsewhere (by default in runs/), or copy it to "
+                         f"continue its training, e.g. `cp -r {run.model_dir} runs/mine` and "
+                         f"--model_dir runs/mine")
         if run.overwrite or not (model_dir / CONFIG_NAME).exists():
             recipe = (SYNTHESIS_RECIPE if flags.get("synthesis")
                       else RECOGNIZER_RECIPE if flags.get("recognizer") else {})
@@ -129,16 +144,24 @@ def resolve_config(args, parser):
         parser.error(str(err))
 
 
+def shipped(model_dir):
+    """Whether model_dir is one of the project's shipped model folders."""
+    root = Path(__file__).resolve().parent
+    return Path(model_dir).resolve() in {(root / d).resolve() for d in SHIPPED_DIRS}
+
+
 class Trainer:
     """One training run: model, optimizer, checkpoints and the loop."""
 
-    def __init__(self, config, loader, model_dir, strategy, seed=None):
+    def __init__(self, config, loader, model_dir, strategy, seed=None, warmup_steps=0):
         import keras
         import tensorflow as tf
 
         from model import build_model, checkpoint_for, checkpoint_manager
 
         self.config, self.loader, self.strategy = config, loader, strategy
+        # the step a warm-up of the learning rate starts from (restore sets it)
+        self.warmup_steps, self.warmup_from = warmup_steps, None
         self.model_dir = Path(model_dir)
         if seed is not None:
             keras.utils.set_random_seed(seed)
@@ -176,7 +199,10 @@ class Trainer:
         else:  # weights, step and batch RNG only (a checkpoint kept small): Adam starts afresh
             checkpoint_for(self.model, step=self.step, sampler_state=self.batch_rng_state) \
                 .read(latest).assert_existing_objects_matched()
-            print(f"{latest} holds no optimizer state: {self.config.optimizer} starts afresh",
+            # fresh moments make the first steps large: the learning rate warms up again
+            self.warmup_from = int(self.step.numpy())
+            print(f"{latest} holds no optimizer state: {self.config.optimizer} starts afresh, "
+                  f"its learning rate warming up over {self.warmup_steps} steps",
                   file=sys.stderr)
         if self.batch_rng_state.numpy():
             self.loader.set_state(json.loads(self.batch_rng_state.numpy().decode()))
@@ -237,8 +263,13 @@ class Trainer:
         self.strategy.run(self._apply, (grads, norm))
         return loss, True
 
-    def learning_rate(self, epoch):
-        return self.config.learning_rate * self.config.decay_rate ** epoch
+    def learning_rate(self, epoch, step=None):
+        """The schedule: decay_rate once an epoch, and after a resume with a fresh
+        optimizer a linear warm-up over warmup_steps (step: the step about to run)."""
+        rate = self.config.learning_rate * self.config.decay_rate ** epoch
+        if self.warmup_from is not None and step is not None and self.warmup_steps:
+            rate *= min(1.0, (step - self.warmup_from + 1) / self.warmup_steps)
+        return rate
 
     def validate(self):
         """The validation figures, or {} when the data has no validation line (a small
@@ -382,7 +413,7 @@ def train(config, run, resuming, parser, verbose=False):
     if config.batch_size % strategy.num_replicas_in_sync:
         parser.error(f"--batch_size {config.batch_size} does not split evenly over "
                      f"{strategy.num_replicas_in_sync} replicas")
-    trainer = Trainer(config, loader, model_dir, strategy, run.seed)
+    trainer = Trainer(config, loader, model_dir, strategy, run.seed, run.warmup_steps)
     if resuming and trainer.restore():
         print(f"resuming {model_dir} at step {int(trainer.step.numpy())}", file=sys.stderr)
     config.save(model_dir)
@@ -436,7 +467,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
     try:
         while step < total and stop.signal is None and time.time() < deadline:
             epoch = step // loader.num_batches
-            lr = trainer.learning_rate(epoch)
+            lr = trainer.learning_rate(epoch, step)
             trainer.optimizer.learning_rate.assign(lr)
             batch = loader.next_batch()
             loss, applied = trainer.train_step(batch)

@@ -612,7 +612,37 @@ def test_a_checkpoint_without_optimizer_state_resumes_with_a_fresh_optimizer(ran
     assert not any(n.startswith("optimizer/") for n, _ in
                    tf.train.list_variables(tf.train.latest_checkpoint(str(small))))
     assert (small / "log.csv").read_text() == (tmp_path / "full" / "log.csv").read_text()
-    run(random_data_dir, small, "--max_steps", 6, "--seed", 3)
+    run(random_data_dir, small, "--max_steps", 8, "--seed", 3, "--warmup_steps", 3)
     assert "holds no optimizer state: adam starts afresh" in capsys.readouterr().err
-    assert [r["step"] for r in read_log(small)] == [str(i) for i in range(1, 7)]  # the log goes on
+    rows = read_log(small)
+    assert [r["step"] for r in rows] == [str(i) for i in range(1, 9)]  # the log goes on
     assert not np.allclose(load_model(small).weights[0].numpy(), model.weights[0].numpy())
+    # fresh moments: the learning rate warms up again over --warmup_steps, then holds
+    rates = [float(r["learning_rate"]) / 0.01 for r in rows[4:]]
+    assert rates == pytest.approx([1 / 3, 2 / 3, 1, 1])
+
+
+def test_a_resumed_full_checkpoint_does_not_warm_up(random_data_dir, tmp_path):
+    run(random_data_dir, tmp_path, "--max_steps", 2, "--seed", 3)
+    run(random_data_dir, tmp_path, "--max_steps", 4, "--seed", 3, "--warmup_steps", 3)
+    assert [float(r["learning_rate"]) for r in read_log(tmp_path)] == [0.01] * 4
+
+
+@pytest.mark.parametrize("shipped_dir", ["save", "save/synthesis", "save/recognizer", "save/"])
+def test_training_refuses_a_shipped_model_folder_and_says_how_to_continue_it(
+        random_data_dir, shipped_dir, capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--data_dir", str(random_data_dir), "--model_dir",
+                    str(ROOT / shipped_dir), *TINY])
+    err = capsys.readouterr().err
+    assert "ships" in err and "cp -r" in err
+
+
+@pytest.mark.parametrize("flags, folder", [([], "runs/handwriting"),
+                                            (["--synthesis"], "runs/synthesis"),
+                                            (["--recognizer"], "runs/recognizer")])
+def test_a_new_run_goes_to_a_folder_of_its_own_by_default(flags, folder, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    parser = train.build_parser()
+    config, run_options, resuming = train.resolve_config(parser.parse_args(flags), parser)
+    assert run_options.model_dir == folder and not resuming
