@@ -4,8 +4,8 @@ too), watch it drawn, download it; or let the unconditional model write freely.
     python app.py                      # then open http://127.0.0.1:8000
 
 serves the page (static/: plain HTML, CSS and JavaScript, nothing fetched from
-elsewhere), the JSON API it uses (POST /api/write, POST /api/sample, GET /api/health,
-GET /api/style) and the API's docs at /docs, which work offline too. Concurrent
+elsewhere), the JSON API it uses (POST /api/write, POST /api/sample, POST /api/read,
+GET /api/health, GET /api/style) and the API's docs at /docs, which work offline too. Concurrent
 requests are gathered into batched model calls. The app itself is webapp/ (its
 __init__ says which module does what); this file reads the flags, builds it and runs it.
 """
@@ -14,7 +14,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from config import CONFIG_NAME, FREE_MODEL_DIR, SYNTHESIS_DIR
+from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
 from flags import add_flags, given
 from utils import add_verbose_flag, quiet_tensorflow
 from webapp.schema import Limits
@@ -30,6 +30,9 @@ def build_parser():
     p.add_argument("--synthesis_dir", default=SYNTHESIS_DIR,
                    help=f"the model that writes a text (default {SYNTHESIS_DIR}); without it "
                         f"the page writes freely only")
+    p.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
+                   help=f"the recogniser that reads a line written on the page's pad (default "
+                        f"{RECOGNIZER_DIR}); without it the page asks what was written")
     p.add_argument("--data_dir", help="IAM-OnDB (with its ascii texts), to offer a random line "
                                       "as a style on this machine")
     p.add_argument("--no_warmup", action="store_true",
@@ -58,8 +61,8 @@ def main(argv=None):
     from webapp.service import create_app
 
     try:
-        app = create_app(args.model_dir, args.synthesis_dir, args.data_dir, limits,
-                         warmup=not args.no_warmup)
+        app = create_app(args.model_dir, args.synthesis_dir, args.recognizer_dir,
+                         data_dir=args.data_dir, limits=limits, warmup=not args.no_warmup)
     except (OSError, ValueError) as err:
         parser.error(f"cannot load the models: {err}")
     models = app.state.models

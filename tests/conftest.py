@@ -34,13 +34,16 @@ def font_data(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
-    """(free, synthesis): a tiny unconditional model and a tiny synthesis model that
-    writes TINY_ALPHABET, saved as train.py would, for the web app and the entrances."""
+    """(free, synthesis, reader): a tiny unconditional model, a tiny synthesis model that
+    writes tiny.ALPHABET and a tiny recogniser that reads it, untrained, saved as
+    train.py would, for the web app and the entrances."""
     root = tmp_path_factory.mktemp("models")
     tiny.save_tiny_model(root / "free")
     tiny.save_tiny_model(root / "synthesis", synthesis=True, alphabet=tiny.ALPHABET,
                          num_layers=2)
-    return root / "free", root / "synthesis"
+    tiny.save_tiny_model(root / "reader", recognizer=True, alphabet=tiny.ALPHABET, rnn_size=8,
+                         num_layers=1)
+    return root / "free", root / "synthesis", root / "reader"
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ def post(client, path, body):
 
 
 def test_a_row_with_its_own_seed_does_not_depend_on_its_neighbours(tiny_models):
-    free, synthesis = (load_model(d) for d in tiny_models)
+    free, synthesis = (load_model(d) for d in tiny_models[:2])
     pair, _ = free.sample(300, num_samples=2, seed=[7, 8])
     crowd, _ = free.sample(300, num_samples=5, seed=[1, 2, 7, 3, 4])
     np.testing.assert_array_equal(pair[0], crowd[2])
@@ -175,6 +175,17 @@ BAD = [
     ("/api/sample", '{"prime": [[0, 0, 0]]}', 422, r"prime needs at least two points"),
     ("/api/sample", '{"prime": [[0, 0, 0], [Infinity, 0, 1]]}', 422, r"prime.1.0: .*finite"),
     ("/api/sample", '{"model_dir": "save"}', 422, r"model_dir: Extra inputs"),
+    ("/api/read", '{"strokes": []}', 422, r"strokes needs at least two points, not 0"),
+    ("/api/read", '{"strokes": [[0, 0, 1]]}', 422, r"strokes needs at least two points, not 1"),
+    ("/api/read", '{"strokes": [[0, 0, 0], [NaN, 1, 1]]}', 422, r"strokes.1.0: .*finite"),
+    ("/api/read", '{"strokes": [[0, 0, 0], [1, 1]]}', 422, r"strokes.1: .*at least 3"),
+    ("/api/read", '{"strokes": [[0, 0, 0], [5, 5, 2]]}', 422, r"eos .* 0 or 1"),
+    ("/api/read", '{"strokes": [[0, 0, 0], [1e30, 5, 1]]}', 422, r"larger than"),
+    ("/api/read", '{"strokes": ' + str([[1, 1, 0]] * 501) + '}', 422, r"501 points; at most 500"),
+    ("/api/read", '{"strokes": "abc"}', 422, r"strokes: .*list"),
+    ("/api/read", '{}', 422, r"strokes: Field required"),
+    ("/api/read", '{"strokes": [[0, 0, 0], [5, 5, 1]], "model_dir": "/"}', 422,
+     r"model_dir: Extra inputs"),
 ]
 
 
@@ -238,6 +249,25 @@ def test_without_a_synthesis_model_it_writes_freely_and_says_why(tiny_models, tm
     answer = client.post("/api/write", json={"text": "ab"})
     assert answer.status_code == 503 and "synthesis model" in answer.json()["detail"]
     assert client.post("/api/sample", json={"num_points": 30}).status_code == 200
+
+
+def test_read_gives_what_the_recogniser_reads_of_a_line(server, tiny_models):
+    rng = np.random.default_rng(4)
+    lines = [xmlgen.steps_of(xmlgen.random_line(rng, n)) for n in (40, 300)]
+    reader = load_model(tiny_models[2])
+    for line in lines:
+        answer = server.post("/api/read", json={"strokes": line.tolist()})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"text": reader.read(line)}
+    assert server.get("/api/health").json()["reading"] is True
+
+
+def test_without_a_recogniser_read_says_why(tiny_models, tmp_path):
+    client = TestClient(create_app(*tiny_models[:2], tmp_path / "no-reader"))
+    health = client.get("/api/health").json()
+    assert health["reading"] is False and "train.py --recognizer" in health["why_not_reading"]
+    answer = client.post("/api/read", json={"strokes": [[0, 0, 0], [5, 5, 1]]})
+    assert answer.status_code == 503 and "no-reader" in answer.json()["detail"]
 
 
 def test_a_synthesis_model_as_the_free_model_is_refused(tiny_models):

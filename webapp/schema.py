@@ -80,6 +80,15 @@ class SampleRequest(Strict):
     prime: list[Step] | None = Field(None, description="a line to carry on from, in its hand")
 
 
+class ReadRequest(Strict):
+    strokes: list[Step] = Field(description="a line of handwriting, [[dx, dy, eos], ...] in "
+                                            "tablet units, as the page's pad records it")
+
+
+class ReadAnswer(BaseModel):
+    text: str = Field(description="what the recogniser reads (save/recognizer)")
+
+
 class Line(BaseModel):
     text: str
     strokes: list[list[float]]

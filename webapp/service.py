@@ -4,6 +4,7 @@ and create_app, which puts them together.
     POST /api/write   a text in handwriting: the page of text.page_plan, its lines'
                       rows batched with other requests' (webapp.batcher)
     POST /api/sample  free writing
+    POST /api/read    the text of a line of strokes, by the recogniser
     GET  /api/health  the models, the alphabet, the limits, the queue
     GET  /api/style   a random IAM-OnDB line as a style (--data_dir; this machine only)
     GET  /            the page (static/), and /docs, the API's docs, offline too
@@ -23,7 +24,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from config import CONFIG_NAME, FREE_MODEL_DIR, SYNTHESIS_DIR
+from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
 from drawing import join_lines, strokes_svg
 from text import MAX_TEXT_LENGTH, SEED_RANGE, fresh_seed, hand_of, page_plan
 from utils import DataLoader
@@ -33,6 +34,8 @@ from webapp.schema import (
     MAX_BIAS,
     BadInput,
     Limits,
+    ReadAnswer,
+    ReadRequest,
     SampleAnswer,
     SampleRequest,
     WriteAnswer,
@@ -75,9 +78,37 @@ class Models:
     free: object  # a HandwritingModel, for free writing
     synthesis: object = None  # a SynthesisModel, or None ...
     why_not: str = ""  # ... and then why not
+    reader: object = None  # a Recognizer, or None ...
+    why_not_reading: str = ""  # ... and then why not
 
 
-def load_models(model_dir, synthesis_dir):
+def load_reader(recognizer_dir):
+    """(the recogniser, "") if recognizer_dir holds one, else (None, why not)."""
+    from model import load_model
+
+    how = (f"train one with `python train.py --recognizer --model_dir {recognizer_dir}`; "
+           f"until then type what you wrote")
+    if not (Path(recognizer_dir) / CONFIG_NAME).is_file():
+        return None, f"reading handwriting needs the recogniser, and {recognizer_dir} holds " \
+                     f"none: {how}"
+    try:
+        reader = load_model(recognizer_dir)
+    except (OSError, ValueError) as err:
+        return None, f"the recogniser in {recognizer_dir} cannot be loaded ({err}): {how}"
+    if not reader.config.recognizer:
+        return None, f"{recognizer_dir} holds a writer, not a recogniser: {how}"
+    return reader, ""
+
+
+def load_models(model_dir, synthesis_dir, recognizer_dir=RECOGNIZER_DIR):
+    """The free-writing model (which must load), the synthesis model and the recogniser
+    if there are."""
+    models = load_writers(model_dir, synthesis_dir)
+    models.reader, models.why_not_reading = load_reader(recognizer_dir)
+    return models
+
+
+def load_writers(model_dir, synthesis_dir):
     """The free-writing model (which must load) and the synthesis model if there is one."""
     from model import load_model
 
@@ -202,10 +233,20 @@ class Service:
                                            [seed], run)
         return {"strokes": rounded(strokes), "svg": svg_of(strokes), "seed": seed}
 
+    async def read(self, request):
+        reader = self.models.reader
+        if reader is None:
+            raise HTTPException(503, self.models.why_not_reading)
+        strokes = check_steps(request.strokes, "strokes", self.limits.max_style_points)
+        (text,) = await self.model_call(("read",), [strokes], reader.read)
+        return {"text": text}
+
     def health(self):
         synthesis, batcher, data = self.models.synthesis, self.batcher, self.data
         return {"status": "ok", "free_writing": True, "writing": synthesis is not None,
                 "why_not_writing": self.models.why_not or None,
+                "reading": self.models.reader is not None,
+                "why_not_reading": self.models.why_not_reading or None,
                 "alphabet": synthesis.alphabet if synthesis is not None else None,
                 "limits": dataclasses.asdict(self.limits),
                 "bias_max": MAX_BIAS, "seed_range": SEED_RANGE,
@@ -249,6 +290,14 @@ def add_routes(app, service):
         or carrying on from the prime, in its hand."""
         return await service.sample(request)
 
+    @app.post("/api/read", response_model=ReadAnswer, tags=["api"],
+              summary="Read a line of handwriting",
+              responses={**BAD_INPUT, 503: {"description": "no recogniser, or busy"}})
+    async def read(request: ReadRequest):
+        """The text of a line of strokes, as the recogniser reads it: what the page
+        puts in the style's text box when you write on its pad."""
+        return await service.read(request)
+
     @app.get("/api/health", tags=["api"], summary="Models, alphabet, limits, queue")
     async def health():
         """Which models are loaded, what they write, the limits, and the queue."""
@@ -269,15 +318,15 @@ def add_routes(app, service):
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
-def create_app(model_dir=FREE_MODEL_DIR, synthesis_dir=SYNTHESIS_DIR, data_dir=None,
-               limits=None, warmup=False):
+def create_app(model_dir=FREE_MODEL_DIR, synthesis_dir=SYNTHESIS_DIR,
+               recognizer_dir=RECOGNIZER_DIR, data_dir=None, limits=None, warmup=False):
     """The app, its models loaded. limits: a Limits. warmup: compile the default
     requests of the page in the background, so that the first Write is quick."""
     limits = limits or Limits()
     if limits.line_length > MAX_TEXT_LENGTH:
         raise ValueError(f"line_length must be at most {MAX_TEXT_LENGTH}, the longest line the "
                          f"model writes, not {limits.line_length}")
-    models = load_models(model_dir, synthesis_dir)
+    models = load_models(model_dir, synthesis_dir, recognizer_dir)
     batcher = Batcher(limits.max_batch, limits.batch_wait_ms, limits.max_queue)
     data = None
     if data_dir:
