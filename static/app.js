@@ -10,6 +10,8 @@
 const DATA = {lineHeight: 350, charWidth: 184, step: 20};
 const MARGIN = 24; // CSS pixels around the writing
 const MAX_SCALE = 0.22; // CSS pixels per tablet unit: short texts are not blown up
+const MIN_HEIGHT = 120; // CSS pixels of paper, however little is written
+const MAX_HEIGHT = 2400; // and at most: taller writing is drawn smaller
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -238,12 +240,14 @@ function fitCanvas(canvas, cssWidth, cssHeight) {
 
 // ------------------------------------------------------------ drawing the result
 
-// Where the points go on a canvas cssWidth wide: scale and offset, and its height.
+// Where the points go on a canvas cssWidth wide: scale and offset, and its height. The
+// writing is as large as the width allows (up to MAX_SCALE), and the paper as tall as
+// the writing then is: a page of several lines gets the height its lines need.
 function layout(points, cssWidth) {
   const b = bounds(points);
   const w = Math.max(b.maxX - b.minX, 1), h = Math.max(b.maxY - b.minY, 1);
-  const scale = Math.min((cssWidth - 2 * MARGIN) / w, MAX_SCALE);
-  const height = Math.max(160, Math.min(900, h * scale + 2 * MARGIN));
+  const scale = Math.min((cssWidth - 2 * MARGIN) / w, MAX_SCALE, (MAX_HEIGHT - 2 * MARGIN) / h);
+  const height = Math.ceil(Math.max(MIN_HEIGHT, h * scale + 2 * MARGIN));
   const x0 = MARGIN - b.minX * scale + Math.max(0, (cssWidth - 2 * MARGIN - w * scale) / 2);
   const y0 = (height - h * scale) / 2 - b.minY * scale;
   return {scale, x0, y0, width: cssWidth, height};
@@ -259,6 +263,49 @@ function stopAnimation() {
   state.animation = null;
 }
 
+// The paper laid out for state.result, cleared, with the prime drawn in grey: the
+// context, where a point goes, and the pen before the first point (where the prime
+// ended, or nowhere).
+function preparePaper() {
+  const result = state.result;
+  const canvas = $("paper");
+  const box = layout(result.prime.concat(result.points), canvas.clientWidth);
+  const ctx = fitCanvas(canvas, box.width, box.height);
+  const at = ([x, y]) => [box.x0 + x * box.scale, box.y0 + y * box.scale];
+  drawStrokes(ctx, splitStrokes(result.prime), at, "#a8a8a8", Number($("width").value));
+  const pen = result.prime.length ? result.prime[result.prime.length - 1] : null;
+  canvas.dataset.scale = String(box.scale);
+  canvas.dataset.width = String(box.width);
+  return {ctx, at, pen};
+}
+
+// Points from..to-1 of state.result, in the ink and width chosen, the pen at `pen`
+// before them (a pen-up step draws nothing). Returns the pen after them.
+function drawPoints(paper, from, to, pen) {
+  const {ctx, at} = paper;
+  const points = state.result.points;
+  ctx.strokeStyle = $("ink").value;
+  ctx.lineWidth = Number($("width").value);
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.beginPath();
+  for (let i = from; i < to; i++) {
+    const p = points[i];
+    const [x, y] = at(p);
+    if (pen && pen[2] < 0.5) {
+      const [px, py] = at(pen);
+      ctx.moveTo(px, py);
+      ctx.lineTo(x, y);
+    } else if (p[2] > 0.5) { // a stroke of one point: a dot
+      ctx.moveTo(x, y);
+      ctx.lineTo(x + 0.01, y);
+    }
+    pen = p;
+  }
+  ctx.stroke();
+  return pen;
+}
+
 // Draw state.result on the paper, point after point at the chosen pace (a pen-up
 // step takes its time too, as on the tablet).
 function play() {
@@ -266,46 +313,21 @@ function play() {
   const result = state.result;
   if (!result) return;
   const canvas = $("paper");
-  const all = result.prime.concat(result.points);
-  const box = layout(all, canvas.clientWidth);
-  const ctx = fitCanvas(canvas, box.width, box.height);
-  const ink = $("ink").value, width = Number($("width").value);
-  const at = ([x, y]) => [box.x0 + x * box.scale, box.y0 + y * box.scale];
-  drawStrokes(ctx, splitStrokes(result.prime), at, "#a8a8a8", width);
   const points = result.points;
+  const paper = preparePaper();
   canvas.dataset.state = "drawing";
   canvas.dataset.points = String(points.length);
   canvas.dataset.strokes = String(splitStrokes(points).length);
   canvas.dataset.drawn = "0";
-  const start = performance.now();
-  let drawn = 0;
-  // the pen starts where the prime ended (or nowhere)
-  let pen = result.prime.length ? result.prime[result.prime.length - 1] : null;
-  const animation = {frame: 0};
+  const animation = {frame: 0, drawn: 0, paper, pen: paper.pen, start: performance.now()};
   const step = (now) => {
-    const target = Math.min(points.length, Math.floor((now - start) / 1000 * pointsPerSecond()) + 1);
-    ctx.strokeStyle = ink;
-    ctx.fillStyle = ink;
-    ctx.lineWidth = width;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.beginPath();
-    for (; drawn < target; drawn++) {
-      const p = points[drawn];
-      const [x, y] = at(p);
-      if (pen && pen[2] < 0.5) {
-        const [px, py] = at(pen);
-        ctx.moveTo(px, py);
-        ctx.lineTo(x, y);
-      } else if (p[2] > 0.5) { // a stroke of one point: a dot
-        ctx.moveTo(x, y);
-        ctx.lineTo(x + 0.01, y);
-      }
-      pen = p;
-    }
-    ctx.stroke();
-    canvas.dataset.drawn = String(drawn);
-    if (drawn < points.length) {
+    // (a frame's time can be a little before the start)
+    const target = Math.max(animation.drawn, Math.min(points.length,
+      Math.floor((now - animation.start) / 1000 * pointsPerSecond()) + 1));
+    animation.pen = drawPoints(animation.paper, animation.drawn, target, animation.pen);
+    animation.drawn = target;
+    canvas.dataset.drawn = String(target);
+    if (target < points.length) {
       animation.frame = requestAnimationFrame(step);
     } else {
       canvas.dataset.state = "done";
@@ -314,6 +336,21 @@ function play() {
   };
   state.animation = animation;
   animation.frame = requestAnimationFrame(step);
+}
+
+// Draw again, at once, what is drawn so far (all of it once the animation is over): for
+// a new stroke width, ink or size of the window. An animation under way goes on from
+// where it was.
+function redraw() {
+  if (!state.result) return;
+  const animation = state.animation;
+  const paper = preparePaper();
+  const drawn = animation ? animation.drawn : state.result.points.length;
+  const pen = drawPoints(paper, 0, drawn, paper.pen);
+  if (animation) {
+    animation.paper = paper;
+    animation.pen = pen;
+  }
 }
 
 function drawStrokes(ctx, strokes, at, color, width) {
@@ -430,6 +467,8 @@ async function write() {
       if (!text.trim()) throw new Error("type something to write");
       const unknown = unknownCharacters(text.replace(/\s/g, " "));
       if (unknown.length) throw new Error(`the model cannot write ${unknown.join(" ")}`);
+      const {problem} = measureText(text);
+      if (problem) throw new Error(problem);
       path = "/api/write";
       body = {text, bias, seed, style: currentStyle()};
     } else {
@@ -490,19 +529,89 @@ function unknownCharacters(text) {
   return [...new Set([...text].filter((c) => !alphabet.includes(c)))].map((c) => JSON.stringify(c));
 }
 
+// ------------------------------------------------------------ the text's limits
+
+// Python's white space (str.isspace, str.split), and the line breaks of str.splitlines.
+const PY_SPACES = new RegExp("[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a" +
+  "\\u2028\\u2029\\u202f\\u205f\\u3000]+");
+const PY_LINE_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+const chars = (s) => Array.from(s); // characters as Python counts them (code points)
+
+// A line as the server writes it (text.clean_line): every run of white space one
+// space, none at the ends.
+const cleanLine = (line) => line.split(PY_SPACES).filter((word) => word).join(" ");
+
+// Python's textwrap.wrap(line, width, break_on_hyphens=False) of a clean line, as the
+// server wraps it: at spaces, into lines of at most `width` characters; a word longer
+// than that is cut.
+function textwrap(line, width) {
+  const chunks = line.split(/( )/).filter((c) => c).map(chars).reverse();
+  const space = (chunk) => chunk.length === 0 || chunk.join("") === " ";
+  const last = () => chunks[chunks.length - 1];
+  const lines = [];
+  while (chunks.length) {
+    const words = [];
+    let length = 0;
+    if (lines.length && space(last())) chunks.pop();
+    while (chunks.length && length + last().length <= width) {
+      length += last().length;
+      words.push(chunks.pop());
+    }
+    if (chunks.length && last().length > width) {
+      const room = width - length; // 0 when the line is full: the word goes on the next
+      words.push(last().slice(0, room));
+      chunks[chunks.length - 1] = last().slice(room);
+    }
+    if (words.length && space(words[words.length - 1])) words.pop();
+    if (words.length) lines.push(words.map((c) => c.join("")).join(""));
+  }
+  return lines;
+}
+
+// The lines the server writes for a text (text.wrap_text): the text's own line breaks
+// kept, each line cleaned and wrapped, blank lines dropped.
+function pageLines(text, width) {
+  return text.split(PY_LINE_BREAK).flatMap((line) => textwrap(cleanLine(line), width));
+}
+
+// The text measured against the server's limits: {characters, lines, problem}; problem
+// is what stops the server from writing it, said as the server would, or "".
+function measureText(text) {
+  const limits = state.health ? state.health.limits : null;
+  const characters = chars(text).length;
+  if (!limits) return {characters, lines: 0, problem: ""};
+  const lines = pageLines(text, limits.line_length).length;
+  let problem = "";
+  if (characters > limits.max_text_length) {
+    problem = `the text has ${characters} characters; at most ${limits.max_text_length}`;
+  } else if (lines > limits.max_lines) {
+    problem = `the text makes ${lines} lines of at most ${limits.line_length} characters; ` +
+      `at most ${limits.max_lines} are written`;
+  }
+  return {characters, lines, problem};
+}
+
+// Under the text box: how much of each limit the text takes (its characters, and the
+// lines it makes once wrapped), or what is wrong with it.
 function updateTextHint() {
   const text = $("text").value;
   const hint = $("text-hint");
   const unknown = unknownCharacters(text.replace(/\s/g, " "));
-  const max = state.health ? state.health.limits.max_text_length : 0;
-  hint.classList.toggle("error", unknown.length > 0 || (max && text.length > max));
+  const {characters, lines, problem} = measureText(text);
+  hint.classList.toggle("error", unknown.length > 0 || Boolean(problem));
   if (unknown.length) {
     hint.textContent = `The model cannot write ${unknown.join(" ")}.`;
+  } else if (!state.health) {
+    hint.textContent = "";
+  } else if (problem) {
+    hint.textContent = `${problem[0].toUpperCase()}${problem.slice(1)}.`;
   } else {
-    const lines = state.health ? state.health.limits.line_length : 50;
-    hint.textContent = `${text.length}${max ? ` of ${max}` : ""} characters; long lines ` +
-      `are wrapped at ${lines}.`;
+    const limits = state.health.limits;
+    hint.textContent = `${lines} of ${limits.max_lines} lines of up to ` +
+      `${limits.line_length} characters; ${characters} of ${limits.max_text_length} characters.`;
   }
+  hint.dataset.lines = String(lines);
+  hint.dataset.characters = String(characters);
 }
 
 // ------------------------------------------------------------ the controls
@@ -526,6 +635,7 @@ function showPanels() {
       "the model writes the text in that hand."
     : "Write here with a mouse, pen or finger: the model carries on in that hand.";
   $("data-panel").hidden = !(state.mode === "write" && choice === "data");
+  $("style-column").hidden = $("hand-panel").hidden && $("data-panel").hidden;
   if (!$("hand-panel").hidden && !pad.ready) setupPad();
   if (!$("data-panel").hidden && !state.dataStyle) nextDataLine();
 }
@@ -556,8 +666,12 @@ function bindOutputs() {
   };
   for (const id of ["bias", "width", "speed", "points"]) $(id).addEventListener("input", show);
   show();
-  $("width").addEventListener("change", () => state.result && !state.animation && play());
-  $("ink").addEventListener("change", () => state.result && !state.animation && play());
+  // a new width or ink redraws the writing at once, without writing it out again
+  for (const id of ["width", "ink"]) $(id).addEventListener("input", redraw);
+  // and so does a paper of another width (a resized window, a scroll bar come or gone)
+  new ResizeObserver(() => {
+    if (state.result && $("paper").clientWidth !== Number($("paper").dataset.width)) redraw();
+  }).observe($("paper"));
 }
 
 async function init() {
@@ -605,6 +719,7 @@ async function init() {
 }
 
 // for the tests and for the curious, from the browser's console
-window.writeRnn = {state, pad, toSteps, absolute, splitStrokes, svgText};
+window.writeRnn = {state, pad, toSteps, absolute, splitStrokes, svgText, pageLines, measureText,
+  play, redraw};
 
 init();

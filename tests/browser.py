@@ -80,3 +80,43 @@ def write_on_pad(driver, strokes, pause=0.01):
             actions.pause(pause)
         actions.release()
         actions.perform()
+
+
+def answer_with(driver, path, answer):
+    """The page's requests to `path` get `answer` (JSON, status 200) instead of the
+    server's, until answer_with(driver, path, None): for a test that needs writing of a
+    known shape, which a tiny untrained model does not write."""
+    driver.execute_script("""
+        const [path, answer] = arguments;
+        window.serverFetch = window.serverFetch || window.fetch;
+        window.cannedAnswers = window.cannedAnswers || {};
+        if (answer === null) delete window.cannedAnswers[path];
+        else window.cannedAnswers[path] = answer;
+        window.fetch = (url, options) => url in window.cannedAnswers
+          ? Promise.resolve(new Response(JSON.stringify(window.cannedAnswers[url]), {
+              status: 200, headers: {"Content-Type": "application/json"}}))
+          : window.serverFetch(url, options);""", path, answer)
+
+
+def ink_rows(driver, canvas_id="paper"):
+    """How many pixels of each row of a canvas hold ink (device pixels)."""
+    return driver.execute_script("""
+        const c = document.getElementById(arguments[0]);
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const rows = new Array(c.height).fill(0);
+        for (let i = 3; i < data.length; i += 4) {
+          if (data[i] > 0) rows[Math.floor(i / 4 / c.width)]++;
+        }
+        return rows;""", canvas_id)
+
+
+def bands(rows):
+    """(first, last) row of each run of rows that hold ink."""
+    runs, start = [], None
+    for i, count in enumerate(list(rows) + [0]):
+        if count and start is None:
+            start = i
+        elif not count and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    return runs

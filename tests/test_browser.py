@@ -1,12 +1,20 @@
 """The page in a real browser: headless Chromium opens it, writes a sentence and
 watches it drawn, writes in a hand drawn on the pad with pointer events, writes
-freely, and downloads the SVG and the PNG. Skips only where Chromium, its driver or
-selenium is missing (.ci/run installs them)."""
+freely, and downloads the SVG and the PNG; it counts a text's lines and characters as
+the server does, draws a page of three long lines at a readable size, redraws at once
+for a new stroke width or ink, and keeps Write in view with the pad open (at
+1280 x 900). Skips only where Chromium, its driver or selenium is missing (.ci/run
+installs them)."""
 
+import json
+import re
 import time
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
 
 import browser
+import numpy as np
 import pytest
 import tiny
 
@@ -163,6 +171,145 @@ def test_the_writing_downloads_as_svg_and_png(page):
     png = wait_for_file(page.download_dir, ".png")
     time.sleep(0.3)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def post(driver, path, body):
+    """The server's (status, JSON answer) to a request made by the test, not the page."""
+    request = urllib.request.Request(driver.current_url.rstrip("/") + path,
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_the_page_counts_lines_and_characters_as_the_server_does(page):
+    limits = page.execute_script("return window.writeRnn.state.health.limits")
+    width, most = limits["line_length"], limits["max_lines"]
+    # every character allowed, wrapped into one line too many: the page says so at once,
+    # in the server's words, and does not send it
+    text = ("abcab " * limits["max_text_length"])[: limits["max_text_length"]]
+    status, answer = post(page, "/api/write", {"text": text})
+    assert status == 422
+    assert answer["detail"] == (f"the text makes {most + 1} lines of at most {width} "
+                                f"characters; at most {most} are written")
+    set_value(page, "text", text)
+    hint = page.find_element("id", "text-hint")
+    assert "error" in hint.get_attribute("class")
+    assert hint.text == answer["detail"][0].upper() + answer["detail"][1:] + "."
+    assert hint.get_attribute("data-lines") == str(most + 1)
+    assert hint.get_attribute("data-characters") == str(limits["max_text_length"])
+    sent = page.execute_script("return window.writeRnn.state.lastRequest")
+    click(page, "write")
+    status_line = page.find_element("id", "status")
+    assert status_line.text == answer["detail"] and "error" in status_line.get_attribute("class")
+    assert page.execute_script("return window.writeRnn.state.lastRequest") == sent
+    # white space, tabs, line breaks, words longer than a line: the same count of lines
+    # (each text ends in more lines than are written, so the server only counts them)
+    more = "\na" * most
+    for start in ["a" * (2 * width + 20) + " bc " + "a" * (width + 10),
+                  "ab   " * (width // 4), "\tab\t\tc  \t" * 6, " " * (width + 9) + "a",
+                  "a\r\nb\rc\x0bd\x0ce\x1cf\u2028g", "a\u00a0b " * 20,
+                  "x" * width + " " + "y" * width, "a " * width + "\n\n   \n"]:
+        status, answer = post(page, "/api/write", {"text": start + more})
+        assert status == 422, answer
+        lines = int(re.search(r"makes (\d+) lines", answer["detail"]).group(1))
+        counted = page.execute_script("return window.writeRnn.measureText(arguments[0])",
+                                      start + more)
+        assert counted["lines"] == lines, repr(start)
+        assert counted["characters"] == len(start + more)
+    # and a text within the limits: the lines the page counts are the lines written
+    text = "  a  b\t c \n\n \u00a0\n cab   "
+    status, answer = post(page, "/api/write", {"text": text, "seed": 1})
+    assert status == 200
+    assert page.execute_script("return window.writeRnn.pageLines(arguments[0], arguments[1])",
+                               text, width) == [line["text"] for line in answer["lines"]]
+    set_value(page, "text", "a cab\nbabc")
+    assert "error" not in hint.get_attribute("class")
+    assert hint.text == (f"2 of {most} lines of up to {width} characters; 10 of "
+                         f"{limits['max_text_length']} characters.")
+
+
+def made_up_page(lines=3, letters=50, pitch=480):
+    """A page of writing with IAM-OnDB's proportions, as /api/write answers: each letter
+    a loop 120 tablet units high (a small letter), 150 from the next, lines `pitch` apart."""
+    angles = np.linspace(0, 2 * np.pi, 13)
+    loop = np.stack([50 * np.sin(angles), -60 + 60 * np.cos(angles)], axis=1)
+    rows = []
+    for i in range(lines):
+        points = np.concatenate([loop + [150 * k, pitch * i] for k in range(letters)])
+        eos = np.tile(np.arange(len(loop)) == len(loop) - 1, letters)
+        rows.append(np.column_stack([points, eos]))
+    page_points = np.concatenate(rows)
+    steps = np.diff(page_points[:, :2], axis=0, prepend=np.zeros((1, 2)))
+    strokes = np.column_stack([steps, page_points[:, 2]]).round(1).tolist()
+    return {"strokes": strokes, "svg": "", "seed": 1, "stop": "end",
+            "lines": [{"text": "a" * letters, "strokes": [], "seed": 1 + i, "stop": "end"}
+                      for i in range(lines)]}
+
+
+def test_a_page_of_three_long_lines_is_drawn_at_a_readable_size(page):
+    page.execute_script("window.scrollTo(0, 0)")
+    set_value(page, "speed", "100")
+    set_value(page, "text", "\n".join(["a" * 50] * 3))
+    browser.answer_with(page, "/api/write", made_up_page())
+    try:
+        click(page, "write")
+        browser.wait_for(page, "return document.getElementById('paper').dataset.state "
+                               "=== 'done'")
+    finally:
+        browser.answer_with(page, "/api/write", None)
+    lines = browser.bands(browser.ink_rows(page))
+    assert len(lines) == 3, lines
+    # a small letter at least 16 pixels high (the page's own text has 8), ink included
+    assert all(last - first + 1 >= 16 for first, last in lines), lines
+    # and the paper as tall as the lines need: neither cut off nor padded out
+    height = page.execute_script("return document.getElementById('paper').height")
+    assert 0 < lines[0][0] and lines[-1][1] < height - 1
+    assert height < 1.4 * (lines[-1][1] - lines[0][0]) + 60
+
+
+def test_a_new_width_or_ink_redraws_the_writing_at_once(page):
+    set_value(page, "speed", "60")
+    set_value(page, "text", "abc cab")
+    write_and_watch(page)
+    set_value(page, "speed", "0")  # the slowest: writing it out again would take a while
+    thin = ink_pixels(page)
+    change = ("const e = document.getElementById(arguments[0]); e.value = arguments[1];"
+              "for (const t of ['input', 'change']) e.dispatchEvent(new Event(t, {bubbles: true}));"
+              "const d = document.getElementById('paper').dataset; return {...d};")
+    for element, value in (("width", "6"), ("ink", "#ff0000")):
+        now = page.execute_script(change, element, value)
+        assert now["state"] == "done" and now["drawn"] == now["points"], now
+        time.sleep(0.3)
+        assert paper(page)["state"] == "done" and paper(page)["drawn"] == now["points"]
+    assert ink_pixels(page) > 1.5 * thin  # drawn whole, and thicker
+    red = page.execute_script("""
+        const c = document.getElementById('paper');
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] > 200 && data[i] > 200 && data[i + 1] < 60) n++;
+        }
+        return n;""")
+    assert red > 100
+    for element, value in (("width", "2"), ("ink", "#1d2b64"), ("speed", "50")):
+        page.execute_script(change, element, value)
+
+
+def test_write_stays_in_view_with_the_pad_open(page):
+    page.execute_script("window.scrollTo(0, 0)")
+    page.find_element("css selector", 'input[name="style"][value="hand"]').click()
+    try:
+        assert page.find_element("id", "pad").is_displayed()
+        top, bottom, height = page.execute_script(
+            "const b = document.getElementById('write').getBoundingClientRect();"
+            "return [b.top, b.bottom, window.innerHeight];")
+        assert 0 <= top and bottom <= height, (top, bottom, height)
+    finally:
+        page.find_element("css selector", 'input[name="style"][value="model"]').click()
 
 
 def test_no_errors_in_the_console(page):
