@@ -31,6 +31,7 @@ import numpy as np
 
 from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, Config
 from flags import seed_flag
+from measures import final_character_share
 from text import encode_text, line_seeds, pad_texts
 from utils import (
     DataLoader,
@@ -64,20 +65,6 @@ def line_batches(lines, max_points=60_000, bucket=128):
             # a short last batch is padded to a power of two rows, not to a full one
             rows_padded = min(rows, power_of_two_rows(len(batch)))
             yield (batch, *pad_lines([lines[i] for i in batch], rows_padded, bucket))
-
-
-def final_character_share(window_argmax, text_length):
-    """What comes after the window first reaches the last character, in characters'
-    worth of the line's own pace: (T - t0) U / T, for the T steps of window_argmax (the
-    character phi peaks on at each step), t0 the first step on character U - 1 of the
-    U = text_length. About 1 if the last character takes as many points as an average
-    one; None if the window never reaches it."""
-    window_argmax = np.asarray(window_argmax)
-    reached = np.flatnonzero(window_argmax == text_length - 1)
-    if len(reached) == 0:
-        return None
-    steps = len(window_argmax)
-    return (steps - reached[0]) * text_length / steps
 
 
 def share_figures(shares):
@@ -164,7 +151,7 @@ def legibility_figures(reader, lines, texts, prefix="legibility_"):
     its character error rate with spaces ignored (PREFIXcer) and with them
     (PREFIXcer_spaces), and {character: [read back as itself, written]}
     (PREFIXcharacters) from each line's edit alignment to its reading."""
-    from recognizer import character_error_rate, character_table
+    from measures import character_error_rate, character_table
 
     read = reader.read(lines)
     table = character_table(texts, read)

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from config import CHECKPOINT_NAME, CHECKPOINTS_KEPT, CONFIG_NAME, FREE_MODEL_DIR, Config
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
+from measures import edit_distance, final_character_share
 from mixture import (
     NOISE_KEYS,
     PARAM_KEYS,
@@ -36,6 +37,7 @@ from text import (
     hand_of,
     pad_texts,
     page_plan,
+    try_seeds,
 )
 from utils import (
     START,
@@ -46,6 +48,26 @@ from utils import (
 )
 
 POINTS_PER_CHAR = 60  # write()'s budget, the stop rule's guard: IAM-OnDB writes ~22
+MAX_TRIES = 16  # candidates of a line in one call of write(..., tries)
+
+
+def best_try(candidates):
+    """Which of a line's candidates [(reading, info)] to keep: the one the recogniser
+    reads closest to its text (edits over characters, spaces ignored), among those
+    that end by the stop rule without losing the text (final_character_share at most
+    2) if any do; without readings, the first of those. Ties go to the earlier try."""
+    def score(candidate):
+        reading, info = candidate
+        peaks = info["phi"].argmax(axis=1) if len(info["phi"]) else np.zeros(0, int)
+        share = final_character_share(peaks, info["phi"].shape[1])
+        lost = info["stop"] != "end" or share is None or share > 2
+        if reading is None:
+            return (lost, 0.0)
+        text = info["text"].replace(" ", "")
+        return (lost, edit_distance(text, reading.replace(" ", "")) / max(1, len(text)))
+
+    scores = [score(c) for c in candidates]
+    return scores.index(min(scores))
 
 
 class MixtureNetwork(keras.Model):
@@ -352,7 +374,9 @@ class SynthesisModel(MixtureNetwork):
 
     # ------------------------------------------------ writing
 
-    def write(self, text, bias=0.0, seed=None, style=None):
+    reader = None  # a Recognizer: picks the best of write's tries, and says what it reads
+
+    def write(self, text, bias=0.0, seed=None, style=None, tries=1):
         """Write text in handwriting (Graves section 5.3).
 
         text: a string, or a list of strings written in one batched, compiled call; each
@@ -361,13 +385,19 @@ class SynthesisModel(MixtureNetwork):
         61-62); seed makes it reproducible (for a list, one seed per text may be given,
         as batch_noise takes it); style = (strokes [T, 3] in tablet units, the text
         they write) primes the network so that the new text comes out in that hand
-        (section 5.5).
+        (section 5.5). tries > 1 writes that many candidates of every line in the
+        same batched call (the first is the line tries=1 writes) and keeps, per line,
+        the one best_try prefers: the one self.reader (a Recognizer, if one is set)
+        reads closest to its text, else one that ends by the stop rule without losing
+        the text.
 
         Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
         info = {"text": the line written, "phi": [T, len(text)] the window over it at
         every step, "params": the mixture each point was drawn from (as model.sample
         gives it), "stop": "end" when the stop rule ended the line, "budget" when the
-        point budget (POINTS_PER_CHAR a character) did, "seed"}. For a list, lists.
+        point budget (POINTS_PER_CHAR a character) did, "seed", "tries", and
+        "reading": what self.reader reads of the line, None without a reader}. For a
+        list, lists.
 
         The stop rule (write_loop): the window has reached the last character and
         moved past it (Graves: phi(t, U + 1) > phi(t, u) for every u <= U), and the
@@ -380,25 +410,36 @@ class SynthesisModel(MixtureNetwork):
             raise ValueError("nothing to write: give a text or a list of texts")
         texts = [check_line(t) for t in texts]
         seed = check_seeds(seed, len(texts))
-        indices = [encode_text(t, self.alphabet) for t in texts]
+        if not (isinstance(tries, (int, np.integer)) and 1 <= tries <= MAX_TRIES):
+            raise ValueError(f"tries must be a whole number from 1 to {MAX_TRIES}, not {tries}")
+        rows = len(texts) * tries  # try k of line i is row k * len(texts) + i
+        indices = [encode_text(t, self.alphabet) for t in texts] * tries
         prefix = self._style_prefix(style)
         chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
         if style is None:
-            state = self.zero_state(len(texts))
-            first = np.tile(np.array([START], np.float32), [len(texts), 1])
+            state = self.zero_state(rows)
+            first = np.tile(np.array([START], np.float32), [rows, 1])
         else:
             state, first = self.prime_state(style[0], chars)
         budget = np.array([POINTS_PER_CHAR * len(i) for i in indices], np.int32)
         # noise (and so the loop's capacity) for the padded width, not the longest text:
         # one compiled loop per width, and a row's draws do not depend on the capacity
-        noise = batch_noise(seed, POINTS_PER_CHAR * chars.shape[1], len(texts),
-                            self.config.num_mixture)
+        capacity = POINTS_PER_CHAR * chars.shape[1]
+        noise = [batch_noise(s, capacity, len(texts), self.config.num_mixture)
+                 for s in [seed, *try_seeds(seed, len(texts), tries)]]
+        noise = {k: tf.concat([n[k] for n in noise], axis=1) for k in noise[0]}
         out = self._compiled_write_loop(
             tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
             state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),
             noise)
         seeds = [seed] * len(texts) if np.ndim(seed) == 0 else seed
-        strokes, infos = self._lines_written(out, texts, seeds, len(prefix))
+        strokes, infos = self._lines_written(out, texts * tries, seeds * tries, len(prefix))
+        readings = self.reader.read(strokes) if self.reader is not None else [None] * rows
+        best = [best_try([(readings[i + k * len(texts)], infos[i + k * len(texts)])
+                          for k in range(tries)]) * len(texts) + i
+                for i in range(len(texts))]
+        strokes = [strokes[b] for b in best]
+        infos = [{**infos[b], "reading": readings[b], "tries": tries} for b in best]
         return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
 
     def _style_prefix(self, style):
@@ -425,7 +466,7 @@ class SynthesisModel(MixtureNetwork):
                           "stop": "end" if stop == 1 else "budget", "seed": seeds[row]})
         return strokes, infos
 
-    def write_page(self, lines, bias=0.0, seed=None, style=None):
+    def write_page(self, lines, bias=0.0, seed=None, style=None, tries=1):
         """Several lines in one hand, as text.page_plan plans a page: with a style, all
         of them in one batch primed with it; without, the first line, then the others
         primed with it. Line i has seed + i. Returns write's (strokes, infos) lists."""
@@ -435,7 +476,7 @@ class SynthesisModel(MixtureNetwork):
         for call in page_plan(len(lines), seed, style is not None):
             written, written_infos = self.write([lines[i] for i in call.rows], bias,
                                                 list(call.seeds),
-                                                hand_of(call, style, lines, strokes))
+                                                hand_of(call, style, lines, strokes), tries)
             for i, line, info in zip(call.rows, written, written_infos):
                 strokes[i], infos[i] = line, info
         return strokes, infos

@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from lstm import LSTM
+from measures import character_error_rate
 
 FEATURES = 5  # dx, dy, pen lifted before this point, stroke ends here, height above the line
 CONV_CHANNELS = (64, 128)
@@ -143,69 +144,6 @@ def greedy_decode(best, alphabet):
         return ""
     keep = np.concatenate([[True], best[1:] != best[:-1]]) & (best > 0)
     return "".join(alphabet[i - 1] for i in best[keep])
-
-
-def edit_alignment(ref, hyp):
-    """The Levenshtein alignment of hyp to ref: (distance, pairs), pairs a list of
-    (ref character or None, hyp character or None) from start to end (None: an
-    insertion or a deletion)."""
-    n, m = len(ref), len(hyp)
-    d = np.zeros((n + 1, m + 1), np.int32)
-    d[:, 0] = np.arange(n + 1)
-    d[0, :] = np.arange(m + 1)
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1,
-                          d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]))
-    pairs, i, j = [], n, m
-    while i or j:
-        if i and j and d[i, j] == d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]):
-            pairs.append((ref[i - 1], hyp[j - 1]))
-            i, j = i - 1, j - 1
-        elif i and d[i, j] == d[i - 1, j] + 1:
-            pairs.append((ref[i - 1], None))
-            i -= 1
-        else:
-            pairs.append((None, hyp[j - 1]))
-            j -= 1
-    return int(d[n, m]), pairs[::-1]
-
-
-def edit_distance(ref, hyp):
-    """Levenshtein distance between two strings (insertions, deletions and
-    substitutions cost 1), by rows."""
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1]
-
-
-def character_error_rate(refs, hyps, spaces=True):
-    """Edits over reference characters, summed over lines (each line's edit distance
-    counts, long lines weigh more). spaces=False leaves spaces out of both first."""
-    if not spaces:
-        refs = [r.replace(" ", "") for r in refs]
-        hyps = [h.replace(" ", "") for h in hyps]
-    total = sum(len(r) for r in refs)
-    if total == 0:
-        raise ValueError("no reference characters to score against")
-    return sum(edit_distance(r, h) for r, h in zip(refs, hyps)) / total
-
-
-def character_table(refs, hyps):
-    """{character: (times it was read back as itself, times it was written)} over
-    the characters of refs, from each line's edit alignment to its reading."""
-    table = {}
-    for ref, hyp in zip(refs, hyps):
-        for r, h in edit_alignment(ref, hyp)[1]:
-            if r is not None:
-                right, seen = table.get(r, (0, 0))
-                table[r] = (right + (r == h), seen + 1)
-    return table
 
 
 # ---------------------------------------------------------------- the network

@@ -158,6 +158,19 @@ def line_seeds(seed, count, first=0):
     return [(seed + first + i) % SEED_RANGE for i in range(count)]
 
 
+def try_seeds(seed, rows, tries):
+    """The seeds of the other tries of rows lines written with seed (one int for all,
+    or one a line, as check_seeds gives it): tries - 1 lists of one seed a line, try
+    k's seed of a line derived from its own seed and k (and, with one seed for all,
+    from its place too), so that a line with a seed of its own comes out the same
+    whatever is written beside it."""
+    def derived(*entropy):
+        return int(np.random.SeedSequence(list(entropy)).generate_state(1)[0]) % SEED_RANGE
+    if np.ndim(seed) == 0:
+        return [[derived(seed, k, i) for i in range(rows)] for k in range(1, tries)]
+    return [[derived(s, k) for s in seed] for k in range(1, tries)]
+
+
 def page_seeds(seed, pages, lines):
     """The seeds of pages of this many lines each (sample.py --num_samples): a page
     takes a seed a line, page k the seeds of lines k * lines, ... of one long page."""

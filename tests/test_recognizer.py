@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 import xmlgen
 
+import measures
 import recognizer
 import train
 from config import Config
@@ -115,8 +116,8 @@ def test_edit_distance_and_alignment_agree_with_a_recursive_reference():
         a = "".join(rng.choice(list("abc "), rng.integers(0, 8)))
         b = "".join(rng.choice(list("abc "), rng.integers(0, 8)))
         want = reference_edit_distance(a, b)
-        assert recognizer.edit_distance(a, b) == want
-        distance, pairs = recognizer.edit_alignment(a, b)
+        assert measures.edit_distance(a, b) == want
+        distance, pairs = measures.edit_alignment(a, b)
         assert distance == want
         # the alignment spells both strings, and its mismatches are its cost
         assert "".join(r for r, _ in pairs if r is not None) == a
@@ -127,15 +128,15 @@ def test_edit_distance_and_alignment_agree_with_a_recursive_reference():
 def test_character_error_rate_with_and_without_spaces():
     refs, hyps = ["the cat", "a dog"], ["the cut", "adog"]
     # with spaces: 1 substitution + 1 deletion over 12 characters
-    assert recognizer.character_error_rate(refs, hyps) == pytest.approx(2 / 12)
+    assert measures.character_error_rate(refs, hyps) == pytest.approx(2 / 12)
     # without: "thecat"/"thecut", "adog"/"adog": 1 over 10
-    assert recognizer.character_error_rate(refs, hyps, spaces=False) == pytest.approx(1 / 10)
+    assert measures.character_error_rate(refs, hyps, spaces=False) == pytest.approx(1 / 10)
     with pytest.raises(ValueError, match="no reference"):
-        recognizer.character_error_rate([""], ["x"])
+        measures.character_error_rate([""], ["x"])
 
 
 def test_character_table_counts_each_written_character_read_back_as_itself():
-    table = recognizer.character_table(["abca", "b"], ["abxa", ""])
+    table = measures.character_table(["abca", "b"], ["abxa", ""])
     assert table == {"a": (2, 2), "b": (1, 2), "c": (0, 1)}
 
 
@@ -243,7 +244,7 @@ def test_a_tiny_reader_learns_the_font_and_reads_unseen_strings(font_reader):
     texts = ["".join(rng.choice(list(xmlgen.FONT), rng.integers(2, 8))) for _ in range(40)]
     lines = [xmlgen.steps_of(xmlgen.font_line(t, rng)) for t in texts]
     read = model.read(lines)
-    cer = recognizer.character_error_rate(texts, read)
+    cer = measures.character_error_rate(texts, read)
     assert cer < 0.05, list(zip(texts, read))
     # the log holds the validation CER along the run, falling
     rows = train.read_log(Path(font_reader) / "log.csv")
@@ -347,5 +348,5 @@ def test_evaluate_scores_a_recogniser_on_the_validation_lines(font_reader, font_
     model = load_model(font_reader)
     read = model.read([loader.in_tablet_units(line) for line in loader.valid_data])
     assert got["lines"] == len(loader.valid_texts) == 10
-    assert got["cer"] == recognizer.character_error_rate(loader.valid_texts, read, spaces=False)
+    assert got["cer"] == measures.character_error_rate(loader.valid_texts, read, spaces=False)
     assert got["readings"] == read

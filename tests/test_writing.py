@@ -205,3 +205,95 @@ def test_mixture_params_reads_the_text_and_the_networks_share_only_what_they_sha
     # the two networks share their mixture head, not their ways of writing
     assert not hasattr(writer, "sample") and hasattr(writer, "write")
     assert isinstance(writer, MixtureNetwork) and not isinstance(writer, HandwritingModel)
+
+
+# ---------------------------------------------------------------- the best of several tries
+
+
+class RecordingReader:
+    """A stand-in recogniser that reads every line as `readings` say, by its place in
+    the call, and keeps the lines it was given."""
+
+    def __init__(self, readings):
+        self.readings, self.lines = readings, []
+
+    def read(self, lines):
+        self.lines = list(lines)
+        return [self.readings(i) for i in range(len(lines))]
+
+
+@pytest.fixture(scope="module")
+def tiny_writer(tmp_path_factory):
+    return tiny.save_tiny_model(tmp_path_factory.mktemp("writer"), synthesis=True,
+                                alphabet=tiny.ALPHABET, num_layers=2)
+
+
+def test_tries_keep_the_candidate_the_reader_reads_best(tiny_writer):
+    texts = ["ab", "cab ba"]
+    # try 2 of line 0 and try 1 of line 1 (rows 4 and 3 of the call) read right
+    right = {4: "ab", 3: "cabba"}
+    reader = RecordingReader(lambda row: right.get(row, "zz"))
+    tiny_writer.reader = reader
+    try:
+        strokes, infos = tiny_writer.write(texts, seed=[3, 4], tries=3)
+    finally:
+        tiny_writer.reader = None
+    np.testing.assert_array_equal(strokes[0], reader.lines[4])
+    np.testing.assert_array_equal(strokes[1], reader.lines[3])
+    assert [i["reading"] for i in infos] == ["ab", "cabba"]
+    assert [i["tries"] for i in infos] == [3, 3] and [i["seed"] for i in infos] == [3, 4]
+    # the first try of each line is the line tries=1 writes
+    alone, alone_infos = tiny_writer.write(texts, seed=[3, 4])
+    for row in range(2):
+        np.testing.assert_array_equal(reader.lines[row], alone[row])
+    assert alone_infos[0]["tries"] == 1 and alone_infos[0]["reading"] is None
+
+
+def test_tries_are_deterministic_and_a_line_does_not_depend_on_its_neighbours(tiny_writer):
+    class ByLength:  # reads a line by its length alone: a preference of its content
+        def read(self, lines):
+            return ["ab"[: len(line) % 3] for line in lines]
+
+    tiny_writer.reader = ByLength()
+    try:
+        one, info = tiny_writer.write("ab", seed=9, tries=4)
+        again, _ = tiny_writer.write("ab", seed=9, tries=4)
+        beside, _ = tiny_writer.write(["ca b", "ab"], seed=[5, 9], tries=4)
+    finally:
+        tiny_writer.reader = None
+    np.testing.assert_array_equal(one, again)
+    np.testing.assert_array_equal(one, beside[1])
+    assert info["reading"] == "ab"[: len(one) % 3]
+    # the tries differ from each other: four lines, not one four times
+    tiny_writer.reader = RecordingReader(lambda row: "")
+    try:
+        tiny_writer.write("ab", seed=9, tries=4)
+    finally:
+        lines, tiny_writer.reader = tiny_writer.reader.lines, None
+    assert len({line.tobytes() for line in lines}) == 4
+
+
+@pytest.mark.parametrize("tries", [0, -1, 1.5, 17, "2"])
+def test_a_bad_number_of_tries_is_refused(tiny_writer, tries):
+    with pytest.raises(ValueError, match="tries must be a whole number from 1 to 16"):
+        tiny_writer.write("ab", tries=tries)
+
+
+def candidate(stop="end", peaks=(0, 1, 2), text="abc"):
+    phi = np.eye(len(text))[list(peaks)]
+    return {"text": text, "stop": stop, "phi": phi}
+
+
+def test_best_try_prefers_what_reads_right_and_never_a_lost_line():
+    from model import best_try
+
+    # by reading: fewest edits over characters, spaces ignored; ties to the earlier
+    assert best_try([("abd", candidate()), ("abc", candidate()), ("a bc", candidate())]) == 1
+    # a line that ran out of budget, or wrote on long after its text, loses to a worse
+    # reading that ended cleanly: share (T - t0) U / T = (9 - 1) 3 / 9 > 2
+    lost = candidate(peaks=(0, 2, 2, 2, 2, 2, 2, 2, 2))
+    assert best_try([("abc", lost), ("xyz", candidate())]) == 1
+    assert best_try([("abc", candidate(stop="budget")), ("xyz", candidate())]) == 1
+    # without a reader: the first that ends cleanly
+    assert best_try([(None, lost), (None, candidate(stop="budget")), (None, candidate())]) == 2
+    assert best_try([(None, lost), (None, lost)]) == 0
