@@ -12,6 +12,8 @@ import pytest
 import tiny
 import xmlgen
 
+import train
+
 
 @pytest.fixture(scope="session")
 def random_data_dir(tmp_path_factory):
@@ -52,3 +54,19 @@ def tiny_model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny_model")
     tiny.save_tiny_model(path)
     return path
+
+
+# a reader of the font: 1 x 32 units, 120 steps
+FONT_FLAGS = ["--recognizer", "--rnn_size", "32", "--num_layers", "1", "--batch_size", "8",
+              "--learning_rate", "0.01", "--seq_length", "20", "--seed", "0",
+              "--validate_every", "30", "--log_every", "10", "--max_steps", "120"]
+
+
+@pytest.fixture(scope="session")
+def font_reader(font_data, tmp_path_factory):
+    """A tiny recogniser trained by train.py on font_data until it reads xmlgen.FONT
+    (a few seconds): its model_dir."""
+    data_dir, _ = font_data
+    model_dir = tmp_path_factory.mktemp("font_reader")
+    train.main([*FONT_FLAGS, "--data_dir", str(data_dir), "--model_dir", str(model_dir)])
+    return model_dir

@@ -223,19 +223,6 @@ def test_bad_lines_get_a_clear_error(untrained_reader, strokes, message):
 
 # ---------------------------------------------------------------- learning the font
 
-FONT_FLAGS = ["--recognizer", "--rnn_size", "32", "--num_layers", "1", "--batch_size", "8",
-              "--learning_rate", "0.01", "--seq_length", "20", "--seed", "0",
-              "--validate_every", "30", "--log_every", "10", "--max_steps", "120"]
-
-
-@pytest.fixture(scope="module")
-def font_reader(font_data, tmp_path_factory):
-    data_dir, _ = font_data
-    model_dir = tmp_path_factory.mktemp("font_reader")
-    train.main([*FONT_FLAGS, "--data_dir", str(data_dir), "--model_dir", str(model_dir)])
-    return model_dir
-
-
 @pytest.mark.slow
 def test_a_tiny_reader_learns_the_font_and_reads_unseen_strings(font_reader):
     model = load_model(font_reader)
