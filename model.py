@@ -14,7 +14,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from config import CHECKPOINT_NAME, CHECKPOINTS_KEPT, CONFIG_NAME, FREE_MODEL_DIR, Config
+from config import (
+    CHECKPOINT_NAME,
+    CHECKPOINTS_KEPT,
+    CONFIG_NAME,
+    FREE_MODEL_DIR,
+    MAX_TRIES,
+    Config,
+)
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from measures import edit_distance, final_character_share
 from mixture import (
@@ -48,7 +55,6 @@ from utils import (
 )
 
 POINTS_PER_CHAR = 60  # write()'s budget, the stop rule's guard: IAM-OnDB writes ~22
-MAX_TRIES = 16  # candidates of a line in one call of write(..., tries)
 
 
 def best_try(candidates):
@@ -375,6 +381,12 @@ class SynthesisModel(MixtureNetwork):
     # ------------------------------------------------ writing
 
     reader = None  # a Recognizer: picks the best of write's tries, and says what it reads
+
+    def __setattr__(self, name, value):
+        if name == "reader":  # a helper, not a part: Keras must not track nor save it
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     def write(self, text, bias=0.0, seed=None, style=None, tries=1):
         """Write text in handwriting (Graves section 5.3).

@@ -36,7 +36,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from config import FREE_MODEL_DIR, SYNTHESIS_DIR
+from config import (
+    CONFIG_NAME,
+    DEFAULT_TRIES,
+    FREE_MODEL_DIR,
+    MAX_TRIES,
+    RECOGNIZER_DIR,
+    SYNTHESIS_DIR,
+)
 
 # every drawing function, so that `%run -i sample.py` leaves them behind to draw with
 from drawing import (  # noqa: F401
@@ -122,6 +129,14 @@ def build_parser():
     text.add_argument("--style_text",
                       help="what the --style line writes (read from IAM-OnDB's ascii files "
                            "for a lineStrokes XML file if not given)")
+    text.add_argument("--tries", type=int, default=DEFAULT_TRIES,
+                      help=f"write this many candidates of each line in one batched call and "
+                           f"keep the one the recogniser (--recognizer_dir) reads best "
+                           f"(default {DEFAULT_TRIES}; 1 to {MAX_TRIES})")
+    text.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
+                      help=f"the recogniser that picks the best try and says what it reads "
+                           f"(default {RECOGNIZER_DIR}); without one, tries that end by the "
+                           f"stop rule are preferred")
     text.add_argument("--all_figures", action="store_true",
                       help="with a text, write the four other drawings of free writing too "
                            "(.color, .multi_color, .eos_pdf and .pdf.svg); without it, only "
@@ -169,6 +184,8 @@ def check_args(parser, args):
     elif args.prime:
         parser.error("--prime continues free writing; to write a text in a hand, use --style "
                      "FILE --style_text TEXT")
+    if not 1 <= args.tries <= MAX_TRIES:
+        parser.error(f"--tries must be between 1 and {MAX_TRIES}, not {args.tries}")
     if not 1 <= args.line_length <= MAX_TEXT_LENGTH:
         parser.error(f"--line_length must be between 1 and {MAX_TEXT_LENGTH}, "
                      f"not {args.line_length}")
@@ -313,7 +330,7 @@ def write_pages(model, lines, args, seed, style):
     model.sample returns lines: (strokes, params, [(lines, infos)] per page)."""
     pages, strokes, params = [], [], []
     for page_seed in page_seeds(seed, args.num_samples, len(lines)):
-        line_strokes, infos = model.write_page(lines, args.bias, page_seed, style)
+        line_strokes, infos = model.write_page(lines, args.bias, page_seed, style, args.tries)
         pages.append((lines, infos))
         strokes.append(join_lines(line_strokes))
         params.append({k: np.concatenate([info["params"][k] for info in infos])
@@ -346,11 +363,17 @@ def main(argv=None):
     seed = args.seed if args.seed is not None else fresh_seed()
     if writing:
         lines = check_alphabet(parser, args, model, lines, style)
+        if (Path(args.recognizer_dir) / CONFIG_NAME).exists():
+            model.reader = open_model(parser, args.recognizer_dir)
         strokes, params, pages = write_pages(model, lines, args, seed, style)
         stops = [info["stop"] for _, infos in pages for info in infos]
         print(f"wrote {len(lines)} line(s) x {args.num_samples} with {args.model_dir}, "
-              f"--seed {seed}: {stops.count('end')} ended by the stop rule, "
-              f"{stops.count('budget')} by the point budget")
+              f"--seed {seed}, best of {args.tries}: {stops.count('end')} ended by the stop "
+              f"rule, {stops.count('budget')} by the point budget")
+        for _, infos in pages:
+            for info in infos:
+                if info["reading"] is not None:
+                    print(f"  reads: {info['reading']}")
     else:
         strokes, params = model.sample(args.sample_length, num_samples=args.num_samples,
                                        seed=seed, bias=args.bias, prime=prime)

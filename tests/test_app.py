@@ -15,6 +15,7 @@ import xmlgen
 from fastapi.testclient import TestClient
 
 import app as app_module
+from config import DEFAULT_TRIES
 from model import load_model
 from text import wrap_text
 from webapp.schema import Limits
@@ -95,12 +96,18 @@ def test_long_text_is_wrapped_as_sample_py_wraps_it(server):
     assert [line["text"] for line in by_lines["lines"]] == ["ab", "ba"]
 
 
-def test_the_page_writes_what_model_write_page_writes_for_a_seed(server, tiny_models):
+@pytest.mark.parametrize("tries", [None, 1, 3])
+def test_the_page_writes_what_model_write_page_writes_for_a_seed(server, tiny_models, tries):
     lines = ["ab cab", "ba", "cab"]
-    page = server.post("/api/write", json={"lines": lines, "seed": 8, "bias": 0.5}).json()
-    strokes, infos = load_model(tiny_models[1]).write_page(lines, bias=0.5, seed=8)
+    asked = {} if tries is None else {"tries": tries}
+    page = server.post("/api/write", json={"lines": lines, "seed": 8, "bias": 0.5,
+                                           **asked}).json()
+    writer = load_model(tiny_models[1])
+    writer.reader = load_model(tiny_models[2])  # the app's recogniser picks the tries
+    strokes, infos = writer.write_page(lines, bias=0.5, seed=8, tries=tries or DEFAULT_TRIES)
     assert [line["seed"] for line in page["lines"]] == [info["seed"] for info in infos]
     assert [line["strokes"] for line in page["lines"]] == [rounded(s) for s in strokes]
+    assert [line["reading"] for line in page["lines"]] == [info["reading"] for info in infos]
 
 
 def test_sample_writes_the_points_asked_for_and_carries_on_from_a_prime(server):
@@ -129,6 +136,9 @@ BAD = [
     ("/api/write", '{"text": 5}', 422, r"text: .*string"),
     ("/api/write", '{"lines": "ab"}', 422, r"lines: .*list"),
     ("/api/write", '{"text": "ab", "bias": "high"}', 422, r"bias: .*number"),
+    ("/api/write", '{"text": "ab", "tries": 0}', 422, r"tries: .*greater than or equal to 1"),
+    ("/api/write", '{"text": "ab", "tries": 17}', 422, r"tries: .*less than or equal to 16"),
+    ("/api/write", '{"text": "ab", "tries": 2.5}', 422, r"tries: .*integer"),
     ("/api/write", '{"text": "ab", "seed": 1.5}', 422, r"seed: .*integer"),
     ("/api/write", '{"text": "ab", "seed": true}', 422, r"seed: .*integer"),
     ("/api/write", '{"text": "ab", "bias": NaN}', 422, r"bias: .*finite"),

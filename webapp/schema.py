@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from config import DEFAULT_TRIES, MAX_TRIES
 from flags import check_fields, flag
 from text import SEED_RANGE, check_seed, clean_line, wrap_text, writable_lines
 
@@ -69,6 +70,9 @@ class WriteRequest(Strict):
     text: str | None = Field(None, description="the text; long lines are wrapped")
     lines: list[str] | None = Field(None, description="or its lines (each wrapped if long)")
     bias: Bias = 0.0
+    tries: Annotated[int, Field(strict=True, ge=1, le=MAX_TRIES,
+                                description="candidates of each line, of which the one the "
+                                            "recogniser reads best is kept")] = DEFAULT_TRIES
     seed: Seed | None = None
     style: Style | None = Field(None, description="write in this hand (Graves section 5.5)")
 
@@ -94,6 +98,8 @@ class Line(BaseModel):
     strokes: list[list[float]]
     seed: int
     stop: Literal["end", "budget"]
+    reading: str | None = Field(description="what the recogniser reads of the line, if "
+                                            "there is one")
 
 
 class WriteAnswer(BaseModel):

@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
+from config import CONFIG_NAME, DEFAULT_TRIES, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
 from drawing import join_lines, strokes_svg
 from text import MAX_TEXT_LENGTH, SEED_RANGE, fresh_seed, hand_of, page_plan
 from utils import DataLoader
@@ -105,6 +105,8 @@ def load_models(model_dir, synthesis_dir, recognizer_dir=RECOGNIZER_DIR):
     if there are."""
     models = load_writers(model_dir, synthesis_dir)
     models.reader, models.why_not_reading = load_reader(recognizer_dir)
+    if models.synthesis is not None:  # it picks the best of the writer's tries
+        models.synthesis.reader = models.reader
     return models
 
 
@@ -176,25 +178,26 @@ class Service:
         except ValueError as err:  # what the model refuses to write
             raise BadInput(str(err)) from None
 
-    def write_rows(self, bias, style):
+    def write_rows(self, bias, style, tries):
         """A batcher's run: rows of (text, seed) written in one model.write call."""
         def run(rows):
             texts, seeds = zip(*rows)
             strokes, infos = self.models.synthesis.write(list(texts), bias=bias,
-                                                         seed=list(seeds), style=style)
+                                                         seed=list(seeds), style=style,
+                                                         tries=tries)
             return list(zip(strokes, infos))
         return run
 
-    async def write_page(self, lines, bias, seed, style):
+    async def write_page(self, lines, bias, seed, style, tries=1):
         """model.write_page's page (text.page_plan), each call's rows batched with other
         requests': [(strokes, info)] a line."""
         written, strokes = [None] * len(lines), [None] * len(lines)
         for call in page_plan(len(lines), seed, style is not None):
             hand = hand_of(call, style, lines, strokes)
             rows = [(lines[i], s) for i, s in zip(call.rows, call.seeds)]
-            key = ("write", bias, style_key(*hand) if hand is not None else None)
-            for i, line in zip(call.rows, await self.model_call(key, rows,
-                                                                self.write_rows(bias, hand))):
+            key = ("write", bias, tries, style_key(*hand) if hand is not None else None)
+            run = self.write_rows(bias, hand, tries)
+            for i, line in zip(call.rows, await self.model_call(key, rows, run)):
                 written[i], strokes[i] = line, line[0]
         return written
 
@@ -206,12 +209,12 @@ class Service:
         lines = lines_of(request, self.limits, synthesis.alphabet)
         style = style_of(request.style, self.limits, synthesis.alphabet)
         seed = fresh_seed() if request.seed is None else request.seed
-        written = await self.write_page(lines, request.bias, seed, style)
+        written = await self.write_page(lines, request.bias, seed, style, request.tries)
         page = join_lines([strokes for strokes, _ in written])
         return {"strokes": rounded(page), "svg": svg_of(page), "seed": seed,
                 "stop": "end" if all(i["stop"] == "end" for _, i in written) else "budget",
                 "lines": [{"text": text, "strokes": rounded(strokes), "seed": info["seed"],
-                           "stop": info["stop"]}
+                           "stop": info["stop"], "reading": info["reading"]}
                           for text, (strokes, info) in zip(lines, written)]}
 
     async def sample(self, request):
@@ -361,7 +364,7 @@ def warm_up(batcher, models, line_length):
         for n in [len(PAGE_TEXT)] + list(range(17, line_length + 1, 16)):
             text = " ".join(words * n)[:n - 1] + words[0][0]  # n characters, no end space
             jobs.append(Job(("warm-up", "write", n), [text], lambda texts: (
-                models.synthesis.write(texts, seed=[0] * len(texts))[0])))
+                models.synthesis.write(texts, seed=[0] * len(texts), tries=DEFAULT_TRIES)[0])))
     for job in jobs:  # only a head start: a failure is logged, and requests say the rest
         job.future.add_done_callback(
             lambda f: f.exception() and log.error("warm-up failed: %s", f.exception()))
