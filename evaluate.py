@@ -161,19 +161,20 @@ def legibility_figures(reader, lines, texts, prefix="legibility_"):
             f"{prefix}readings": read}
 
 
-def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None):
+def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None, tries=1):
     """Write every sentence (one line each) and count how the lines end: by the stop
     rule ("end") or the point budget, and whether the window's peak reached every
     character on the way (a character it never peaked on was left out or run over).
     "clean": ended by the rule with every character reached. With a reader (the
-    recogniser), also legibility_figures of the written lines."""
+    recogniser), also legibility_figures of the written lines; tries > 1 writes the
+    best of so many tries of each (model.write), picked by the same reader."""
     counts = {"sentences": len(sentences), "stopped_by_rule": 0, "hit_budget": 0,
               "every_character_reached": 0, "clean": 0}
     shares, written = [], []
     for start in range(0, len(sentences), batch_size):
         batch = sentences[start:start + batch_size]
         seeds = line_seeds(seed, len(batch), first=start)  # one seed per sentence
-        lines, infos = model.write(batch, bias=bias, seed=seeds)
+        lines, infos = model.write(batch, bias=bias, seed=seeds, tries=tries)
         written += lines
         for text, info in zip(batch, infos):
             peaks = info["phi"].argmax(axis=1)
@@ -205,6 +206,9 @@ def main(argv=None):
                              "lines end (no data set needed)")
     parser.add_argument("--bias", type=float, default=0.0, help="bias for --sentences")
     parser.add_argument("--seed", type=seed_flag, default=0, help="first seed for --sentences")
+    parser.add_argument("--tries", type=int, default=1,
+                        help="--sentences: write the best of this many tries of each line, "
+                             "picked by the recogniser (model.write's tries)")
     parser.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
                         help="the recogniser that reads the written lines back for --sentences "
                              "(legibility_cer); with --data_dir, it also reads the validation "
@@ -243,7 +247,9 @@ def main(argv=None):
         try:
             sentences = [line.strip() for line in open(args.sentences, encoding="utf-8")
                          if line.strip()]
-            result = stop_figures(model, sentences, args.bias, args.seed, reader=reader)
+            model.reader = reader
+            result = stop_figures(model, sentences, args.bias, args.seed, reader=reader,
+                                  tries=args.tries)
         except (OSError, ValueError) as err:
             parser.error(f"--sentences {args.sentences}: {err}")
         if reader and loader and loader.valid_data:
