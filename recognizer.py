@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from lstm import LSTM
 from measures import character_error_rate
+from utils import baseline_slope
 
 FEATURES = 5  # dx, dy, pen lifted before this point, stroke ends here, height above the line
 CONV_CHANNELS = (64, 128)
@@ -68,11 +69,8 @@ def level_and_scale(xy):
     line through them (its baseline's tilt) and the spread of their heights above it
     between the 10th and 90th percentiles, about the height of the small letters
     (at least 1 tablet unit)."""
-    x, y = xy[:, 0], xy[:, 1]
-    xc = x - x.mean()
-    spread = float(xc @ xc)
-    slope = float(np.clip(xc @ (y - y.mean()) / spread, -1, 1)) if spread > 0 else 0.0
-    level = y - slope * x
+    slope = baseline_slope(xy)
+    level = xy[:, 1] - slope * xy[:, 0]
     low, high = np.percentile(level, [10, 90])
     return slope, max(float(high - low), 1.0)
 

@@ -55,6 +55,7 @@ from drawing import (  # noqa: F401
     draw_strokes_pdf,
     draw_strokes_random_color,
     join_lines,
+    page_as_drawn,
     plot_strokes,
     write_attention_png,
     write_sample,
@@ -332,7 +333,7 @@ def write_pages(model, lines, args, seed, style):
     for page_seed in page_seeds(seed, args.num_samples, len(lines)):
         line_strokes, infos = model.write_page(lines, args.bias, page_seed, style, args.tries)
         pages.append((lines, infos))
-        strokes.append(join_lines(line_strokes))
+        strokes.append(page_as_drawn(line_strokes))
         params.append({k: np.concatenate([info["params"][k] for info in infos])
                        for k in infos[0]["params"]})
     if args.num_samples == 1:

@@ -170,6 +170,16 @@ def pad_lines(lines, rows=None, multiple=64):
     return x, y, mask
 
 
+def baseline_slope(xy):
+    """The slope dy/dx of the least-squares line through a line's pen positions xy
+    [T, 2]: how much its writing climbs or falls (y down), within -1 to 1; 0 for points
+    that do not spread along x."""
+    x, y = xy[:, 0], xy[:, 1]
+    xc = x - x.mean()
+    spread = float(xc @ xc)
+    return float(np.clip(xc @ (y - y.mean()) / spread, -1, 1)) if spread > 0 else 0.0
+
+
 def raw_units_offset(data_scale):
     """nats per point to add to model-unit NLL for tablet units: the density of
     (dx, dy) / data_scale is data_scale^2 times that of (dx, dy)."""

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from config import SYNTHESIS_DIR  # noqa: E402
-from drawing import draw_strokes, join_lines, write_attention_png  # noqa: E402
+from drawing import as_drawn, draw_strokes, page_as_drawn, write_attention_png  # noqa: E402
 from text import wrap_text  # noqa: E402
 from utils import quiet_tensorflow  # noqa: E402
 
@@ -43,22 +43,23 @@ def main():
 
     lines = wrap_text(PAGE, 45)
     strokes, _ = model.write_page(lines, bias=1.0, seed=5)
-    draw_strokes(join_lines(strokes), factor=10, svg_filename=str(out / "synthesis.page.svg"))
+    draw_strokes(page_as_drawn(strokes), factor=10, svg_filename=str(out / "synthesis.page.svg"))
 
     # the same sentence at four biases, one under another, each with the same seed
     at_bias = [model.write(SENTENCE, bias=b, seed=7)[0] for b in BIASES]
-    draw_strokes(join_lines(at_bias), factor=10, svg_filename=str(out / "synthesis.biases.svg"))
+    draw_strokes(page_as_drawn(at_bias), factor=10, svg_filename=str(out / "synthesis.biases.svg"))
 
     # one sentence in five styles: each style is the model's own line, written first
     styled = []
     for seed in STYLE_SEEDS:
         style, _ = model.write(STYLE_TEXT, bias=0.0, seed=seed)  # unbiased: hands vary more
         styled.append(model.write(SENTENCE, bias=1.0, seed=3, style=(style, STYLE_TEXT))[0])
-    draw_strokes(join_lines(styled), factor=10, svg_filename=str(out / "synthesis.styles.svg"))
+    draw_strokes(page_as_drawn(styled), factor=10, svg_filename=str(out / "synthesis.styles.svg"))
 
     strokes, info = model.write(SENTENCE, bias=1.0, seed=7)
     write_attention_png([info["phi"]], [SENTENCE], str(out / "synthesis.attention.png"))
-    draw_strokes(strokes, factor=10, svg_filename=str(out / "synthesis.attention_line.svg"))
+    draw_strokes(as_drawn(strokes), factor=10,
+                 svg_filename=str(out / "synthesis.attention_line.svg"))
     print(f"wrote {out}/synthesis.*.svg and synthesis.attention.png; stops: {info['stop']}",
           np.round(len(strokes) / len(SENTENCE), 1), "points a character")
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import drawing
+import utils
 
 matplotlib.use("Agg")
 
@@ -445,3 +446,71 @@ def test_the_page_s_baselines_ignore_a_stray_mark_and_keep_an_empty_line_s_place
     assert spacing[0] < 3 * 80  # one stray point does not spread the page
     line_alone = drawing.join_lines([lines[0]])
     np.testing.assert_array_equal(line_alone, lines[0])  # a page of one line is that line
+
+
+# ---------------------------------------------------------------- as_drawn
+
+
+def wobbly_line(rng, tilt=0.0):
+    """Three strokes of a level line with a unit or two of jitter, turned by tilt
+    radians about its first point: (steps [T, 3], the points before the jitter, placed
+    as the steps place the jittered ones)."""
+    strokes, x = [], 0.0
+    for n in (30, 12, 45):
+        t = np.arange(n)
+        points = np.column_stack([x + 6 * t, 40 * np.sin(t / 3)])
+        strokes.append(points)
+        x += 6 * n + 60
+    clean = np.concatenate(strokes)
+    turn = np.array([[np.cos(tilt), np.sin(tilt)], [-np.sin(tilt), np.cos(tilt)]])
+    clean = clean @ turn
+    noisy = clean + rng.normal(0, 1.5, clean.shape)
+    steps = np.zeros((len(clean), 3))
+    steps[1:, :2] = np.diff(noisy, axis=0)
+    steps[np.cumsum([30, 12, 45]) - 1, 2] = 1
+    return steps, clean - (noisy[0] - clean[0])  # where the clean points are, from the start
+
+
+def test_as_drawn_keeps_points_pen_lifts_and_the_start():
+    rng = np.random.default_rng(0)
+    steps, _ = wobbly_line(rng)
+    drawn = drawing.as_drawn(steps)
+    assert drawn.shape == steps.shape
+    np.testing.assert_array_equal(drawn[:, 2], steps[:, 2])
+    np.testing.assert_allclose(drawn[0], steps[0])
+    # each stroke's ends stay where they were, relative to the start
+    ends = np.flatnonzero(steps[:, 2])
+    unlevelled = drawing.as_drawn(steps, level=False)
+    np.testing.assert_allclose(drawing.as_drawn(steps, window=1, level=False), steps, atol=1e-4)
+    np.testing.assert_allclose(np.cumsum(unlevelled[:, :2], 0)[ends],
+                               np.cumsum(steps[:, :2], 0)[ends], atol=1e-3)
+    assert len(drawing.as_drawn(steps[:1])) == 1
+
+
+def test_as_drawn_smooths_the_jitter_away():
+    rng = np.random.default_rng(1)
+    steps, clean = wobbly_line(rng)
+    error = lambda s: np.abs(np.cumsum(s[:, :2], 0) - clean).mean()  # noqa: E731
+    assert error(drawing.as_drawn(steps, level=False)) < 0.75 * error(steps)
+
+
+def test_savitzky_golay_weights_keep_a_cubic_and_match_scipy():
+    from scipy.signal import savgol_coeffs
+
+    weights = drawing.savitzky_golay_weights(7)
+    np.testing.assert_allclose(weights, savgol_coeffs(7, 3), atol=1e-12)
+    t = np.arange(-3, 4)
+    assert weights @ (2 - t + 0.5 * t**2 - 0.1 * t**3) == pytest.approx(2)
+
+
+def test_as_drawn_levels_a_tilted_line():
+    rng = np.random.default_rng(2)
+    level, _ = wobbly_line(rng)
+    tilted, _ = wobbly_line(np.random.default_rng(2), tilt=np.radians(8))
+    slope = lambda s: utils.baseline_slope(np.cumsum(s[:, :2], 0))  # noqa: E731
+    assert abs(slope(tilted)) > 0.1
+    assert abs(slope(drawing.as_drawn(tilted))) < 0.01  # least squares is not turned exactly
+    # and the levelled line is the level one, turned back (the same shape)
+    position = lambda s: np.cumsum(s[:, :2], 0)  # noqa: E731
+    np.testing.assert_allclose(position(drawing.as_drawn(tilted)),
+                               position(drawing.as_drawn(level)), atol=2.0)  # of 600 wide

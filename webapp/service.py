@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from config import CONFIG_NAME, DEFAULT_TRIES, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
-from drawing import join_lines, strokes_svg
+from drawing import page_as_drawn, strokes_svg
 from text import MAX_TEXT_LENGTH, SEED_RANGE, fresh_seed, hand_of, page_plan
 from utils import DataLoader
 from webapp.batcher import Batcher, Job
@@ -210,7 +210,7 @@ class Service:
         style = style_of(request.style, self.limits, synthesis.alphabet)
         seed = fresh_seed() if request.seed is None else request.seed
         written = await self.write_page(lines, request.bias, seed, style, request.tries)
-        page = join_lines([strokes for strokes, _ in written])
+        page = page_as_drawn([strokes for strokes, _ in written])
         return {"strokes": rounded(page), "svg": svg_of(page), "seed": seed,
                 "stop": "end" if all(i["stop"] == "end" for _, i in written) else "budget",
                 "lines": [{"text": text, "strokes": rounded(strokes), "seed": info["seed"],
