@@ -1,6 +1,6 @@
 // The page of app.py: it talks only to this server's API (/api/health, /api/write,
-// /api/sample, /api/style). Strokes are [[dx, dy, eos], ...] rows in tablet units,
-// as IAM-OnDB records them: the step from the previous point, eos = 1 on the last
+// /api/sample, /api/read, /api/style). Strokes are [[dx, dy, eos], ...] rows in tablet
+// units, as IAM-OnDB records them: the step from the previous point, eos = 1 on the last
 // point of each stroke.
 "use strict";
 
@@ -180,7 +180,9 @@ const round1 = (v) => Math.round(v * 10) / 10;
 
 // ------------------------------------------------------------ the pad
 
-const pad = {strokes: [], current: null, ready: false};
+// version: one more for every stroke begun and every Clear, so that a reading of the
+// pad can tell whether the pad still holds what was read
+const pad = {strokes: [], current: null, ready: false, version: 0};
 
 function setupPad() {
   pad.ready = true;
@@ -192,6 +194,8 @@ function setupPad() {
     canvas.setPointerCapture(e.pointerId);
     pad.current = [point(e)];
     pad.strokes.push(pad.current);
+    pad.version++;
+    cancelReading();
     drawPad(ctx);
   });
   canvas.addEventListener("pointermove", (e) => {
@@ -200,12 +204,18 @@ function setupPad() {
     for (const ev of events.length ? events : [e]) pad.current.push(point(ev));
     drawPad(ctx);
   });
-  const end = () => { pad.current = null; };
+  const end = () => {
+    if (!pad.current) return;
+    pad.current = null;
+    scheduleReading();
+  };
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
   $("pad-clear").addEventListener("click", () => {
     pad.strokes = [];
     pad.current = null;
+    pad.version++;
+    forgetReading();
     drawPad(ctx);
   });
 }
@@ -223,6 +233,99 @@ function drawPad(ctx) {
     for (const p of s.slice(1)) ctx.lineTo(p.x, p.y);
     if (s.length === 1) ctx.lineTo(s[0].x + 0.01, s[0].y);
     ctx.stroke();
+  }
+}
+
+// ------------------------------------------------------------ reading the pad
+
+// What is written on the pad is read by the recogniser (POST /api/read) a moment after
+// the pen is lifted, and the reading goes into the style's text box, where it can be
+// corrected before Write. The box is filled only while it is empty or still holds the
+// last reading: what the user typed, or corrected, is never overwritten.
+const READ_AFTER_MS = 400; // after the pen is lifted, unless it comes down again
+const reading = {
+  text: null, // what the box was last filled with, while the user has not edited it
+  timer: null, // a reading about to be asked for
+  asked: 0, // requests so far: an answer to an older one is dropped
+  waiting: false, // a request under way
+  version: -1, // pad.version when the pad was last read
+};
+
+function setPadStatus(text, name = "", isError = false) {
+  const el = $("pad-status");
+  el.textContent = text;
+  el.dataset.state = name;
+  el.classList.toggle("error", isError);
+}
+
+const sentence = (s) => `${s[0].toUpperCase()}${s.slice(1)}${/[.!?]$/.test(s) ? "" : "."}`;
+
+// The pad is read only where its text box is: writing a text in your own hand.
+const padIsRead = () => state.mode === "write" && !$("hand-panel").hidden;
+
+// A reading of the pad, READ_AFTER_MS from now, unless it has been read as it is.
+function scheduleReading() {
+  clearTimeout(reading.timer);
+  reading.timer = null;
+  if (!padIsRead() || !state.health || !pad.strokes.length || pad.current) return;
+  if (!state.health.reading) {
+    setPadStatus(sentence(state.health.why_not_reading || "the server does not read "
+                          + "handwriting"), "off");
+    return;
+  }
+  if (reading.version === pad.version) return;
+  reading.timer = setTimeout(readPad, READ_AFTER_MS);
+}
+
+// No reading of what is on the pad now: the pen is down again, or the pad is cleared.
+function cancelReading() {
+  clearTimeout(reading.timer);
+  reading.timer = null;
+  reading.asked++;
+  reading.waiting = false;
+}
+
+// Clear: the reading goes with the line it read, unless the user has made it theirs.
+function forgetReading() {
+  cancelReading();
+  if (reading.text !== null && $("pad-text").value === reading.text) $("pad-text").value = "";
+  reading.text = null;
+  reading.version = -1;
+  setPadStatus("");
+}
+
+async function readPad() {
+  reading.timer = null;
+  const version = pad.version;
+  const strokes = toSteps(pad.strokes, "", state.health.limits.max_style_points);
+  if (strokes.length < 2) return;
+  const asked = ++reading.asked;
+  reading.waiting = true;
+  setPadStatus("Reading…", "reading");
+  let text;
+  try {
+    text = (await api("/api/read", {strokes})).text;
+  } catch (err) {
+    if (asked === reading.asked) {
+      reading.waiting = false;
+      setPadStatus(`Not read: ${err.message}`, "error", true);
+    }
+    return;
+  }
+  if (asked !== reading.asked || version !== pad.version) return; // the pad has changed
+  reading.waiting = false;
+  reading.version = version;
+  const box = $("pad-text");
+  if (box.value.trim() && box.value !== reading.text) {
+    setPadStatus(`The recogniser reads “${text}”; your text is kept.`, "kept");
+    return;
+  }
+  box.value = text;
+  reading.text = text;
+  if (text) {
+    setPadStatus("Read by the recogniser: correct it if needed.", "read");
+  } else {
+    setPadStatus("The recogniser cannot read it: type what you wrote.", "read");
   }
 }
 
@@ -434,6 +537,9 @@ function currentStyle() {
   if (choice === "hand") {
     const text = $("pad-text").value.trim();
     if (!pad.strokes.length) throw new Error("write a few words on the pad first");
+    if (!text && (reading.timer || reading.waiting)) {
+      throw new Error("the pad is being read: a moment, then Write");
+    }
     if (!text) throw new Error("type what you wrote on the pad");
     const strokes = toSteps(pad.strokes, text, state.health.limits.max_style_points);
     if (strokes.length < 2) throw new Error("write a little more on the pad");
@@ -630,13 +736,21 @@ function showPanels() {
   const hand = state.mode === "write" ? choice === "hand" : $("carry-on").checked;
   $("hand-panel").hidden = !hand;
   $("pad-text").hidden = state.mode !== "write";
-  $("pad-hint").textContent = state.mode === "write"
-    ? "Write a few words here with a mouse, pen or finger, then type what you wrote: " +
-      "the model writes the text in that hand."
-    : "Write here with a mouse, pen or finger: the model carries on in that hand.";
+  $("pad-status").hidden = state.mode !== "write";
+  const reads = Boolean(state.health && state.health.reading);
+  $("pad-text").placeholder = reads ? "what you wrote (the recogniser reads it)"
+    : "what you wrote";
+  $("pad-hint").textContent = state.mode !== "write"
+    ? "Write here with a mouse, pen or finger: the model carries on in that hand."
+    : reads ? "Write a few words here with a mouse, pen or finger: the recogniser reads " +
+      "them into the box below, where you can correct them, and the model writes the " +
+      "text in that hand."
+    : "Write a few words here with a mouse, pen or finger, then type what you wrote: " +
+      "the model writes the text in that hand.";
   $("data-panel").hidden = !(state.mode === "write" && choice === "data");
   $("style-column").hidden = $("hand-panel").hidden && $("data-panel").hidden;
   if (!$("hand-panel").hidden && !pad.ready) setupPad();
+  scheduleReading(); // what was written in free writing is read when the text box opens
   if (!$("data-panel").hidden && !state.dataStyle) nextDataLine();
 }
 
@@ -684,6 +798,8 @@ async function init() {
   $("carry-on").addEventListener("change", showPanels);
   $("data-next").addEventListener("click", nextDataLine);
   $("text").addEventListener("input", updateTextHint);
+  // typed in the style's text box: the user's text from now on, never overwritten
+  $("pad-text").addEventListener("input", () => { reading.text = null; });
   $("text").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) write();
   });
@@ -719,7 +835,7 @@ async function init() {
 }
 
 // for the tests and for the curious, from the browser's console
-window.writeRnn = {state, pad, toSteps, absolute, splitStrokes, svgText, pageLines, measureText,
-  play, redraw};
+window.writeRnn = {state, pad, reading, toSteps, absolute, splitStrokes, svgText, pageLines,
+  measureText, play, redraw};
 
 init();

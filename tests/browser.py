@@ -63,7 +63,9 @@ def wait_for(driver, script, timeout=60, poll=0.1):
 
 def write_on_pad(driver, strokes, pause=0.01):
     """Draw on the page's pad with pointer events, as a mouse would: strokes are lists
-    of (x, y) in CSS pixels from the pad's top left corner."""
+    of (x, y) in CSS pixels from the pad's top left corner, each segment drawn in about
+    the same time (the pen rests `pause` s after it comes down, as between moves, so
+    that the first segment does not come at once: the page samples strokes in time)."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
@@ -75,6 +77,7 @@ def write_on_pad(driver, strokes, pause=0.01):
         x0, y0 = stroke[0]
         actions.move_to_element_with_offset(pad, x0 - size["width"] / 2, y0 - size["height"] / 2)
         actions.click_and_hold()
+        actions.pause(pause)
         for (xa, ya), (xb, yb) in zip(stroke, stroke[1:]):
             actions.move_by_offset(xb - xa, yb - ya)
             actions.pause(pause)

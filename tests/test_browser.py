@@ -1,10 +1,11 @@
 """The page in a real browser: headless Chromium opens it, writes a sentence and
-watches it drawn, writes in a hand drawn on the pad with pointer events, writes
-freely, and downloads the SVG and the PNG; it counts a text's lines and characters as
-the server does, draws a page of three long lines at a readable size, redraws at once
-for a new stroke width or ink, and keeps Write in view with the pad open (at
-1280 x 900). Skips only where Chromium, its driver or selenium is missing (.ci/run
-installs them)."""
+watches it drawn, writes in a hand drawn on the pad with pointer events, reads a line
+of the tests' font drawn on the pad into the style's text box (never over what was
+typed), writes freely, and downloads the SVG and the PNG; it counts a text's lines and
+characters as the server does, draws a page of three long lines at a readable size,
+redraws at once for a new stroke width or ink, and keeps Write in view with the pad
+open (at 1280 x 900). Skips only where Chromium, its driver or selenium is missing
+(.ci/run installs them)."""
 
 import json
 import re
@@ -17,7 +18,10 @@ import browser
 import numpy as np
 import pytest
 import tiny
+import xmlgen
+from conftest import FONT_FLAGS
 
+import train
 from webapp.harness import running
 
 pytestmark = [pytest.mark.slow,
@@ -25,17 +29,52 @@ pytestmark = [pytest.mark.slow,
                                  reason=f"no browser test: {browser.missing()}")]
 
 
+def font_as_the_pad_records_it(root, rng, forms=70, lines_per_form=6):
+    """lineStrokes/ and ascii/ under root: lines of random texts of 2 to 7 characters in
+    xmlgen.FONT, each glyph resampled to 7 to 16 points along its stroke, its steps of
+    uneven length (up to 3 to 1, as the pen's speed varies). The pad samples what is
+    drawn in time and as densely as IAM-OnDB's tablet (a pen-down step about 1/17 of the
+    line's height), which makes a glyph of the font some 10 points, not font_line's 5
+    even ones: conftest's font_reader, which knows only those, misreads the pad."""
+    strokes, texts = {}, {}
+    for f in range(forms):
+        form = xmlgen.form_of(xmlgen.line_id(f * 6))
+        texts[form] = []
+        for n in range(1, lines_per_form + 1):
+            text = "".join(rng.choice(list(xmlgen.FONT), size=rng.integers(2, 8)))
+            texts[form].append(text)
+            glyphs = []
+            for glyph in xmlgen.font_line(text, rng):
+                along = np.cumsum([0, *rng.uniform(0.5, 1.5, rng.integers(6, 16))])
+                along = (along / along[-1])[:, None]
+                glyphs.append(np.rint(glyph[0] + along * (glyph[-1] - glyph[0])).astype(int))
+            strokes[f"{form}-{n:02d}"] = glyphs
+    xmlgen.write_data_folder(root, strokes)
+    xmlgen.write_ascii_folder(root, texts)
+
+
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    """The page of app.py with tiny models, open in headless Chromium; downloads go to
-    the driver's download_dir."""
+def pad_reader(tmp_path_factory):
+    """A tiny recogniser that reads xmlgen.FONT as the pad records it, trained by train.py
+    as conftest's font_reader is (a few seconds): its model_dir."""
+    data_dir = tmp_path_factory.mktemp("pad_font")
+    font_as_the_pad_records_it(data_dir, np.random.default_rng(0))
+    model_dir = tmp_path_factory.mktemp("pad_reader")
+    train.main([*FONT_FLAGS, "--data_dir", str(data_dir), "--model_dir", str(model_dir)])
+    return model_dir
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory, pad_reader):
+    """The page of app.py with tiny models (the recogniser: pad_reader), open in headless
+    Chromium; downloads go to the driver's download_dir."""
     root = tmp_path_factory.mktemp("browser")
     tiny.save_tiny_model(root / "free")
     tiny.save_tiny_model(root / "synthesis", synthesis=True, alphabet="abc ", num_layers=2)
     downloads = root / "downloads"
     downloads.mkdir()
     with running("--model_dir", root / "free", "--synthesis_dir", root / "synthesis",
-                        "--no_warmup") as url:
+                 "--recognizer_dir", pad_reader, "--no_warmup") as url:
         driver = browser.chrome(download_dir=downloads)
         driver.download_dir = downloads
         try:
@@ -118,7 +157,7 @@ def test_writing_in_a_hand_drawn_on_the_pad(page):
                [(110, 50), (130, 50)]]  # a dash
     browser.write_on_pad(page, strokes)
     assert page.execute_script("return window.writeRnn.pad.strokes.length") == 3
-    page.find_element("id", "pad-text").send_keys("abc")
+    set_value(page, "pad-text", "abc")  # typed: whatever the recogniser reads, this stays
     set_value(page, "text", "cab")
     write_and_watch(page)
     sent = page.execute_script("return window.writeRnn.state.lastRequest.style")
@@ -132,6 +171,106 @@ def test_writing_in_a_hand_drawn_on_the_pad(page):
     assert ink_pixels(page) > 100
     page.find_element("css selector", 'input[name="style"][value="model"]').click()
     assert not page.find_element("id", "pad").is_displayed()
+
+
+def font_strokes(text, left=20, middle=75):
+    """The strokes of text in xmlgen.FONT as a mouse draws them on the pad, in CSS
+    pixels: each glyph a straight stroke of 5 points, 24 pixels long (half the font's
+    tablet units), glyphs 20 pixels apart, from x = left on the line y = middle."""
+    return [[(left + (x - 1000) // 2, middle + (y - 1000) // 2) for x, y in glyph.tolist()]
+            for glyph in xmlgen.font_line(text, np.random.default_rng(0), jitter=0)]
+
+
+def pad_status(driver):
+    return driver.execute_script("const s = document.getElementById('pad-status');"
+                                 "return {state: s.dataset.state || '', text: s.textContent,"
+                                 "        error: s.classList.contains('error')};")
+
+
+def wait_for_box(driver, text):
+    browser.wait_for(driver, "return document.getElementById('pad-text').value === "
+                             + json.dumps(text))
+
+
+def open_empty_pad(driver):
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.find_element("css selector", 'input[name="style"][value="hand"]').click()
+    click(driver, "pad-clear")
+    set_value(driver, "pad-text", "")
+    assert driver.execute_script("return window.writeRnn.pad.strokes.length") == 0
+
+
+def test_a_line_drawn_on_the_pad_is_read_into_the_text_box(page):
+    set_value(page, "speed", "100")
+    open_empty_pad(page)
+    try:
+        assert page.execute_script("return window.writeRnn.state.health.reading") is True
+        cab = font_strokes("cab")
+        browser.write_on_pad(page, cab[:2])
+        wait_for_box(page, "ca")
+        assert pad_status(page) == {"state": "read", "error": False,
+                                    "text": "Read by the recogniser: correct it if needed."}
+        # more on the pad: a reading nobody edited follows it
+        browser.write_on_pad(page, cab[2:])
+        wait_for_box(page, "cab")
+        # and what Write sends as the style's text is the reading
+        set_value(page, "text", "abc")
+        write_and_watch(page)
+        sent = page.execute_script("return window.writeRnn.state.lastRequest.style")
+        assert sent["text"] == "cab" and sum(row[2] for row in sent["strokes"]) == 3
+        # Clear takes the reading with the line
+        click(page, "pad-clear")
+        assert page.find_element("id", "pad-text").get_attribute("value") == ""
+        assert pad_status(page)["text"] == ""
+    finally:
+        page.find_element("css selector", 'input[name="style"][value="model"]').click()
+
+
+def test_a_reading_never_overwrites_what_was_typed(page):
+    open_empty_pad(page)
+    try:
+        box = page.find_element("id", "pad-text")
+        box.send_keys("abc")
+        browser.write_on_pad(page, font_strokes("fade"))
+        browser.wait_for(page, "return document.getElementById('pad-status').dataset.state "
+                               "=== 'kept'")
+        assert pad_status(page)["text"] == "The recogniser reads “fade”; your text is kept."
+        assert box.get_attribute("value") == "abc"
+        click(page, "pad-clear")  # the pad is cleared, the typed text stays
+        assert box.get_attribute("value") == "abc"
+        # a reading corrected by hand is the user's text too
+        set_value(page, "pad-text", "")
+        cae = font_strokes("cae")
+        browser.write_on_pad(page, cae[:2])
+        wait_for_box(page, "ca")
+        box.send_keys("b")
+        browser.write_on_pad(page, cae[2:])
+        browser.wait_for(page, "return document.getElementById('pad-status').textContent"
+                               ".includes('“cae”')")
+        assert box.get_attribute("value") == "cab"
+    finally:
+        click(page, "pad-clear")
+        set_value(page, "pad-text", "")
+        page.find_element("css selector", 'input[name="style"][value="model"]').click()
+
+
+def test_without_a_recogniser_the_pad_says_why(page):
+    open_empty_pad(page)
+    why = "reading handwriting needs the recogniser, and there is none here"
+    page.execute_script("Object.assign(window.writeRnn.state.health, "
+                        "{reading: false, why_not_reading: arguments[0]})", why)
+    try:
+        browser.write_on_pad(page, font_strokes("ab"))
+        browser.wait_for(page, "return document.getElementById('pad-status').dataset.state "
+                               "=== 'off'")
+        assert pad_status(page)["text"] == why[0].upper() + why[1:] + "."
+        time.sleep(0.6)  # past the moment a reading would have been asked for
+        assert page.find_element("id", "pad-text").get_attribute("value") == ""
+    finally:
+        page.execute_script("Object.assign(window.writeRnn.state.health, "
+                            "{reading: true, why_not_reading: null})")
+        click(page, "pad-clear")
+        page.find_element("css selector", 'input[name="style"][value="model"]').click()
 
 
 def test_free_writing_draws_the_points_asked_for(page):
