@@ -10,6 +10,7 @@ import hashlib
 import os
 import pickle
 import re
+import stat
 import sys
 import tempfile
 import warnings
@@ -110,12 +111,33 @@ def _unpack(payload):
 
 
 def _default_cache_dir(kind, path):
-    # beside the archive, or beside lineStrokes/ as the original's data/ folder
+    # beside the archive, or beside lineStrokes/ as the original's data/ folder, if
+    # that folder takes new files; else in the user's cache
     folder = path.parent if kind == "archive" or path.name == "lineStrokes" else path
-    if os.access(folder, os.W_OK):
+    if _writable(folder):
         return folder
     root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "write-rnn"
     return root / hashlib.sha1(str(path).encode()).hexdigest()[:12]
+
+
+def _writable(folder):
+    """Whether folder's mode lets whoever runs this write in it, by the write bit of
+    the owner, the group or the others, whichever applies: root (which permissions do
+    not stop) included, so that a read-only folder means the same to everyone; and
+    os.access (a read-only file system, an access list)."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return False
+    if not hasattr(os, "geteuid"):  # no POSIX owners: os.access alone
+        return os.access(folder, os.W_OK)
+    if st.st_uid == os.geteuid():
+        bit = stat.S_IWUSR
+    elif st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        bit = stat.S_IWGRP
+    else:
+        bit = stat.S_IWOTH
+    return bool(st.st_mode & bit) and os.access(folder, os.W_OK)
 
 
 # ---------------------------------------------------------------- units
