@@ -1,14 +1,18 @@
 """The model's configuration and its folder, without TensorFlow: what config.json
 holds, the defaults, help texts and ranges of train.py's flags (flags.py), which fields
-fix the shape of the weights, the names of the files in a model folder, and where the
-shipped models are. The commands read it before TensorFlow loads, so that --help and
-usage errors answer at once; model.py builds the networks from it.
+fix the shape of the weights, the names of the files in a model folder (and a synthesis
+model's named hands, styles.json), and where the shipped models are. The commands read
+it before TensorFlow loads, so that --help and usage errors answer at once; model.py
+builds the networks from it.
 """
 
 import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
+
+from cleaning import NO_CLEANING, STEPS, parse_steps, spec_of
 from flags import FieldError, check_fields, flag
 from utils import write_atomic
 
@@ -18,6 +22,7 @@ CONFIG_NAME = "config.json"
 LOG_NAME = "log.csv"
 CHECKPOINT_NAME = "ckpt"
 CHECKPOINTS_KEPT = 2
+STYLES_NAME = "styles.json"  # a synthesis model's named hands (model.load_styles)
 
 # the shipped models, relative to the project folder: the commands' defaults
 FREE_MODEL_DIR = "save"  # writes freely (model.sample)
@@ -82,11 +87,18 @@ class Config:
                             "trained with CTC on whole lines with their texts; other defaults "
                             "then from config.RECOGNIZER_RECIPE")
     window_mixtures: int = flag(10, "K, the Gaussians of the soft window", check="positive")
+    clean: str = flag(NO_CLEANING, "clean the training lines (the validation lines stay raw): "
+                      f"a comma-separated list of {', '.join(STEPS)}, or all "
+                      "(docs/cleaning.md)")
     alphabet: str = flag("", "the characters a synthesis model writes (a recogniser reads), "
                          "from its training texts", command_line=False)
 
     def __post_init__(self):
         check_fields(self)  # the ranges and choices declared above
+        try:  # saved as the steps it names, in their order: "level,smooth", or "none"
+            self.clean = spec_of(parse_steps(self.clean))
+        except ValueError as err:
+            raise FieldError(f"clean: {err}") from None
         if self.peephole and self.model != "lstm":
             raise FieldError("peephole connections exist only for model=lstm")
         if self.synthesis and (self.model != "lstm" or self.peephole):
@@ -124,3 +136,24 @@ class Config:
             return cls(**fields)
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
+
+
+def load_styles(model_dir):
+    """A model folder's named hands, {name: (strokes [T, 3] float32, text)}, from its
+    styles.json ({name: {"text": ..., "strokes": [[dx, dy, eos], ...]}}), or {}."""
+    path = Path(model_dir) / STYLES_NAME
+    if not path.exists():
+        return {}
+    try:
+        named = json.loads(path.read_text())
+        return {name: (np.asarray(hand["strokes"], np.float32), hand["text"])
+                for name, hand in named.items()}
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path}: not a file of named hands ({err})") from None
+
+
+def save_styles(model_dir, styles):
+    """Write {name: (strokes, text)} as model_dir's styles.json (load_styles reads it)."""
+    named = {name: {"text": text, "strokes": np.round(np.asarray(strokes, np.float64), 1)
+                    .tolist()} for name, (strokes, text) in styles.items()}
+    write_atomic(Path(model_dir) / STYLES_NAME, (json.dumps(named) + "\n").encode())

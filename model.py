@@ -21,6 +21,7 @@ from config import (
     FREE_MODEL_DIR,
     MAX_TRIES,
     Config,
+    load_styles,
 )
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from measures import edit_distance, final_character_share
@@ -381,9 +382,10 @@ class SynthesisModel(MixtureNetwork):
     # ------------------------------------------------ writing
 
     reader = None  # a Recognizer: picks the best of write's tries, and says what it reads
+    styles = {}  # named hands: {name: (strokes, text)}, from the model folder's styles.json
 
     def __setattr__(self, name, value):
-        if name == "reader":  # a helper, not a part: Keras must not track nor save it
+        if name in ("reader", "styles"):  # helpers, not parts: Keras must not track them
             object.__setattr__(self, name, value)
         else:
             super().__setattr__(name, value)
@@ -420,6 +422,7 @@ class SynthesisModel(MixtureNetwork):
         texts = [text] if isinstance(text, str) else list(text)
         if not texts:
             raise ValueError("nothing to write: give a text or a list of texts")
+        style = self.hand(style)
         texts = [check_line(t) for t in texts]
         seed = check_seeds(seed, len(texts))
         if not (isinstance(tries, (int, np.integer)) and 1 <= tries <= MAX_TRIES):
@@ -454,6 +457,16 @@ class SynthesisModel(MixtureNetwork):
         infos = [{**infos[b], "reading": readings[b], "tries": tries} for b in best]
         return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
 
+    def hand(self, style):
+        """A style as write takes it: None, (strokes, text), or the name of one of the
+        model's named hands (self.styles, "hand-1", ...), looked up."""
+        if not isinstance(style, str):
+            return style
+        if style not in self.styles:
+            names = ", ".join(sorted(self.styles)) or "none (its folder has no styles.json)"
+            raise ValueError(f"unknown style {style!r}: this model's named hands are {names}")
+        return self.styles[style]
+
     def _style_prefix(self, style):
         """The codes a style's text puts before every text: its text and a space, from
         which the window reads on; none without a style."""
@@ -483,6 +496,7 @@ class SynthesisModel(MixtureNetwork):
         of them in one batch primed with it; without, the first line, then the others
         primed with it. Line i has seed + i. Returns write's (strokes, infos) lists."""
         seed = fresh_seed() if seed is None else check_seed(seed)
+        style = self.hand(style)
         lines = list(lines)
         strokes, infos = [None] * len(lines), [None] * len(lines)
         for call in page_plan(len(lines), seed, style is not None):
@@ -603,4 +617,6 @@ def load_model(model_dir=FREE_MODEL_DIR):
     except (AssertionError, ValueError) as err:
         raise ValueError(f"the weights in '{latest}' do not fit {model_dir}/{CONFIG_NAME}: {err}") \
             from None
+    if config.synthesis:
+        model.styles = load_styles(model_dir)
     return model

@@ -43,6 +43,7 @@ from config import (
     MAX_TRIES,
     RECOGNIZER_DIR,
     SYNTHESIS_DIR,
+    load_styles,
 )
 
 # every drawing function, so that `%run -i sample.py` leaves them behind to draw with
@@ -125,8 +126,9 @@ def build_parser():
                       help="wrap the text into lines of at most this many characters "
                            f"(at most {MAX_TEXT_LENGTH}; IAM-OnDB's lines hold 29 on average)")
     text.add_argument("--style", metavar="FILE",
-                      help="write in the hand of this line: an IAM-OnDB lineStrokes XML file "
-                           "or a .npy of [T, 3] (dx, dy, eos) rows in tablet units")
+                      help="write in the hand of this line: an IAM-OnDB lineStrokes XML file, "
+                           "a .npy of [T, 3] (dx, dy, eos) rows in tablet units, or the name "
+                           "of one of the model's named hands (hand-1, ...)")
     text.add_argument("--style_text",
                       help="what the --style line writes (read from IAM-OnDB's ascii files "
                            "for a lineStrokes XML file if not given)")
@@ -213,6 +215,20 @@ def read_style(parser, args):
     """(strokes, text) of --style, or None."""
     if not args.style:
         return None
+    if not Path(args.style).exists():
+        try:
+            names = load_styles(args.model_dir)
+        except ValueError as err:
+            parser.error(f"--style {args.style}: {err}")
+        if args.style in names:  # a named hand knows what it writes
+            if args.style_text:
+                parser.error(f"--style {args.style} is a named hand, which knows its text: "
+                             f"leave out --style_text")
+            return args.style
+        if not Path(args.style).suffix:
+            parser.error(f"--style {args.style}: no such file, nor a named hand of "
+                         f"{args.model_dir} (its named hands: "
+                         f"{', '.join(sorted(names)) or 'none'})")
     strokes = read_line(parser, "--style", args.style)
     text = args.style_text
     if text is None and Path(args.style).suffix.lower() == ".xml":
@@ -363,6 +379,7 @@ def main(argv=None):
 
     seed = args.seed if args.seed is not None else fresh_seed()
     if writing:
+        style = model.hand(style)  # a named hand, looked up
         lines = check_alphabet(parser, args, model, lines, style)
         if (Path(args.recognizer_dir) / CONFIG_NAME).exists():
             model.reader = open_model(parser, args.recognizer_dir)

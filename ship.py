@@ -15,7 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from config import CONFIG_NAME, LOG_NAME
+import numpy as np
+
+from config import CONFIG_NAME, LOG_NAME, RECOGNIZER_DIR, STYLES_NAME, save_styles
 from utils import add_verbose_flag, quiet_tensorflow
 
 
@@ -41,8 +43,9 @@ def ship(run_dir, dest):
         checkpoint_manager(checkpoint_for(model, step=step, sampler_state=rng), staging,
                            max_to_keep=1).save(checkpoint_number=int(step.numpy()))
         shutil.copy(run_dir / CONFIG_NAME, staging / CONFIG_NAME)
-        if (run_dir / LOG_NAME).exists():
-            shutil.copy(run_dir / LOG_NAME, staging / LOG_NAME)
+        for kept in (LOG_NAME, STYLES_NAME):  # the run's log, and its named hands if any
+            if (run_dir / kept).exists():
+                shutil.copy(run_dir / kept, staging / kept)
         # the checkpoint file names the checkpoint relative to its folder, so it moves
         old = dest.parent / f".{dest.name}.old"
         shutil.rmtree(old, ignore_errors=True)
@@ -55,19 +58,67 @@ def ship(run_dir, dest):
     return int(step.numpy())
 
 
+# what each candidate hand writes, and what it must then write legibly to be kept
+STYLE_TEXT = "A quick brown fox jumps over the lazy dog"
+STYLE_TESTS = ("Handwriting that reads well, in one hand.", "Zebras, quays and 1947 (maybe)?",
+               "Every line of a page in the same hand.")
+
+
+def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5):
+    """count named hands for a synthesis model: candidates_per_style x count lines of
+    the model's own writing of STYLE_TEXT (at bias, seeds from seed), each then used
+    as the style of STYLE_TESTS at bias 0.75; the hands whose own line and test lines
+    the recogniser reads best are kept, best first: {"hand-1": (strokes, text), ...}."""
+    from measures import character_error_rate
+
+    text, tests = STYLE_TEXT, list(STYLE_TESTS)
+    seeds = list(range(seed, seed + candidates_per_style * count))
+    lines, _ = writer.write([text] * len(seeds), bias=bias, seed=seeds)
+    own = reader.read(lines)
+    scores = []
+    for line, reading, line_seed in zip(lines, own, seeds):
+        written, _ = writer.write(tests, bias=0.75, seed=line_seed, style=(line, text))
+        scores.append(character_error_rate(tests, reader.read(written), spaces=False)
+                      + character_error_rate([text], [reading], spaces=False))
+    best = np.argsort(scores, kind="stable")[:count]
+    return {f"hand-{rank + 1}": (lines[i], text) for rank, i in enumerate(best)}, \
+        [scores[i] for i in best]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", help="a model folder written by train.py")
     parser.add_argument("dest", help="the folder to write (replaced if it exists)")
+    parser.add_argument("--styles", type=int, default=0, metavar="N",
+                        help="a synthesis model: also pick N named hands (hand-1, ...) of its "
+                             "own writing, the ones the recogniser reads best, into "
+                             f"DEST/{STYLES_NAME}")
+    parser.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
+                        help=f"the recogniser that picks the hands (default {RECOGNIZER_DIR})")
     add_verbose_flag(parser)
     args = parser.parse_args(argv)
     if not (Path(args.run_dir) / CONFIG_NAME).exists():
         parser.error(f"{args.run_dir} holds no {CONFIG_NAME}: give a folder train.py wrote")
+    if args.styles < 0:
+        parser.error(f"--styles must be zero or more, not {args.styles}")
+    if args.styles and not (Path(args.recognizer_dir) / CONFIG_NAME).exists():
+        parser.error(f"--styles needs a recogniser: --recognizer_dir {args.recognizer_dir} "
+                     f"holds none")
     quiet_tensorflow(args.verbose)
     try:
         step = ship(args.run_dir, args.dest)
     except (ValueError, FileNotFoundError) as err:
         parser.error(str(err))
+    if args.styles:
+        from model import load_model
+
+        writer = load_model(args.dest)
+        if not writer.config.synthesis:
+            parser.error(f"--styles: {args.run_dir} holds a model that writes no text")
+        styles, scores = pick_styles(writer, load_model(args.recognizer_dir), args.styles)
+        save_styles(args.dest, styles)
+        print("named hands: " + ", ".join(f"{name} (CER {score:.3f})"
+                                           for name, score in zip(styles, scores)))
     size = sum(f.stat().st_size for f in Path(args.dest).iterdir())
     print(f"shipped step {step} of {args.run_dir} to {args.dest} ({size / 1e6:.1f} MB)")
 

@@ -207,7 +207,7 @@ class Service:
             raise HTTPException(503, f"writing a text needs the synthesis model: "
                                      f"{self.models.why_not}")
         lines = lines_of(request, self.limits, synthesis.alphabet)
-        style = style_of(request.style, self.limits, synthesis.alphabet)
+        style = style_of(request.style, self.limits, synthesis.alphabet, synthesis.styles)
         seed = fresh_seed() if request.seed is None else request.seed
         written = await self.write_page(lines, request.bias, seed, style, request.tries)
         page = page_as_drawn([strokes for strokes, _ in written])
@@ -251,6 +251,7 @@ class Service:
                 "reading": self.models.reader is not None,
                 "why_not_reading": self.models.why_not_reading or None,
                 "alphabet": synthesis.alphabet if synthesis is not None else None,
+                "styles": sorted(synthesis.styles) if synthesis is not None else [],
                 "limits": dataclasses.asdict(self.limits),
                 "bias_max": MAX_BIAS, "seed_range": SEED_RANGE,
                 "styles_from_data": data.status if data else "not asked for (--data_dir)",
