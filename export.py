@@ -14,6 +14,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from utils import quiet_tensorflow
+
+quiet_tensorflow()  # TensorFlow loads without its start-up lines, as in the commands
+
 import tensorflow as tf
 
 from mixture import PARAM_KEYS, mixture_from_outputs, sampling_noise

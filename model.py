@@ -10,6 +10,10 @@ layers (eq. 7-11, and the window of eq. 46-51) in lstm.py. Equation numbers refe
 arXiv:1308.0850v5.
 """
 
+from utils import quiet_tensorflow
+
+quiet_tensorflow()  # TensorFlow loads without its start-up lines, as in the commands
+
 import keras
 import numpy as np
 import tensorflow as tf

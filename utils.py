@@ -484,18 +484,25 @@ def add_verbose_flag(parser):
                         help=f"show TensorFlow's own log lines too (as {VERBOSE_VARIABLE}=1 does)")
 
 
-def quiet_tensorflow(verbose=False):
-    """Load TensorFlow and Keras for a command, without their start-up chatter.
+_verbose_asked = False  # a command's --verbose, once given: later calls keep to it
 
-    Unless verbose (a command's --verbose, or WRITE_RNN_VERBOSE=1): TensorFlow's C++
-    log keeps only fatal errors (TF_CPP_MIN_LOG_LEVEL=3, unless it is set already:
-    this hides the CUDA "failed call to cuInit" error of a CPU-only machine and the
-    XLA lines), what it prints while loading is dropped line by line (anything not
-    known to be noise is passed on), and its Python logger keeps errors. Call it
-    after the flags are parsed and before anything imports TensorFlow: TensorFlow
-    reads the log level once, when it loads.
+
+def quiet_tensorflow(verbose=False):
+    """Load TensorFlow and Keras without their start-up chatter: for a command, and
+    for the modules that import TensorFlow (model.py, lstm.py, ...), which call it
+    first, so that importing them in Python is as quiet as a command.
+
+    Unless verbose (a command's --verbose, from then on, or WRITE_RNN_VERBOSE=1):
+    TensorFlow's C++ log keeps only fatal errors (TF_CPP_MIN_LOG_LEVEL=3, unless it is
+    set already: this hides the CUDA "failed call to cuInit" error of a CPU-only
+    machine and the XLA lines), what it prints while loading is dropped line by line
+    (anything not known to be noise is passed on), and its Python logger keeps errors.
+    A command calls it after its flags are parsed and before anything imports
+    TensorFlow: TensorFlow reads the log level once, when it loads.
     """
-    if is_verbose(verbose):
+    global _verbose_asked
+    _verbose_asked = _verbose_asked or bool(verbose)
+    if is_verbose(_verbose_asked):
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" not in sys.modules:

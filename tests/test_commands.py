@@ -1,6 +1,7 @@
 """What every command does before its work: --help and usage errors answer without
 loading TensorFlow, and TensorFlow's start-up lines stay out of the output unless
---verbose or WRITE_RNN_VERBOSE=1 asks for them."""
+--verbose or WRITE_RNN_VERBOSE=1 asks for them; importing the project's modules in
+Python is as quiet."""
 
 import os
 import subprocess
@@ -126,3 +127,26 @@ def test_a_command_prints_its_own_lines_only_and_verbose_brings_tensorflows_back
                                **{utils.VERBOSE_VARIABLE: "1"})):
         assert verbose.returncode == 0, verbose.stderr[-3000:]
         assert any(map(is_tensorflow_noise, verbose.stderr.splitlines()))
+
+
+# what a snippet of the README does: import the project's modules, then use TensorFlow
+IMPORT = "import {module}, tensorflow as tf; tf.constant(1.0) + 1"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module, before, env, quiet", [
+    ("model", "", {}, True),
+    ("recognizer", "", {}, True),
+    ("model", "", {utils.VERBOSE_VARIABLE: "1"}, False),
+    # a command's --verbose: its own call asks, and the modules it imports then keep out
+    ("recognizer", "import utils; utils.quiet_tensorflow(verbose=True); ", {}, False),
+])
+def test_importing_the_project_is_as_quiet_as_a_command(module, before, env, quiet):
+    out = subprocess.run([sys.executable, "-c", before + IMPORT.format(module=module)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env=environment(**env))
+    assert out.returncode == 0, out.stderr[-3000:]
+    if quiet:
+        assert out.stderr == ""
+    else:
+        assert any(map(is_tensorflow_noise, out.stderr.splitlines())), out.stderr
