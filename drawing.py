@@ -14,7 +14,9 @@ import numpy as np
 import svgwrite
 from IPython.display import SVG
 
-from utils import baseline_slope, write_atomic
+import cleaning
+from cleaning import SMOOTHING_WINDOW
+from utils import write_atomic
 
 # the five drawings of the original, by file suffix
 SVG_KINDS = ("normal", "color", "multi_color", "eos_pdf", "pdf")
@@ -42,52 +44,19 @@ def _stroke_indices(data):
     return [group for group in groups if len(group)]
 
 
-SMOOTHING_WINDOW = 7  # points of as_drawn's Savitzky-Golay window (a cubic)
-
-
-def savitzky_golay_weights(window, order=3):
-    """The weights that give the value at the middle of `window` points of the
-    least-squares polynomial of this order through them (Savitzky and Golay 1964):
-    smoothing that keeps every polynomial of that order, and so the curves of letters,
-    while it averages jitter away."""
-    half = window // 2
-    powers = np.arange(-half, half + 1)[:, None] ** np.arange(order + 1)
-    return np.linalg.pinv(powers)[0]
-
-
 def as_drawn(strokes, window=SMOOTHING_WINDOW, level=True):
     """A line of writing [T, 3] as the pictures of written text draw it: the same
     points, pen lifts and units, each stroke smoothed and the line levelled.
 
-    Smoothing: each point of a stroke is replaced by the value of the Savitzky-Golay
-    cubic through the `window` points around it (the points nearer than window // 2 to
-    either end of the stroke, and strokes shorter than the window, are kept): the
-    jitter of a unit or two that the tablet records and the network learnt goes, the
-    letters' curves stay. Levelling: the line is turned about its first point so that
-    the least-squares line through its points (utils.baseline_slope) is horizontal, as
-    a writer's lines climb or fall a little. model.write returns the network's own
-    points; this is for drawing them. window 1 and level=False draw them as they are."""
-    out = np.array(strokes, np.float64)
-    if len(out) < 2:
-        return out.astype(np.float32)
-    xy = np.cumsum(out[:, :2], axis=0)
-    smoothed = xy.copy()
-    half = window // 2
-    if window > 3:
-        weights = savitzky_golay_weights(window)
-        for idx in _stroke_indices(out):
-            if len(idx) >= window:
-                points = xy[idx]
-                for axis in (0, 1):
-                    smoothed[idx[half:-half], axis] = np.convolve(points[:, axis],
-                                                                  weights[::-1], "valid")
-    xy = smoothed
-    if level:
-        angle = np.arctan(baseline_slope(xy))
-        turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        xy = xy[0] + (xy - xy[0]) @ turn
-    out[1:, :2] = np.diff(xy, axis=0)
-    return out.astype(np.float32)
+    Smoothing (cleaning.smooth): each point of a stroke is replaced by the value of the
+    Savitzky-Golay cubic through the `window` points around it: the jitter of a unit or
+    two that the tablet records and the network learnt goes, the letters' curves stay.
+    Levelling (cleaning.level): the line is turned about its first point so that the
+    least-squares line through its points is horizontal, as a writer's lines climb or
+    fall a little. model.write returns the network's own points; this is for drawing
+    them. window 1 and level=False draw them as they are."""
+    out = cleaning.smooth(strokes, window)
+    return (cleaning.level(out) if level else out).astype(np.float32)
 
 
 def strokes_to_lines(data, factor=10):

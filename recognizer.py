@@ -31,9 +31,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from cleaning import baseline_slope
 from lstm import LSTM
 from measures import character_error_rate
-from utils import baseline_slope
 
 FEATURES = 5  # dx, dy, pen lifted before this point, stroke ends here, height above the line
 CONV_CHANNELS = (64, 128)

@@ -398,7 +398,8 @@ def train(config, run, resuming, parser, verbose=False):
         loader = DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
                             config.limit, seed=run.seed, cache_dir=run.cache_dir,
                             strict=run.strict, texts=config.synthesis or config.recognizer,
-                            alphabet=config.alphabet if resuming else None)
+                            alphabet=config.alphabet if resuming else None,
+                            clean=config.clean)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
     if (config.synthesis or config.recognizer) and not resuming:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cleaning import clean_lines, describe, parse_steps
 from iam_ondb import (
     TEXT_SKIPPED,
     missing_data_message,
@@ -192,16 +193,6 @@ def pad_lines(lines, rows=None, multiple=64):
     return x, y, mask
 
 
-def baseline_slope(xy):
-    """The slope dy/dx of the least-squares line through a line's pen positions xy
-    [T, 2]: how much its writing climbs or falls (y down), within -1 to 1; 0 for points
-    that do not spread along x."""
-    x, y = xy[:, 0], xy[:, 1]
-    xc = x - x.mean()
-    spread = float(xc @ xc)
-    return float(np.clip(xc @ (y - y.mean()) / spread, -1, 1)) if spread > 0 else 0.0
-
-
 def raw_units_offset(data_scale):
     """nats per point to add to model-unit NLL for tablet units: the density of
     (dx, dy) / data_scale is data_scale^2 times that of (dx, dy)."""
@@ -226,6 +217,8 @@ class DataLoader:
     texts, ascii/ (or ascii-all.tar.gz); a lineStrokes folder; or the lineStrokes
     archive itself, with the ascii archive beside it. alphabet: a resumed model's, to
     code the texts with (default: from the training texts, text.alphabet_from_counts).
+    clean: the cleaning of the training lines (cleaning.parse_steps: "level,slant",
+    "all", "none"); the validation lines stay raw, and dropping never removes one.
 
     The random generator `rng` picks every batch; its state (get_state) is what a
     checkpoint keeps, so that a resumed run draws the batches it would have drawn.
@@ -233,7 +226,7 @@ class DataLoader:
 
     def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
                  limit=500, seed=None, cache_dir=None, strict=False, progress=True,
-                 texts=False, alphabet=None):
+                 texts=False, alphabet=None, clean=()):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -256,10 +249,16 @@ class DataLoader:
         self._report_bad()
         strategy = WholeLines if texts else Windows
         train, valid = strategy.split(self)
+        self.cleaning = parse_steps(clean) if isinstance(clean, str) else tuple(clean)
+        kept, train_lines, self.dropped = clean_lines(
+            [self.raw_data[i] for i in train], [self.texts[i] for i in train], self.cleaning)
+        if not kept:
+            raise ValueError(f"cleaning dropped every training line under '{data_dir}'")
+        train = [train[k] for k in kept]
         self.train_ids = [self.line_ids[i] for i in train]
         self.valid_ids = [self.line_ids[i] for i in valid]
-        self._flat, self.data = self._in_model_units(train)
-        _, self.valid_data = self._in_model_units(valid)
+        self._flat, self.data = self._in_model_units(train_lines)
+        _, self.valid_data = self._in_model_units([self.raw_data[i] for i in valid])
         if texts:
             self._read_texts(train, valid, alphabet)
         self.batches = strategy(self)
@@ -310,6 +309,8 @@ class DataLoader:
         if self.with_texts:
             parts.append(f"{len(self.data):,} training and {len(self.valid_data):,} "
                          f"validation lines, {len(self.alphabet)} characters")
+        if self.cleaning:
+            parts.append(describe(self.cleaning, self.dropped))
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
     def _report_bad(self):
@@ -328,15 +329,14 @@ class DataLoader:
         keep = [i for i, a in enumerate(self.raw_data) if len(a) > self.seq_length + 2]
         return keep, keep[19::20]
 
-    def _in_model_units(self, index):
-        """The lines of index in model units: one flat float32 array, and the lines as
-        views into it (half the memory of separate copies, and a whole batch becomes a
-        single gather)."""
-        if not index:
+    def _in_model_units(self, lines):
+        """Lines [T, 3] in model units: one flat float32 array, and the lines as views
+        into it (half the memory of separate copies, and a whole batch becomes a single
+        gather)."""
+        if not lines:
             return np.zeros((0, 3), np.float32), []
-        flat = to_model_units(np.concatenate([self.raw_data[i] for i in index]),
-                              self.limit, self.data_scale)
-        bounds = np.cumsum([len(self.raw_data[i]) for i in index])[:-1]
+        flat = to_model_units(np.concatenate(lines), self.limit, self.data_scale)
+        bounds = np.cumsum([len(line) for line in lines])[:-1]
         return flat, np.split(flat, bounds)
 
     def in_tablet_units(self, line):

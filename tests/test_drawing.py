@@ -10,8 +10,8 @@ import matplotlib
 import numpy as np
 import pytest
 
+import cleaning
 import drawing
-import utils
 
 matplotlib.use("Agg")
 
@@ -494,20 +494,11 @@ def test_as_drawn_smooths_the_jitter_away():
     assert error(drawing.as_drawn(steps, level=False)) < 0.75 * error(steps)
 
 
-def test_savitzky_golay_weights_keep_a_cubic_and_match_scipy():
-    from scipy.signal import savgol_coeffs
-
-    weights = drawing.savitzky_golay_weights(7)
-    np.testing.assert_allclose(weights, savgol_coeffs(7, 3), atol=1e-12)
-    t = np.arange(-3, 4)
-    assert weights @ (2 - t + 0.5 * t**2 - 0.1 * t**3) == pytest.approx(2)
-
-
 def test_as_drawn_levels_a_tilted_line():
     rng = np.random.default_rng(2)
     level, _ = wobbly_line(rng)
     tilted, _ = wobbly_line(np.random.default_rng(2), tilt=np.radians(8))
-    slope = lambda s: utils.baseline_slope(np.cumsum(s[:, :2], 0))  # noqa: E731
+    slope = lambda s: cleaning.baseline_slope(np.cumsum(s[:, :2], 0))  # noqa: E731
     assert abs(slope(tilted)) > 0.1
     assert abs(slope(drawing.as_drawn(tilted))) < 0.01  # least squares is not turned exactly
     # and the levelled line is the level one, turned back (the same shape)
