@@ -465,8 +465,12 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
     bar, clock, points = None, None, 0
     started = time.perf_counter()  # train_s: log.train_s before this session, plus this
     last_saved = step
+    # the run's end: the last step, --max_minutes, or Ctrl-C or SIGTERM (then the step
+    # under way finishes)
+    ended = lambda: step >= total or stop.signal is not None or time.time() >= deadline
+    last = ended()
     try:
-        while step < total and stop.signal is None and time.time() < deadline:
+        while not last:
             epoch = step // loader.num_batches
             lr = trainer.learning_rate(epoch, step)
             trainer.optimizer.learning_rate.assign(lr)
@@ -485,8 +489,10 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
             else:
                 skipped += 1
                 bad_in_a_row += 1
-            # validate every validate_every steps, and once more at the end of the run
-            if run.validate_every and (step % run.validate_every == 0 or step == total):
+            # validate every validate_every steps, and once more at the end of the run,
+            # however it ends: a short run shows a validation figure too
+            last = ended()
+            if run.validate_every and (step % run.validate_every == 0 or last):
                 validation_started = time.perf_counter()
                 valid = trainer.validate()
                 last_valid = valid.get(shown_valid, last_valid)

@@ -396,6 +396,48 @@ def test_max_minutes_stops_the_run_and_saves(random_data_dir, tmp_path, monkeypa
     assert load_model(tmp_path).config.rnn_size == 16
 
 
+def signal_after_step(monkeypatch, at, signum):
+    """Send this process signum once train_step has run `at` times, as Ctrl-C or kill
+    would between two steps."""
+    real, calls = train.Trainer.train_step, []
+
+    def step(self, batch):
+        calls.append(self)
+        result = real(self, batch)
+        if len(calls) == at:
+            os.kill(os.getpid(), signum)
+        return result
+
+    monkeypatch.setattr(train.Trainer, "train_step", step)
+
+
+@pytest.mark.parametrize("ending", ["max_steps", "max_minutes", "SIGINT", "SIGTERM"])
+def test_a_run_validates_at_its_end_however_it_ends(random_data_dir, tmp_path, monkeypatch,
+                                                      capsys, ending):
+    # a short first run shows a validation figure, though it is far from validate_every
+    flags = ["--validate_every", 500, "--save_every", 1000, "--max_steps", 1000]
+    if ending == "max_steps":
+        flags[-1] = 4
+    if ending == "max_minutes":
+        slow_steps(monkeypatch, 0.5)
+        flags += ["--max_minutes", 0.05]
+    if ending.startswith("SIG"):
+        signum = getattr(signal, ending)
+        signal_after_step(monkeypatch, 3, signum)
+        with pytest.raises(SystemExit) as stopped:
+            run(random_data_dir, tmp_path, *flags)
+        assert stopped.value.code == 128 + signum
+    else:
+        run(random_data_dir, tmp_path, *flags)
+    rows = read_log(tmp_path)
+    assert 1 <= len(rows) < 500
+    # the last step validated, and only the last
+    assert [bool(row["valid_nll_model"]) for row in rows] == [False] * (len(rows) - 1) + [True]
+    assert all(rows[-1][k] for k in VALID_COLUMNS)
+    shown = re.findall(r"valid (-|[\d.]+)", capsys.readouterr().err)
+    assert shown and shown[-1] == f"{float(rows[-1]['valid_nll_raw']):.3f}"
+
+
 def checkpoint_step(path):
     """The step a checkpoint file holds."""
     import tensorflow as tf
