@@ -124,9 +124,8 @@ class Config:
             fields = json.loads(path.read_text())
         except FileNotFoundError:
             raise FileNotFoundError(
-                f"no {CONFIG_NAME} in '{model_dir}': train a model there with "
-                f"`python train.py --model_dir {model_dir}`, or use the shipped one in "
-                f"{FREE_MODEL_DIR}/"
+                f"no {CONFIG_NAME} in '{model_dir}': give a folder train.py wrote (a new "
+                f"run goes to runs/), or one of the shipped models: {', '.join(SHIPPED_DIRS)}"
             ) from None
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(fields) - known
