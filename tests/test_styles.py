@@ -50,7 +50,7 @@ def test_an_unknown_hand_is_refused_with_the_names(styled, tiny_models, tmp_path
     err = capsys.readouterr().err
     assert "nor a named hand" in err and "hand-1, hand-2" in err
     client = TestClient(create_app(tiny_models[0], styled, tiny_models[2]))
-    answer = client.post("/api/write", json={"text": "ab", "style": "hand-9"})
+    answer = client.post("/api/write", json={"text": "ab", "hand": "hand-9"})
     assert answer.status_code == 422 and "hand-1, hand-2" in answer.json()["detail"]
     assert client.get("/api/health").json()["styles"] == ["hand-1", "hand-2"]
 
@@ -64,7 +64,7 @@ def test_sample_py_and_the_api_write_in_a_named_hand(styled, tiny_models, tmp_pa
 
     np.testing.assert_allclose(written.strokes, page_as_drawn(lines), atol=1e-4)
     client = TestClient(create_app(tiny_models[0], styled, tiny_models[2]))
-    answer = client.post("/api/write", json={"text": "ba", "style": "hand-1", "seed": 4,
+    answer = client.post("/api/write", json={"text": "ba", "hand": "hand-1", "seed": 4,
                                              "tries": 1}).json()
     np.testing.assert_allclose(np.array(answer["lines"][0]["strokes"]), lines[0], atol=0.06)
 

@@ -74,9 +74,9 @@ class WriteRequest(Strict):
                                 description="candidates of each line, of which the one the "
                                             "recogniser reads best is kept")] = DEFAULT_TRIES
     seed: Seed | None = None
-    style: Style | str | None = Field(None, description="write in this hand (Graves section "
-                                                        "5.5): a line and its text, or the "
-                                                        "name of a named hand (hand-1, ...)")
+    style: Style | None = Field(None, description="write in this hand (Graves section 5.5)")
+    hand: str | None = Field(None, description="or in this named hand of the model's "
+                                               "(hand-1, ...; GET /api/health lists them)")
 
 
 class SampleRequest(Strict):
@@ -185,16 +185,18 @@ def lines_of(request, limits, alphabet):
     return writable(lines, alphabet)
 
 
-def style_of(style, limits, alphabet, named=None):
-    """(strokes, text) of a request's style, checked, or None. named: the synthesis
-    model's named hands, {name: (strokes, text)}."""
+def style_of(style, limits, alphabet, hand=None, named=None):
+    """(strokes, text) of a request's style, or of its named hand (named: the synthesis
+    model's, {name: (strokes, text)}), checked, or None."""
+    if hand is not None:
+        if style is not None:
+            raise BadInput("give style or hand, not both")
+        if hand not in (named or {}):
+            raise BadInput(f"hand: unknown named hand {hand!r}; the model's are "
+                           f"{', '.join(sorted(named or {})) or 'none'}")
+        return named[hand]
     if style is None:
         return None
-    if isinstance(style, str):
-        if style not in (named or {}):
-            raise BadInput(f"style: unknown named hand {style!r}; the model's are "
-                           f"{', '.join(sorted(named or {})) or 'none'}")
-        return named[style]
     text = clean_line(style.text)
     if not text:
         raise BadInput("a style needs the text its strokes write (style.text is empty)")

@@ -207,7 +207,8 @@ class Service:
             raise HTTPException(503, f"writing a text needs the synthesis model: "
                                      f"{self.models.why_not}")
         lines = lines_of(request, self.limits, synthesis.alphabet)
-        style = style_of(request.style, self.limits, synthesis.alphabet, synthesis.styles)
+        style = style_of(request.style, self.limits, synthesis.alphabet, request.hand,
+                         synthesis.styles)
         seed = fresh_seed() if request.seed is None else request.seed
         written = await self.write_page(lines, request.bias, seed, style, request.tries)
         page = page_as_drawn([strokes for strokes, _ in written])
