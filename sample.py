@@ -379,7 +379,8 @@ def main(argv=None):
 
     seed = args.seed if args.seed is not None else fresh_seed()
     if writing:
-        style = model.hand(style)  # a named hand, looked up
+        if isinstance(style, str):  # a named hand, looked up
+            style = model.hand(style)
         lines = check_alphabet(parser, args, model, lines, style)
         if (Path(args.recognizer_dir) / CONFIG_NAME).exists():
             model.reader = open_model(parser, args.recognizer_dir)
