@@ -82,3 +82,22 @@ def character_table(refs, hyps):
                 right, seen = table.get(r, (0, 0))
                 table[r] = (right + (r == h), seen + 1)
     return table
+
+
+def best_try(candidates):
+    """Which of a line's candidates [(reading, info)] to keep: the one the recogniser
+    reads closest to its text (edits over characters, spaces ignored), among those
+    that end by the stop rule without losing the text (final_character_share at most
+    2) if any do; without readings, the first of those. Ties go to the earlier try."""
+    def score(candidate):
+        reading, info = candidate
+        peaks = info["phi"].argmax(axis=1) if len(info["phi"]) else np.zeros(0, int)
+        share = final_character_share(peaks, info["phi"].shape[1])
+        lost = info["stop"] != "end" or share is None or share > 2
+        if reading is None:
+            return (lost, 0.0)
+        text = info["text"].replace(" ", "")
+        return (lost, edit_distance(text, reading.replace(" ", "")) / max(1, len(text)))
+
+    scores = [score(c) for c in candidates]
+    return scores.index(min(scores))

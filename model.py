@@ -28,7 +28,7 @@ from config import (
     load_styles,
 )
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
-from measures import edit_distance, final_character_share
+from measures import best_try
 from mixture import (
     NOISE_KEYS,
     PARAM_KEYS,
@@ -62,23 +62,6 @@ from utils import (
 POINTS_PER_CHAR = 60  # write()'s budget, the stop rule's guard: IAM-OnDB writes ~22
 
 
-def best_try(candidates):
-    """Which of a line's candidates [(reading, info)] to keep: the one the recogniser
-    reads closest to its text (edits over characters, spaces ignored), among those
-    that end by the stop rule without losing the text (final_character_share at most
-    2) if any do; without readings, the first of those. Ties go to the earlier try."""
-    def score(candidate):
-        reading, info = candidate
-        peaks = info["phi"].argmax(axis=1) if len(info["phi"]) else np.zeros(0, int)
-        share = final_character_share(peaks, info["phi"].shape[1])
-        lost = info["stop"] != "end" or share is None or share > 2
-        if reading is None:
-            return (lost, 0.0)
-        text = info["text"].replace(" ", "")
-        return (lost, edit_distance(text, reading.replace(" ", "")) / max(1, len(text)))
-
-    scores = [score(c) for c in candidates]
-    return scores.index(min(scores))
 
 
 class MixtureNetwork(keras.Model):
@@ -453,13 +436,17 @@ class SynthesisModel(MixtureNetwork):
             noise)
         seeds = [seed] * len(texts) if np.ndim(seed) == 0 else seed
         strokes, infos = self._lines_written(out, texts * tries, seeds * tries, len(prefix))
-        readings = self.reader.read(strokes) if self.reader is not None else [None] * rows
-        best = [best_try([(readings[i + k * len(texts)], infos[i + k * len(texts)])
-                          for k in range(tries)]) * len(texts) + i
-                for i in range(len(texts))]
-        strokes = [strokes[b] for b in best]
-        infos = [{**infos[b], "reading": readings[b], "tries": tries} for b in best]
+        strokes, infos = self._best_tries(strokes, infos, len(texts), tries)
         return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
+
+    def _best_tries(self, strokes, infos, lines, tries):
+        """Of the tries of each line (try k of line i is row k * lines + i), the one
+        measures.best_try keeps, with what self.reader reads of it."""
+        readings = self.reader.read(strokes) if self.reader is not None else [None] * len(strokes)
+        best = [best_try([(readings[i + k * lines], infos[i + k * lines])
+                          for k in range(tries)]) * lines + i for i in range(lines)]
+        return ([strokes[b] for b in best],
+                [{**infos[b], "reading": readings[b], "tries": tries} for b in best])
 
     def hand(self, style):
         """A style as write takes it: None, (strokes, text), or the name of one of the

@@ -285,7 +285,7 @@ def candidate(stop="end", peaks=(0, 1, 2), text="abc"):
 
 
 def test_best_try_prefers_what_reads_right_and_never_a_lost_line():
-    from model import best_try
+    from measures import best_try
 
     # by reading: fewest edits over characters, spaces ignored; ties to the earlier
     assert best_try([("abd", candidate()), ("abc", candidate()), ("a bc", candidate())]) == 1
