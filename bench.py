@@ -170,7 +170,7 @@ def bench_recognizer(steps, recognizer_dir, data_dir=None, lines=64):
         from utils import DataLoader
 
         loader = DataLoader(data_dir, texts=True, progress=False)
-        real = [loader.in_tablet_units(line) for line in loader.valid_data]
+        real = loader.valid_in_tablet_units()
         texts = loader.valid_texts
     else:
         real = [np.column_stack([rng.normal(8, 20, (622, 2)), rng.random(622) < 0.05])

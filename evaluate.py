@@ -146,14 +146,16 @@ def score_lines(model, lines, texts=None):
     }
 
 
-def legibility_figures(reader, lines, texts, prefix="legibility_"):
+def legibility_figures(reader, lines, texts, prefix="legibility_", read=None):
     """How well the recogniser reads lines [T, 3] (tablet units) of these texts:
     its character error rate with spaces ignored (PREFIXcer) and with them
     (PREFIXcer_spaces), and {character: [read back as itself, written]}
-    (PREFIXcharacters) from each line's edit alignment to its reading."""
+    (PREFIXcharacters) from each line's edit alignment to its reading. read: the
+    readings, if the reader has read the lines already."""
     from measures import character_error_rate, character_table
 
-    read = reader.read(lines)
+    if read is None:
+        read = reader.read(lines)
     table = character_table(texts, read)
     return {f"{prefix}cer": character_error_rate(texts, read, spaces=False),
             f"{prefix}cer_spaces": character_error_rate(texts, read),
@@ -170,12 +172,13 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None,
     best of so many tries of each (model.write), picked by the same reader."""
     counts = {"sentences": len(sentences), "stopped_by_rule": 0, "hit_budget": 0,
               "every_character_reached": 0, "clean": 0}
-    shares, written = [], []
+    shares, written, readings = [], [], []
     for start in range(0, len(sentences), batch_size):
         batch = sentences[start:start + batch_size]
         seeds = line_seeds(seed, len(batch), first=start)  # one seed per sentence
         lines, infos = model.write(batch, bias=bias, seed=seeds, tries=tries)
         written += lines
+        readings += [info["reading"] for info in infos]  # model.reader's, when it has one
         for text, info in zip(batch, infos):
             peaks = info["phi"].argmax(axis=1)
             reached = len(set(peaks)) == len(text)
@@ -185,7 +188,8 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None,
             counts["hit_budget"] += not ended
             counts["every_character_reached"] += reached
             counts["clean"] += ended and reached
-    legibility = legibility_figures(reader, written, sentences) if reader else {}
+    known = None if None in readings else readings
+    legibility = legibility_figures(reader, written, sentences, read=known) if reader else {}
     return {**counts, **share_figures(shares), **legibility}
 
 
@@ -253,12 +257,13 @@ def main(argv=None):
         except (OSError, ValueError) as err:
             parser.error(f"--sentences {args.sentences}: {err}")
         if reader and loader and loader.valid_data:
-            human = legibility_figures(reader, valid_lines(loader), loader.valid_texts, "human_")
+            human = legibility_figures(reader, loader.valid_in_tablet_units(),
+                                       loader.valid_texts, "human_")
             result.update(human_cer=human["human_cer"], human_cer_spaces=human["human_cer_spaces"])
         report(result, args.json)
         return result
     if cfg.recognizer:  # the reader's own figures, on the validation lines people wrote
-        lines = valid_lines(loader) if args.split == "valid" else [
+        lines = loader.valid_in_tablet_units() if args.split == "valid" else [
             loader.in_tablet_units(line) for line in loader.data + loader.valid_data]
         texts = loader.valid_texts if args.split == "valid" else (loader.train_texts
                                                                  + loader.valid_texts)
@@ -278,11 +283,6 @@ def main(argv=None):
     result["points_per_s"] = result["points"] / (time.perf_counter() - start)
     report(result, args.json)
     return result
-
-
-def valid_lines(loader):
-    """The validation lines of a DataLoader in tablet units, as the recogniser reads."""
-    return [loader.in_tablet_units(line) for line in loader.valid_data]
 
 
 def report(figures, as_json=False):

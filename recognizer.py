@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from cleaning import baseline_slope
 from lstm import LSTM
-from measures import character_error_rate
+from utils import power_of_two_rows
 
 FEATURES = 5  # dx, dy, pen lifted before this point, stroke ends here, height above the line
 CONV_CHANNELS = (64, 128)
@@ -236,7 +236,7 @@ class Recognizer(keras.Model):
         for start in range(0, len(features), batch_size):
             chunk = features[start:start + batch_size]
             # rows padded to a power of two: few compiled shapes
-            x, lengths = pad_features(chunk, 1 << (len(chunk) - 1).bit_length())
+            x, lengths = pad_features(chunk, power_of_two_rows(len(chunk)))
             best, frames = self._read(tf.constant(x), tf.constant(lengths))
             best, frames = best.numpy(), frames.numpy()
             texts += [greedy_decode(best[i, :frames[i]], self.alphabet)
@@ -263,7 +263,7 @@ class ReadingBatches:
         self.loader, self.alphabet = loader, alphabet
         self.num_batches = loader.num_batches
         self.valid_texts = loader.valid_texts
-        self.valid_lines = [loader.in_tablet_units(line) for line in loader.valid_data]
+        self.valid_lines = loader.valid_in_tablet_units()
 
     def next_batch(self):
         rows = self.loader.next_lines()
@@ -282,11 +282,3 @@ class ReadingBatches:
 
     def set_state(self, state):
         self.loader.set_state(state)
-
-
-def reading_figures(model, lines, texts):
-    """The recogniser's character error rates on lines [T, 3] (tablet units) against
-    their texts: {"cer": spaces ignored, "cer_spaces": with them}."""
-    read = model.read(lines)
-    return {"cer": character_error_rate(texts, read, spaces=False),
-            "cer_spaces": character_error_rate(texts, read)}

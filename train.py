@@ -274,14 +274,11 @@ class Trainer:
     def validate(self):
         """The validation figures, or {} when the data has no validation line (a small
         synthesis set whose lines are all shorter than seq_length + 2 points)."""
-        from evaluate import score_lines
+        from evaluate import legibility_figures, score_lines
 
         if self.config.recognizer:
-            from recognizer import reading_figures
-
-            figures = reading_figures(self.model, self.loader.valid_lines,
-                                      self.loader.valid_texts)
-            return {f"valid_{k}": v for k, v in figures.items()}
+            return legibility_figures(self.model, self.loader.valid_lines,
+                                      self.loader.valid_texts, prefix="valid_")
         if not self.loader.valid_data:
             return {}
         return score_lines(self.model, self.loader.valid_data,

@@ -344,6 +344,10 @@ class DataLoader:
         +-limit, as the network saw them)."""
         return to_tablet_units(line, self.data_scale)
 
+    def valid_in_tablet_units(self):
+        """The validation lines in tablet units, as the recogniser reads them."""
+        return [self.in_tablet_units(line) for line in self.valid_data]
+
     def _read_texts(self, train, valid, alphabet):
         """The texts of the split, the alphabet (from the training texts unless given)
         and the texts coded in it (a character outside it: 0, the unknown symbol)."""
