@@ -55,6 +55,7 @@ LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", 
 VALID_FIELDS = {"valid_nll_model": "nll_per_point_model", "valid_nll_raw": "nll_per_point_raw",
                 "valid_nll_seq": "nll_per_sequence_raw", "valid_cer": "valid_cer",
                 "valid_cer_spaces": "valid_cer_spaces"}
+RECIPES = {"free": {}, "synthesis": SYNTHESIS_RECIPE, "recognizer": RECOGNIZER_RECIPE}
 MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
 
 
@@ -116,9 +117,10 @@ def resolve_config(args, parser):
     try:
         run = RunOptions(**given(args, RunOptions))
         flags = given(args, Config)
+        # which network a new run trains: its default folder and recipe
+        kind = ("synthesis" if flags.get("synthesis")
+                else "recognizer" if flags.get("recognizer") else "free")
         if run.model_dir is None:
-            kind = ("synthesis" if flags.get("synthesis")
-                    else "recognizer" if flags.get("recognizer") else "free")
             run = dataclasses.replace(run, model_dir=RUN_DIRS[kind])
         model_dir = Path(run.model_dir)
         if shipped(model_dir):
@@ -127,9 +129,7 @@ def resolve_config(args, parser):
                          f"continue its training, e.g. `cp -r {run.model_dir} runs/mine` and "
                          f"--model_dir runs/mine")
         if run.overwrite or not (model_dir / CONFIG_NAME).exists():
-            recipe = (SYNTHESIS_RECIPE if flags.get("synthesis")
-                      else RECOGNIZER_RECIPE if flags.get("recognizer") else {})
-            return Config(**{**recipe, **flags}), run, False
+            return Config(**{**RECIPES[kind], **flags}), run, False
         saved = Config.load(model_dir)
         clash = [f"--{f} {v} (saved: {getattr(saved, f)})"
                  for f, v in flags.items() if f in ARCHITECTURE and v != getattr(saved, f)]
