@@ -90,6 +90,9 @@ class Config:
     clean: str = flag(NO_CLEANING, "clean the training lines (the validation lines stay raw): "
                       f"a comma-separated list of {', '.join(STEPS)}, or all "
                       "(docs/cleaning.md)")
+    oversample: int = flag(0, "train a line whose rarest character fewer than N training lines "
+                           "hold up to 16 times an epoch, ceil(N / lines holding it) (digits, "
+                           "capitals, brackets; 0: every line once)", check="non-negative")
     alphabet: str = flag("", "the characters a synthesis model writes (a recogniser reads), "
                          "from its training texts", command_line=False)
 
@@ -104,6 +107,9 @@ class Config:
         if self.synthesis and (self.model != "lstm" or self.peephole):
             raise ValueError("a synthesis network is built of plain LSTM layers: "
                              "drop --model and --peephole")
+        if self.oversample and not (self.synthesis or self.recognizer):
+            raise FieldError("oversample: the unconditional model's windows have no texts; "
+                             "it is for --synthesis or --recognizer")
         if self.recognizer and (self.synthesis or self.model != "lstm" or self.peephole
                                 or self.skip_connections):
             raise ValueError("a recogniser is built of plain bidirectional LSTM layers: "

@@ -396,7 +396,7 @@ def train(config, run, resuming, parser, verbose=False):
                             config.limit, seed=run.seed, cache_dir=run.cache_dir,
                             strict=run.strict, texts=config.synthesis or config.recognizer,
                             alphabet=config.alphabet if resuming else None,
-                            clean=config.clean)
+                            clean=config.clean, oversample=config.oversample)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
     if (config.synthesis or config.recognizer) and not resuming:

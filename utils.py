@@ -219,6 +219,8 @@ class DataLoader:
     code the texts with (default: from the training texts, text.alphabet_from_counts).
     clean: the cleaning of the training lines (cleaning.parse_steps: "level,slant",
     "all", "none"); the validation lines stay raw, and dropping never removes one.
+    oversample: with texts, repeat the training lines that hold a rare character
+    (rare_line_repeats; 0: every line once an epoch).
 
     The random generator `rng` picks every batch; its state (get_state) is what a
     checkpoint keeps, so that a resumed run draws the batches it would have drawn.
@@ -226,7 +228,7 @@ class DataLoader:
 
     def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
                  limit=500, seed=None, cache_dir=None, strict=False, progress=True,
-                 texts=False, alphabet=None, clean=()):
+                 texts=False, alphabet=None, clean=(), oversample=0):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -261,6 +263,9 @@ class DataLoader:
         _, self.valid_data = self._in_model_units([self.raw_data[i] for i in valid])
         if texts:
             self._read_texts(train, valid, alphabet)
+        self.oversample = oversample if texts else 0
+        self.repeats = (rare_line_repeats(self.train_texts, oversample) if texts
+                        else np.ones(len(self.data), np.int64))
         self.batches = strategy(self)
         self.num_batches = self.batches.num_batches
         self.rng = np.random.default_rng(seed)
@@ -311,6 +316,11 @@ class DataLoader:
                          f"validation lines, {len(self.alphabet)} characters")
         if self.cleaning:
             parts.append(describe(self.cleaning, self.dropped))
+        repeated = self.repeats > 1
+        if repeated.any():
+            parts.append(f"{repeated.sum():,} training lines with a character fewer than "
+                         f"{self.oversample:,} lines hold repeated up to "
+                         f"{self.repeats.max()} times (an epoch {self.repeats.sum():,} lines)")
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
     def _report_bad(self):
@@ -421,11 +431,31 @@ class Windows:
         return batch[0].size // 3
 
 
+MAX_REPEATS = 16  # rare_line_repeats: at most this many copies of a line an epoch
+
+
+def rare_line_repeats(texts, target, cap=MAX_REPEATS):
+    """How many times each of the training texts' lines is trained on in an epoch: a line
+    whose rarest character (spaces aside) is held by n < target lines repeats
+    ceil(target / n) times, at most cap, so that digits, capitals and brackets, which a
+    few lines hold, are written often enough to be learnt; the others once (target 0:
+    every line once)."""
+    repeats = np.ones(len(texts), np.int64)
+    if not target:
+        return repeats
+    holders = Counter(c for t in texts for c in set(t) if not c.isspace())
+    for k, t in enumerate(texts):
+        rarest = min((holders[c] for c in set(t) if not c.isspace()), default=target)
+        repeats[k] = min(cap, max(1, -(-target // rarest)))
+    return repeats
+
+
 class WholeLines:
     """Whole lines with their texts, (x, y, mask, chars) as pad_lines and pad_texts lay
     them out (chars padded to the data's text_width): a batch is batch_size neighbours
     in length, from a random place of the length order (ties in a fixed random order);
-    an epoch is every training line once, on average."""
+    an epoch is every training line once, on average, or as often as loader.repeats
+    says."""
 
     @staticmethod
     def split(loader):
@@ -443,9 +473,15 @@ class WholeLines:
     def __init__(self, loader):
         self.lines, self.chars = loader.data, loader.train_chars
         self.batch_size, self.text_width = loader.batch_size, loader.text_width
-        ties = np.random.default_rng(0).random(len(self.lines))
-        self.by_length = np.lexsort((ties, [len(line) for line in self.lines]))
-        self.num_batches = max(1, len(self.lines) // self.batch_size)
+        copies = np.repeat(np.arange(len(self.lines)), loader.repeats)
+        ties = np.random.default_rng(0).random(len(self.lines))[copies]
+        # a repeated line's copies sort among lines within a few percent of its length,
+        # so that a batch seldom holds the same line twice
+        length = np.array([len(line) for line in self.lines], np.float64)[copies]
+        spread = np.exp(0.05 * np.random.default_rng(1).standard_normal(len(copies)))
+        length = np.where(loader.repeats[copies] > 1, length * spread, length)
+        self.by_length = copies[np.lexsort((ties, length))]
+        self.num_batches = max(1, len(self.by_length) // self.batch_size)
 
     def next_lines(self, rng):
         count = len(self.by_length)

@@ -191,6 +191,59 @@ def test_text_batches_are_whole_lines_of_neighbouring_lengths(tmp_path, corpus):
             assert any(np.array_equal(written, c) for c in loader.train_chars)
 
 
+def test_rare_line_repeats_lift_each_line_to_its_rarest_characters_target():
+    texts = ["ab a", "ab", "aX b", "b", "Q X", "  "]
+    # lines holding each character, spaces aside, counted here by hand
+    holders = {"a": 3, "b": 4, "X": 2, "Q": 1}
+    want = [min(16, max(1, -(-5 // min(holders[c] for c in set(t) - {" "}))))
+            if t.strip() else 1 for t in texts]
+    assert want == [2, 2, 3, 2, 5, 1]
+    np.testing.assert_array_equal(utils.rare_line_repeats(texts, 5), want)
+    np.testing.assert_array_equal(utils.rare_line_repeats(texts, 5, cap=2), [2, 2, 2, 2, 2, 1])
+    np.testing.assert_array_equal(utils.rare_line_repeats(texts, 0), [1] * 6)
+
+
+def test_oversampling_trains_the_lines_of_rare_characters_more_often(tmp_path):
+    rng = np.random.default_rng(2)
+    strokes, texts = make_corpus(rng, forms=12, lines_per_form=5)
+    forms = sorted(texts)
+    texts[forms[0]][0] = "a Zed"  # the one line holding Z (and it trains: not a 20th)
+    root = write_both(tmp_path, strokes, texts)
+    plain, lifted = load(root), load(root, oversample=6)
+    assert plain.train_ids == lifted.train_ids
+    z = lifted.train_texts.index("a Zed")
+    assert lifted.repeats[z] == 6 and lifted.repeats.sum() > len(lifted.data)
+    assert lifted.num_batches == lifted.repeats.sum() // 4
+    assert f"repeated up to {lifted.repeats.max()} times" in lifted.summary()
+    assert "repeated" not in plain.summary()
+    # without oversampling, the batches are those drawn before it existed
+    np.testing.assert_array_equal(
+        plain.batches.by_length,
+        np.lexsort((np.random.default_rng(0).random(len(plain.data)),
+                    [len(line) for line in plain.data])))
+    # each line about as often as it repeats, over many batches
+    seen = np.zeros(len(lifted.data))
+    for _ in range(3000):
+        np.add.at(seen, lifted.next_lines(), 1)
+    ratio = seen[z] / np.median(seen[lifted.repeats == 1])
+    assert 3 < ratio < 10, ratio
+    # the copies spread among lines of about the same length, not in one run
+    order = list(lifted.batches.by_length)
+    places = [k for k, line in enumerate(order) if line == z]
+    assert len(places) == 6 and places[-1] - places[0] > 6
+    length = len(lifted.data[z])
+    assert all(abs(len(lifted.data[line]) - length) <= 0.25 * length
+               for line in order[places[0]:places[-1]])
+
+
+def test_oversampling_is_for_models_with_texts():
+    from config import Config, FieldError
+
+    with pytest.raises(FieldError, match="oversample"):
+        Config(oversample=100)
+    assert Config(synthesis=True, oversample=100).oversample == 100
+
+
 # ---------------------------------------------------------------- the real data
 
 
