@@ -32,7 +32,7 @@ import numpy as np
 from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, Config
 from flags import seed_flag
 from measures import final_character_share
-from text import encode_text, line_seeds, pad_texts
+from text import encode_text, line_seeds, pad_texts, page_seeds
 from utils import (
     DataLoader,
     add_verbose_flag,
@@ -193,6 +193,30 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None,
     return {**counts, **share_figures(shares), **legibility}
 
 
+def page_figures(model, lines, pages=10, bias=0.0, seed=0, style=None, tries=1, reader=None):
+    """Write lines as one page (model.write_page: one hand, the style's or the first
+    line's) on `pages` seeds, page k's lines on the seeds after page k - 1's, and count
+    the lines that lost the text (final_character_share above 2) and the pages holding
+    one: whether a page holds, line after line. With a reader, also the legibility of
+    the pages' lines (legibility_figures, prefix page_)."""
+    shares, written, readings = [], [], []
+    for page_seed in page_seeds(seed, pages, len(lines)):
+        strokes, infos = model.write_page(lines, bias, page_seed, style, tries)
+        shares.append([final_character_share(info["phi"].argmax(axis=1), len(text))
+                       for text, info in zip(lines, infos)])
+        written += strokes
+        readings += [info.get("reading") for info in infos]
+    lost = [[s is not None and s > 2 for s in page] for page in shares]
+    known = None if None in readings else readings
+    legibility = (legibility_figures(reader, written, list(lines) * pages, "page_", known)
+                  if reader else {})
+    return {"pages": pages, "page_lines": pages * len(lines),
+            "page_lines_above_2": int(sum(map(sum, lost))),
+            "pages_losing_a_line": int(sum(map(any, lost))),
+            "page_share_max": max(s for page in shares for s in page if s is not None),
+            "page_shares": shares, **legibility}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model_dir", default=FREE_MODEL_DIR, help="model to score")
@@ -213,6 +237,12 @@ def main(argv=None):
     parser.add_argument("--tries", type=int, default=1,
                         help="--sentences: write the best of this many tries of each line, "
                              "picked by the recogniser (model.write's tries)")
+    parser.add_argument("--pages", type=int, default=0, metavar="N",
+                        help="--sentences: write FILE's lines as one page (write_page) on N "
+                             "seeds instead, and count the lines that lose the text")
+    parser.add_argument("--style", default=None,
+                        help="--pages: the page's hand, one of the model's named hands "
+                             "(default: its first line's)")
     parser.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
                         help="the recogniser that reads the written lines back for --sentences "
                              "(legibility_cer); with --data_dir, it also reads the validation "
@@ -228,7 +258,7 @@ def main(argv=None):
         parser.error(f"--sentences: the model in {args.model_dir} does not write text")
     reading = args.sentences and Path(args.recognizer_dir, CONFIG_NAME).exists()
     loader = None
-    if not args.sentences or reading:
+    if not args.sentences or (reading and not args.pages):
         try:
             shortest = cfg.seq_length if args.split == "valid" or reading else 0
             paired = cfg.synthesis or cfg.recognizer or args.paired
@@ -252,8 +282,10 @@ def main(argv=None):
             sentences = [line.strip() for line in open(args.sentences, encoding="utf-8")
                          if line.strip()]
             model.reader = reader
-            result = stop_figures(model, sentences, args.bias, args.seed, reader=reader,
-                                  tries=args.tries)
+            result = (page_figures(model, sentences, args.pages, args.bias, args.seed,
+                                   args.style, args.tries, reader) if args.pages else
+                      stop_figures(model, sentences, args.bias, args.seed, reader=reader,
+                                   tries=args.tries))
         except (OSError, ValueError) as err:
             parser.error(f"--sentences {args.sentences}: {err}")
         if reader and loader and loader.valid_data:

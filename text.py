@@ -24,6 +24,9 @@ import numpy as np
 
 MIN_CHAR_COUNT = 3  # a character enters a model's alphabet if the training texts hold it this often
 WEAK_CHAR_COUNT = 50  # ... and is named weak below this: too few examples to learn it well
+# marks a pen draws as strokes of their own after the last letter, which a written
+# line often ends before drawing (its window runs ahead of the pen)
+FINAL_MARKS = ".,;:!?'\"-"
 MAX_TEXT_LENGTH = 100  # characters in one line of model.write; IAM-OnDB's longest has 64
 SEED_RANGE = 2**31  # seeds a page can show and JavaScript can hold exactly
 # what str.split() splits at: the SavedModel (export.py) cleans a text with these too
@@ -203,9 +206,12 @@ def page_plan(count, seed, styled=False):
 
 def hand_of(call, style, lines, written):
     """The style (strokes, text) a PageCall writes with: style, the first line as
-    written (written: the strokes of the lines written so far, by index), or None."""
+    written (written: the strokes of the lines written so far, by index), or None.
+    The first line's text goes without its final marks: its strokes end without them
+    one time in two ("night," as "night"), and a window told of a mark not drawn yet
+    draws it at the start of every line that follows."""
     if call.hand == "style":
         return style
     if call.hand == "first":
-        return written[0], lines[0]
+        return written[0], lines[0].rstrip(FINAL_MARKS) or lines[0]
     return None

@@ -532,6 +532,8 @@ function downloadPng() {
 
 // ------------------------------------------------------------ writing
 
+// what a request says of its hand: {style} (strokes and text), {hand} (a named hand of
+// the model's), or nothing (the model's own: the page keeps its first line's hand)
 function currentStyle() {
   const choice = document.querySelector('input[name="style"]:checked').value;
   if (choice === "hand") {
@@ -543,13 +545,14 @@ function currentStyle() {
     if (!text) throw new Error("type what you wrote on the pad");
     const strokes = toSteps(pad.strokes, text, state.health.limits.max_style_points);
     if (strokes.length < 2) throw new Error("write a little more on the pad");
-    return {strokes, text};
+    return {style: {strokes, text}};
   }
   if (choice === "data") {
     if (!state.dataStyle) throw new Error("no IAM-OnDB line yet");
-    return {strokes: state.dataStyle.strokes, text: state.dataStyle.text};
+    return {style: {strokes: state.dataStyle.strokes, text: state.dataStyle.text}};
   }
-  return null;
+  if (choice === "named") return {hand: $("hand-name").value};
+  return {};
 }
 
 function seedToSend() {
@@ -576,7 +579,7 @@ async function write() {
       const {problem} = measureText(text);
       if (problem) throw new Error(problem);
       path = "/api/write";
-      body = {text, bias, seed, style: currentStyle()};
+      body = {text, bias, seed, ...currentStyle()};
     } else {
       path = "/api/sample";
       body = {num_points: Number($("points").value), bias, seed};
@@ -754,6 +757,18 @@ function showPanels() {
   if (!$("data-panel").hidden && !state.dataStyle) nextDataLine();
 }
 
+// the model's named hands in the style menu, the first of them chosen: a page in one
+// hand that reads well, from the first line on
+function showNamedHands(names) {
+  const select = $("hand-name");
+  select.replaceChildren(...names.map((name) => new Option(name, name)));
+  $("style-named-option").hidden = !names.length;
+  if (names.length) {
+    document.querySelector('input[name="style"][value="named"]').checked = true;
+    showPanels();
+  }
+}
+
 async function nextDataLine() {
   try {
     state.dataStyle = await api("/api/style");
@@ -796,6 +811,11 @@ async function init() {
     radio.addEventListener("change", showPanels);
   }
   $("carry-on").addEventListener("change", showPanels);
+  // picking a hand from the menu picks the named hands
+  $("hand-name").addEventListener("change", () => {
+    document.querySelector('input[name="style"][value="named"]').checked = true;
+    showPanels();
+  });
   $("data-next").addEventListener("click", nextDataLine);
   $("text").addEventListener("input", updateTextHint);
   // typed in the style's text box: the user's text from now on, never overwritten
@@ -830,6 +850,7 @@ async function init() {
     setMode("write");
   }
   $("style-data-option").hidden = health.styles_from_data !== "ready";
+  showNamedHands(health.styles);
   updateTextHint();
   document.body.dataset.ready = "true";
 }

@@ -22,7 +22,12 @@ import xmlgen
 from conftest import FONT_FLAGS
 
 import train
+from config import save_styles
 from webapp.harness import running
+
+# the tiny synthesis model's named hands: two lines of the tests' font
+NAMED_HANDS = {f"hand-{k}": (xmlgen.steps_of(xmlgen.font_line(text, np.random.default_rng(k))),
+                              text) for k, text in ((1, "abca"), (2, "cab"))}
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(browser.missing() is not None,
@@ -71,6 +76,7 @@ def page(tmp_path_factory, pad_reader):
     root = tmp_path_factory.mktemp("browser")
     tiny.save_tiny_model(root / "free")
     tiny.save_tiny_model(root / "synthesis", synthesis=True, alphabet="abc ", num_layers=2)
+    save_styles(root / "synthesis", NAMED_HANDS)
     downloads = root / "downloads"
     downloads.mkdir()
     with running("--model_dir", root / "free", "--synthesis_dir", root / "synthesis",
@@ -171,6 +177,37 @@ def test_writing_in_a_hand_drawn_on_the_pad(page):
     assert ink_pixels(page) > 100
     page.find_element("css selector", 'input[name="style"][value="model"]').click()
     assert not page.find_element("id", "pad").is_displayed()
+
+
+def test_a_named_hand_from_the_menu_writes_the_page(page):
+    page.refresh()  # as a user first sees it
+    browser.wait_for(page, "return document.body.dataset.ready")
+    set_value(page, "speed", "60")
+    # the menu lists the model's hands, the first chosen: a page in one hand by default
+    options = page.execute_script(
+        "return [...document.getElementById('hand-name').options].map(o => o.value)")
+    assert options == ["hand-1", "hand-2"]
+    assert page.find_element("css selector", 'input[name="style"][value="named"]') \
+        .is_selected()
+    picker = page.find_element("id", "hand-name")
+    assert picker.is_displayed() and picker.get_attribute("value") == "hand-1"
+    page.find_element("css selector", 'input[name="style"][value="model"]').click()
+    # picking a hand picks the named hands again
+    page.find_element("css selector", '#hand-name option[value="hand-2"]').click()
+    assert page.find_element("css selector", 'input[name="style"][value="named"]') \
+        .is_selected()
+    set_value(page, "text", "ab cab")
+    set_value(page, "seed", "5")
+    write_and_watch(page)
+    sent = page.execute_script("return window.writeRnn.state.lastRequest")
+    assert sent["hand"] == "hand-2" and "style" not in sent
+    # what the page drew is what the API writes in that hand, and not the other's
+    shown = page.execute_script("return window.writeRnn.state.result.answer.strokes")
+    status, same = post(page, "/api/write", sent)
+    assert status == 200 and same["strokes"] == shown
+    status, other = post(page, "/api/write", {**sent, "hand": "hand-1"})
+    assert status == 200 and other["strokes"] != shown
+    page.find_element("css selector", 'input[name="style"][value="model"]').click()
 
 
 def font_strokes(text, left=20, middle=75):

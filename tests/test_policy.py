@@ -169,6 +169,17 @@ def test_write_page_and_the_web_page_carry_out_the_one_page_plan(styled, tiny_mo
     assert len(calls) == len(expected)
 
 
+@pytest.mark.parametrize("first, primed", [("night,", "night"), ("end.\"", "end"),
+                                           ("no mark", "no mark"), ("...", "..."),
+                                           ("a, b", "a, b")])
+def test_the_first_line_primes_the_page_without_its_final_marks(first, primed):
+    from text import PageCall, hand_of
+
+    call = PageCall((1, 2), (5, 6), "first")
+    strokes = np.zeros((4, 3))
+    assert hand_of(call, None, [first, "x", "y"], [strokes]) == (strokes, primed)
+
+
 def unpadded(call, rows):
     """A call of the web page's batcher without the rows it repeats to pad the batch."""
     texts, seeds, hand = call

@@ -8,7 +8,7 @@ import tensorflow as tf
 import tiny
 
 from config import Config
-from evaluate import score_lines, stop_figures
+from evaluate import page_figures, score_lines, stop_figures
 from lstm import char_positions, window_weights
 from model import POINTS_PER_CHAR, HandwritingModel, MixtureNetwork, SynthesisModel
 from text import encode_text
@@ -73,6 +73,39 @@ def test_rows_of_a_batch_stop_on_their_own():
     alone = [ScriptedWriter(0.25).write(t, seed=0)[0] for t in texts]
     assert [len(s) for s in strokes] == [len(s) for s in alone]
     assert [i["stop"] for i in infos] == ["end"] * 3
+
+
+class PageWriter:
+    """write_page as page_figures calls it, with windows made to order: a line whose
+    seed is in `lost` reaches its last character a fifth of the way in (final-character
+    share 4/5 U, over 2 for U = 4), the others on their last step."""
+
+    def __init__(self, lost):
+        self.lost, self.calls = lost, []
+
+    def write_page(self, lines, bias, seed, style, tries):
+        self.calls.append((seed, style, tries))
+        infos = []
+        for i, text in enumerate(lines):
+            steps, last = 100, len(text) - 1
+            first = 20 if seed + i in self.lost else steps - 1
+            peaks = np.minimum(np.arange(steps) * last // first, last)
+            infos.append({"phi": np.eye(len(text))[peaks]})
+        return [None] * len(lines), infos
+
+
+def test_page_figures_count_the_lines_and_pages_that_lose_the_text():
+    lines = ["abcd", "efgh", "ijkl"]
+    # pages on seeds 10, 13, 16, 19: page 1 loses its line 2 (seed 15), page 3 two lines
+    writer = PageWriter(lost={15, 19, 21})
+    figures = page_figures(writer, lines, pages=4, bias=0.5, seed=10, style="hand-2", tries=3)
+    assert writer.calls == [(10, "hand-2", 3), (13, "hand-2", 3), (16, "hand-2", 3),
+                            (19, "hand-2", 3)]
+    assert figures["page_lines"] == 12 and figures["pages"] == 4
+    assert figures["page_lines_above_2"] == 3 and figures["pages_losing_a_line"] == 2
+    # (T - t0) U / T with T = 100, t0 = 20, U = 4
+    assert figures["page_share_max"] == pytest.approx(80 * 4 / 100)
+    assert figures["page_shares"][0] == [pytest.approx(4 / 100)] * 3
 
 
 def test_stop_figures_count_the_ends_and_measure_the_final_character():
