@@ -25,7 +25,7 @@ from config import FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
 from evaluate import report
 from utils import add_verbose_flag, quiet_tensorflow
 
-SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "app")
+SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "app", "precision")
 
 
 def timed(fn, repeat=1):
@@ -268,6 +268,31 @@ def matmul_floor(model, batch, steps):
     return timed(lambda: products(x).numpy(), repeat=3)[0]
 
 
+def bench_precision(units=400, steps=50):
+    """How much faster bfloat16 operands make a chain of the synthesis network's
+    recurrent products ([B x units] x [units x 4 units], tanh between them) than float32,
+    in a TensorFlow graph and in one XLA function as lstm.py runs its loops: ratios of
+    float32 time to bfloat16 time, at batches 32 and 64."""
+    import tensorflow as tf
+
+    def seconds(dtype, batch, jit):
+        w = tf.cast(tf.random.stateless_normal([units, 4 * units], [0, 1]) * 0.02, dtype)
+        h = tf.cast(tf.random.stateless_normal([batch, units], [0, 2]), dtype)
+
+        @tf.function(jit_compile=jit)
+        def chain(h):
+            for _ in range(steps):
+                h = tf.tanh(tf.matmul(h, w))[:, :units]
+            return h
+
+        chain(h)
+        return timed(lambda: chain(h).numpy(), repeat=20)[0]
+
+    return {f"bf16_speedup_{'xla' if jit else 'graph'}_b{batch}":
+            seconds(tf.float32, batch, jit) / seconds(tf.bfloat16, batch, jit)
+            for jit in (False, True) for batch in (32, 64)}
+
+
 def bench_eval(data_dir, model_dir, lines):
     from config import Config
     from evaluate import score_lines
@@ -427,6 +452,8 @@ def main(argv=None):
     if "app" in only:
         figures.update(bench_app(args.model_dir, args.synthesis_dir,
                                  requests=args.app_requests))
+    if "precision" in only:
+        figures.update(bench_precision())
     report(figures, args.json)
     return figures
 
