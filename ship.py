@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from config import CONFIG_NAME, LOG_NAME, RECOGNIZER_DIR, STYLES_NAME, save_styles
+from text import SEED_RANGE
 from utils import add_verbose_flag, quiet_tensorflow
 
 
@@ -64,12 +65,15 @@ STYLE_TESTS = ("Handwriting that reads well, in one hand.", "Zebras, quays and 1
                "Every line of a page in the same hand.")
 
 
-def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5):
+def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5,
+                test_seeds=2):
     """count named hands for a synthesis model: candidates_per_style x count lines of
     the model's own writing of STYLE_TEXT (at bias, seeds from seed), each then used
-    as the style of STYLE_TESTS at bias 0.75; the hands whose own line and test lines
-    the recogniser reads best are kept, best first: {"hand-1": (strokes, text), ...}."""
-    from measures import character_error_rate
+    as the style of STYLE_TESTS at bias 0.75, on test_seeds seeds; the hands whose own
+    line and test lines the recogniser reads best, a test line that loses the text
+    (final-character share above 2) counting as one read all wrong, are kept, best
+    first: ({"hand-1": (strokes, text), ...}, their scores)."""
+    from measures import character_error_rate, final_character_share
 
     text, tests = STYLE_TEXT, list(STYLE_TESTS)
     seeds = list(range(seed, seed + candidates_per_style * count))
@@ -77,8 +81,15 @@ def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5)
     own = reader.read(lines)
     scores = []
     for line, reading, line_seed in zip(lines, own, seeds):
-        written, _ = writer.write(tests, bias=0.75, seed=line_seed, style=(line, text))
-        scores.append(character_error_rate(tests, reader.read(written), spaces=False)
+        test_lines = tests * test_seeds
+        on_seeds = [(line_seed + 1000 * k) % SEED_RANGE for k in range(test_seeds)
+                      for _ in tests]
+        written, infos = writer.write(test_lines, bias=0.75, seed=on_seeds,
+                                      style=(line, text))
+        lost = [(final_character_share(info["phi"].argmax(axis=1), len(t)) or 0) > 2
+                for t, info in zip(test_lines, infos)]
+        readings = ["" if gone else read for gone, read in zip(lost, reader.read(written))]
+        scores.append(character_error_rate(test_lines, readings, spaces=False)
                       + character_error_rate([text], [reading], spaces=False))
     best = np.argsort(scores, kind="stable")[:count]
     return {f"hand-{rank + 1}": (lines[i], text) for rank, i in enumerate(best)}, \
