@@ -621,6 +621,10 @@ async function write() {
 
 function describe(answer) {
   const info = $("result-info");
+  const read = (answer.lines || []).map((l) => l.reading);
+  // what the recogniser makes of each line: the writing's legibility, line by line
+  $("readings").textContent = read.length && read.every((r) => typeof r === "string")
+    ? `Read back: ${read.map((r) => `“${r}”`).join(", ")}` : "";
   if (!answer.lines) {
     info.textContent = `seed ${answer.seed} · ${answer.strokes.length} points`;
     return;

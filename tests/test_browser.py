@@ -142,6 +142,11 @@ def test_a_sentence_is_written_stroke_by_stroke_and_replayed(page):
     done = write_and_watch(page)
     answer = page.execute_script("return window.writeRnn.state.result.answer")
     assert answer["seed"] == 12 and [line["text"] for line in answer["lines"]] == ["a cab", "babc"]
+    # under the writing, what the recogniser reads of each line
+    readings = [line["reading"] for line in answer["lines"]]
+    assert all(isinstance(r, str) for r in readings)
+    assert page.find_element("id", "readings").text == \
+        "Read back: " + ", ".join(f"“{r}”" for r in readings)
     assert int(done["drawn"]) == int(done["points"]) == len(answer["strokes"])
     assert int(done["strokes"]) == sum(row[2] for row in answer["strokes"]) + \
         (answer["strokes"][-1][2] == 0)
