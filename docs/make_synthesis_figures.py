@@ -27,6 +27,11 @@ PAGE = ("Handwriting synthesis writes any text you type, in a hand of its own or
 SENTENCE = "A quick brown fox jumps over the lazy dog."
 STYLE_TEXT = "Every writer has a hand of their own."
 BIASES = (0.0, 0.5, 1.0, 2.0)
+# lines of docs/sentences.txt for a model's before-and-after picture: digits, capitals
+COMPARISON = ("The quick brown fox jumps over the lazy dog.",
+              "She bought 3 apples, 12 pears and 7 plums.",
+              "Quentin Zuckerman met Xavier in Quebec.",
+              "Meet me at 10:45 by the old north gate.")
 STYLE_SEEDS = (11, 12, 13, 14, 15)
 
 
@@ -34,12 +39,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model_dir", default=str(ROOT / SYNTHESIS_DIR))
     parser.add_argument("--out", default=str(ROOT / "docs"))
+    parser.add_argument("--comparison", metavar="NAME",
+                        help="only write synthesis.NAME.svg: the COMPARISON lines at bias "
+                             "0.75, one try each, seeds 0 to 3 (a model before and after)")
     args = parser.parse_args()
     quiet_tensorflow()
     from model import load_model
 
     model = load_model(args.model_dir)
     out = Path(args.out)
+    if args.comparison:
+        lines, _ = model.write(list(COMPARISON), bias=0.75, seed=[0, 1, 2, 3])
+        draw_strokes(page_as_drawn(lines), factor=10,
+                     svg_filename=str(out / f"synthesis.{args.comparison}.svg"))
+        return
 
     lines = wrap_text(PAGE, 45)
     strokes, _ = model.write_page(lines, bias=1.0, seed=5)
