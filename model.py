@@ -53,6 +53,7 @@ from text import (
 )
 from utils import (
     START,
+    checked_line,
     inputs_and_targets,
     mixture_to_tablet_units,
     to_model_units,
@@ -111,8 +112,7 @@ class MixtureNetwork(keras.Model):
     def priming_line(self, strokes):
         """A line to prime the network with (Graves section 5.5), [T, 3] in tablet units
         -> (its inputs [T - 1, 3] in model units, the input that follows them)."""
-        if len(strokes) < 2:
-            raise ValueError("a priming line needs at least two points")
+        strokes = checked_line(strokes, "the priming line")
         x, y = inputs_and_targets(to_model_units(strokes, self.config.limit,
                                                  self.config.data_scale))
         return x, y[-1]

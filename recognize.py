@@ -16,8 +16,7 @@ import argparse
 from pathlib import Path
 
 from config import CONFIG_NAME, RECOGNIZER_DIR
-from sample import read_prime
-from utils import add_verbose_flag, quiet_tensorflow
+from utils import add_verbose_flag, quiet_tensorflow, read_line_file
 
 
 def build_parser():
@@ -36,7 +35,7 @@ def read_lines(parser, files):
     lines = []
     for name in files:
         try:
-            lines.append(read_prime(name))
+            lines.append(read_line_file(name))
         except (OSError, ValueError) as err:
             parser.error(f"{name}: {err}")
     return lines

@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from cleaning import baseline_slope
 from lstm import LSTM
-from utils import power_of_two_rows
+from utils import checked_line, power_of_two_rows
 
 FEATURES = 5  # dx, dy, pen lifted before this point, stroke ends here, height above the line
 CONV_CHANNELS = (64, 128)
@@ -46,26 +46,6 @@ PAD_MULTIPLE = 64  # points: batches are padded to a multiple, so XLA sees few s
 
 
 # ---------------------------------------------------------------- features
-
-
-def check_strokes(strokes, name="strokes"):
-    """strokes as a float array [T, 3] of (dx, dy, eos), or a ValueError that says
-    what is wrong with it."""
-    try:
-        array = np.asarray(strokes, np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected rows of [dx, dy, eos] numbers") from None
-    if array.ndim != 2 or array.shape[1] != 3:
-        raise ValueError(f"{name}: expected an array of shape [T, 3] (dx, dy, eos), "
-                         f"got shape {list(array.shape)}")
-    if len(array) < 2:
-        raise ValueError(f"{name}: a line to read needs at least 2 points, got {len(array)}")
-    if len(array) > MAX_POINTS:
-        raise ValueError(f"{name}: {len(array)} points is more than a line "
-                         f"(at most {MAX_POINTS}): split it into lines")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name}: holds NaN or infinite numbers")
-    return array
 
 
 def level_and_scale(xy):
@@ -230,7 +210,7 @@ class Recognizer(keras.Model):
         the texts of a list of lines (read batch_size lines to a compiled call)."""
         single = isinstance(strokes, np.ndarray) and strokes.ndim == 2
         lines = [strokes] if single else list(strokes)
-        features = [line_features(check_strokes(line, f"line {i}"))
+        features = [line_features(checked_line(line, f"line {i}", MAX_POINTS))
                     for i, line in enumerate(lines)]
         texts = []
         for start in range(0, len(features), batch_size):

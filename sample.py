@@ -28,7 +28,6 @@ log lines.
 """
 
 import argparse
-import io
 import math
 import sys
 from pathlib import Path
@@ -62,7 +61,7 @@ from drawing import (  # noqa: F401
     write_sample,
 )
 from flags import seed_flag
-from iam_ondb import parse_line_strokes, transcription_of
+from iam_ondb import transcription_of
 from text import (
     MAX_TEXT_LENGTH,
     check_writable,
@@ -71,7 +70,7 @@ from text import (
     wrap_text,
     writable_lines,
 )
-from utils import add_verbose_flag, quiet_tensorflow, target_problem
+from utils import add_verbose_flag, quiet_tensorflow, read_line_file, target_problem
 
 # TensorFlow, model.py and export.py are imported where they are used, once the flags
 # and the input files have been read
@@ -240,9 +239,9 @@ def read_style(parser, args):
 
 
 def read_line(parser, flag, path):
-    """read_prime, with argparse errors naming the flag."""
+    """utils.read_line_file, with argparse errors naming the flag."""
     try:
-        return read_prime(path)
+        return read_line_file(path)
     except OSError as err:
         parser.error(f"{flag} {path}: cannot read it ({err.strerror or err})")
     except ValueError as err:
@@ -272,37 +271,6 @@ def check_alphabet(parser, args, model, lines, style):
     if not lines:
         parser.error("nothing is left of the text to write")
     return lines
-
-
-def read_prime(path):
-    """A line to continue, as float32 [T, 3] (dx, dy, eos) rows in tablet units.
-
-    An IAM-OnDB lineStrokes XML file, or a .npy array such as a line model.sample
-    wrote. Raises OSError or ValueError saying what is wrong with the file.
-    """
-    path = Path(path)
-    blob = path.read_bytes()
-    if not blob:
-        raise ValueError("the file is empty")
-    if path.suffix.lower() == ".npy":
-        try:
-            strokes = np.load(io.BytesIO(blob), allow_pickle=False)
-        except (ValueError, EOFError, OSError) as err:
-            raise ValueError(f"not a readable .npy array ({err})") from None
-        if strokes.ndim != 2 or strokes.shape[1] != 3 or strokes.dtype.kind not in "iuf":
-            raise ValueError(f"expected a numeric [T, 3] array of (dx, dy, eos), "
-                             f"not {strokes.dtype} {list(strokes.shape)}")
-        if not np.isfinite(strokes).all():
-            raise ValueError("holds NaN or infinite values")
-        if not np.isin(strokes[:, 2], (0, 1)).all():
-            raise ValueError("the eos column (the third) must be 0 or 1")
-    else:
-        # BadLineError is a ValueError that names the problem
-        strokes = parse_line_strokes(blob)
-    if len(strokes) < 2:
-        # the first row only places the pen: one point leaves nothing to continue
-        raise ValueError(f"has {len(strokes)} point(s); priming needs at least two")
-    return strokes.astype(np.float32)
 
 
 def open_model(parser, model_dir, writing=False):

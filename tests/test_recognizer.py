@@ -209,10 +209,11 @@ def test_a_line_reads_the_same_alone_as_in_a_batch_and_every_time(untrained_read
 
 
 @pytest.mark.parametrize("strokes, message", [
-    (np.zeros((0, 3)), "at least 2 points"),
-    (np.zeros((1, 3)), "at least 2 points"),
+    (np.zeros((0, 3)), "at least two points"),
+    (np.zeros((1, 3)), "at least two points"),
     (np.array([[0, 0, 0], [np.nan, 1, 1]]), "NaN or infinite"),
-    (np.zeros((recognizer.MAX_POINTS + 1, 3)), "more than a line"),
+    (np.zeros((recognizer.MAX_POINTS + 1, 3)), "at most 6,000 are taken"),
+    (np.array([[0, 0, 0], [1, 1, 0.5]]), "eos"),
     (np.zeros((10, 2)), r"shape \[T, 3\]"),
     ([["a", "b", "c"], [1, 2, 3]], r"\[dx, dy, eos\]"),
 ])

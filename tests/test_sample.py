@@ -10,7 +10,8 @@ import pytest
 
 from config import Config
 from model import HandwritingModel
-from sample import main, read_prime
+from sample import main
+from utils import read_line_file
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "{http://www.w3.org/2000/svg}"
@@ -158,13 +159,13 @@ def test_prime_draws_the_line_in_grey_and_the_continuation_in_black(tiny_model_d
     assert len(paths(tmp_path / "p.color.svg")) == len(stroke_lengths(result.strokes))
 
 
-def test_read_prime_takes_a_saved_sample(tmp_path):
+def test_a_saved_sample_reads_as_a_line_to_continue(tmp_path):
     line = np.array([[3.5, -2, 0], [10, 4, 1], [-7, 1, 1]], np.float32)
     np.save(tmp_path / "line.npy", line)
-    np.testing.assert_array_equal(read_prime(tmp_path / "line.npy"), line)
+    np.testing.assert_array_equal(read_line_file(tmp_path / "line.npy"), line)
     np.save(tmp_path / "batch.npy", np.stack([line, line]))  # model.sample(num_samples=2)
     with pytest.raises(ValueError, match=r"\[T, 3\]"):
-        read_prime(tmp_path / "batch.npy")
+        read_line_file(tmp_path / "batch.npy")
 
 
 def _bad_weights(tmp_path, model_dir):

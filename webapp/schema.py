@@ -5,15 +5,14 @@ sees it, each failing with a BadInput (a 422) that says what is wrong."""
 import dataclasses
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from config import DEFAULT_TRIES, MAX_TRIES
 from flags import check_fields, flag
 from text import SEED_RANGE, check_seed, clean_line, wrap_text, writable_lines
+from utils import checked_line
 
 MAX_BIAS = 10.0  # beyond this every mixture has collapsed to its mean anyway
-MAX_STEP = 100_000.0  # |dx|, |dy| of a given stroke, tablet units (the model clamps at 500)
 
 
 @dataclasses.dataclass
@@ -145,17 +144,12 @@ def validation_message(errors):
 
 
 def check_steps(steps, name, limit):
-    """Given strokes -> float32 [T, 3], or BadInput saying what is wrong."""
-    if len(steps) < 2:
-        raise BadInput(f"{name} needs at least two points, not {len(steps)}")
-    if len(steps) > limit:
-        raise BadInput(f"{name} has {len(steps)} points; at most {limit} are taken")
-    array = np.asarray(steps, np.float64)
-    if np.abs(array[:, :2]).max() > MAX_STEP:
-        raise BadInput(f"{name}: a step is larger than {MAX_STEP:g} tablet units")
-    if not np.isin(array[:, 2], (0.0, 1.0)).all():
-        raise BadInput(f"{name}: eos (the third number of a point) must be 0 or 1")
-    return array.astype(np.float32)
+    """Given strokes -> float32 [T, 3] (utils.checked_line), or BadInput saying what is
+    wrong."""
+    try:
+        return checked_line(steps, name, limit)
+    except ValueError as err:
+        raise BadInput(str(err)) from None
 
 
 def writable(lines, alphabet):
