@@ -1,5 +1,6 @@
 """IAM-OnDB, read: its lineStrokes XML files parsed into lines of pen steps, where they
-are (an archive or a folder), and its ascii transcriptions paired with the lines.
+are (an archive or a folder), and its ascii transcriptions paired with the lines; and
+a line given from outside (a lineStrokes file, a .npy array, a request) checked.
 
 A line of handwriting is an int16 array of rows (dx, dy, eos): the pen's step from the
 previous point in tablet units, and eos = 1 on the last point of each stroke. Its text,
@@ -7,6 +8,7 @@ where the ascii archive gives one, is a string. utils.DataLoader caches what is 
 here and makes batches of it.
 """
 
+import io
 import multiprocessing
 import os
 import re
@@ -107,6 +109,63 @@ def _encode(x, y, stroke_ends):
 
 
 # ---------------------------------------------------------------- sources
+
+
+# ---------------------------------------------------------------- a line from outside
+
+
+MAX_STEP = 100_000.0  # |dx|, |dy| of a line given from outside, tablet units (models clamp at 500)
+
+
+def checked_line(strokes, name="the line", max_points=None):
+    """A line given from outside (a caller, a request, a file) as float32 [T, 3] rows
+    of (dx, dy, eos) in tablet units, or a ValueError that names it and says what is
+    wrong: the one contract of model.write's styles, the recogniser, the commands and
+    the API."""
+    try:
+        array = np.asarray(strokes, np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected rows of [dx, dy, eos] numbers") from None
+    if array.size == 0:  # [] as well: no point
+        array = array.reshape(0, 3)
+    if array.ndim != 2 or array.shape[1] != 3:
+        raise ValueError(f"{name}: expected an array of shape [T, 3] (dx, dy, eos), "
+                         f"got shape {list(array.shape)}")
+    if len(array) < 2:  # the first row only places the pen
+        raise ValueError(f"{name} needs at least two points, not {len(array)}")
+    if max_points is not None and len(array) > max_points:
+        raise ValueError(f"{name} has {len(array):,} points; at most {max_points:,} are "
+                         f"taken (a line of IAM-OnDB has at most 1,940)")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite numbers")
+    if np.abs(array[:, :2]).max() > MAX_STEP:
+        raise ValueError(f"{name}: a step is larger than {MAX_STEP:g} tablet units")
+    if not np.isin(array[:, 2], (0.0, 1.0)).all():
+        raise ValueError(f"{name}: eos (the third number of a point) must be 0 or 1")
+    return array.astype(np.float32)
+
+
+def read_line_file(path):
+    """The line in an IAM-OnDB lineStrokes XML file, or in a .npy [T, 3] array such as
+    a line model.write or model.sample gave, as checked_line gives it. Raises OSError,
+    or ValueError saying what is wrong with the file."""
+    path = Path(path)
+    blob = path.read_bytes()
+    if not blob:
+        raise ValueError("the file is empty")
+    if path.suffix.lower() != ".npy":
+        return checked_line(parse_line_strokes(blob))  # BadLineError: a ValueError
+    try:
+        strokes = np.load(io.BytesIO(blob), allow_pickle=False)
+    except (ValueError, EOFError, OSError) as err:
+        raise ValueError(f"not a readable .npy array ({err})") from None
+    if strokes.dtype.kind not in "iuf":
+        raise ValueError(f"expected a numeric [T, 3] array of (dx, dy, eos), not "
+                         f"{strokes.dtype}")
+    return checked_line(strokes)
+
+
+# ---------------------------------------------------------------- the data set
 
 
 def missing_texts_message(path):

@@ -27,6 +27,7 @@ from config import (
     Config,
     load_styles,
 )
+from iam_ondb import checked_line
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from measures import best_try
 from mixture import (
@@ -53,7 +54,6 @@ from text import (
 )
 from utils import (
     START,
-    checked_line,
     inputs_and_targets,
     mixture_to_tablet_units,
     to_model_units,

@@ -16,7 +16,8 @@ import argparse
 from pathlib import Path
 
 from config import CONFIG_NAME, RECOGNIZER_DIR
-from utils import add_verbose_flag, quiet_tensorflow, read_line_file
+from iam_ondb import read_line_file
+from utils import add_verbose_flag, quiet_tensorflow
 
 
 def build_parser():

@@ -32,8 +32,9 @@ import numpy as np
 import tensorflow as tf
 
 from cleaning import baseline_slope
+from iam_ondb import checked_line
 from lstm import LSTM
-from utils import checked_line, power_of_two_rows
+from utils import power_of_two_rows
 
 FEATURES = 5  # dx, dy, pen lifted before this point, stroke ends here, height above the line
 CONV_CHANNELS = (64, 128)

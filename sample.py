@@ -61,7 +61,7 @@ from drawing import (  # noqa: F401
     write_sample,
 )
 from flags import seed_flag
-from iam_ondb import transcription_of
+from iam_ondb import read_line_file, transcription_of
 from text import (
     MAX_TEXT_LENGTH,
     check_writable,
@@ -70,7 +70,7 @@ from text import (
     wrap_text,
     writable_lines,
 )
-from utils import add_verbose_flag, quiet_tensorflow, read_line_file, target_problem
+from utils import add_verbose_flag, quiet_tensorflow, target_problem
 
 # TensorFlow, model.py and export.py are imported where they are used, once the flags
 # and the input files have been read

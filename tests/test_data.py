@@ -903,19 +903,19 @@ def test_a_truncated_archive_names_the_file_and_says_to_download_again(tmp_path)
 def test_a_bad_line_is_refused_in_the_same_words_from_a_file_or_a_caller(tmp_path, strokes,
                                                                           message):
     with pytest.raises(ValueError, match=message):
-        utils.checked_line(strokes)
+        iam_ondb.checked_line(strokes)
     np.save(tmp_path / "line.npy", strokes)
     with pytest.raises(ValueError, match=message):
-        utils.read_line_file(tmp_path / "line.npy")
+        iam_ondb.read_line_file(tmp_path / "line.npy")
 
 
 def test_a_line_file_reads_as_the_parser_and_the_array_give_it(tmp_path, corpus):
     lid, strokes = next(iter(corpus.items()))
     path = xmlgen.write_line_strokes(tmp_path / f"{lid}.xml", strokes)
-    np.testing.assert_array_equal(utils.read_line_file(path), expected_steps(strokes))
+    np.testing.assert_array_equal(iam_ondb.read_line_file(path), expected_steps(strokes))
     np.save(tmp_path / "line.npy", expected_steps(strokes))
-    np.testing.assert_array_equal(utils.read_line_file(tmp_path / "line.npy"),
+    np.testing.assert_array_equal(iam_ondb.read_line_file(tmp_path / "line.npy"),
                                   expected_steps(strokes))
-    assert utils.checked_line([[0, 0, 0], [1.5, -2, 1]], max_points=2).dtype == np.float32
+    assert iam_ondb.checked_line([[0, 0, 0], [1.5, -2, 1]], max_points=2).dtype == np.float32
     with pytest.raises(ValueError, match="line 3 has 3 points; at most 2"):
-        utils.checked_line(np.zeros((3, 3)), "line 3", max_points=2)
+        iam_ondb.checked_line(np.zeros((3, 3)), "line 3", max_points=2)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from config import Config
+from iam_ondb import read_line_file
 from model import HandwritingModel
 from sample import main
-from utils import read_line_file
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "{http://www.w3.org/2000/svg}"

@@ -9,8 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from config import DEFAULT_TRIES, MAX_TRIES
 from flags import check_fields, flag
+from iam_ondb import checked_line
 from text import SEED_RANGE, check_seed, clean_line, wrap_text, writable_lines
-from utils import checked_line
 
 MAX_BIAS = 10.0  # beyond this every mixture has collapsed to its mean anyway
 
