@@ -163,20 +163,22 @@ def legibility_figures(reader, lines, texts, prefix="legibility_", read=None):
             f"{prefix}readings": read}
 
 
-def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None, tries=1):
+def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None, tries=1,
+                 style=None):
     """Write every sentence (one line each) and count how the lines end: by the stop
     rule ("end") or the point budget, and whether the window's peak reached every
     character on the way (a character it never peaked on was left out or run over).
     "clean": ended by the rule with every character reached. With a reader (the
     recogniser), also legibility_figures of the written lines; tries > 1 writes the
-    best of so many tries of each (model.write), picked by the same reader."""
+    best of so many tries of each (model.write), picked by the same reader; style: the
+    hand every sentence is written in (a named hand, or (strokes, text))."""
     counts = {"sentences": len(sentences), "stopped_by_rule": 0, "hit_budget": 0,
               "every_character_reached": 0, "clean": 0}
     shares, written, readings = [], [], []
     for start in range(0, len(sentences), batch_size):
         batch = sentences[start:start + batch_size]
         seeds = line_seeds(seed, len(batch), first=start)  # one seed per sentence
-        lines, infos = model.write(batch, bias=bias, seed=seeds, tries=tries)
+        lines, infos = model.write(batch, bias=bias, seed=seeds, style=style, tries=tries)
         written += lines
         readings += [info["reading"] for info in infos]  # model.reader's, when it has one
         for text, info in zip(batch, infos):
@@ -241,8 +243,8 @@ def main(argv=None):
                         help="--sentences: write FILE's lines as one page (write_page) on N "
                              "seeds instead, and count the lines that lose the text")
     parser.add_argument("--style", default=None,
-                        help="--pages: the page's hand, one of the model's named hands "
-                             "(default: its first line's)")
+                        help="--sentences: the hand to write in, one of the model's named "
+                             "hands (default: the model's own; with --pages, the first line's)")
     parser.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
                         help="the recogniser that reads the written lines back for --sentences "
                              "(legibility_cer); with --data_dir, it also reads the validation "
@@ -285,7 +287,7 @@ def main(argv=None):
             result = (page_figures(model, sentences, args.pages, args.bias, args.seed,
                                    args.style, args.tries, reader) if args.pages else
                       stop_figures(model, sentences, args.bias, args.seed, reader=reader,
-                                   tries=args.tries))
+                                   tries=args.tries, style=args.style))
         except (OSError, ValueError) as err:
             parser.error(f"--sentences {args.sentences}: {err}")
         if reader and loader and loader.valid_data:

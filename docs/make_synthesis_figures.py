@@ -2,9 +2,9 @@
 
     python docs/make_synthesis_figures.py [--model_dir save/synthesis]
 
-None of them holds a line of IAM-OnDB: the five styles are the model's own writing,
-each written once from scratch, unbiased, with its own seed, and then used to prime
-the model.
+None of them holds a line of IAM-OnDB: the styles are the model's named hands, lines of
+its own writing (styles.json), and the page is written in the first of them, as the web
+page writes it, the best of DEFAULT_TRIES tries a line when save/recognizer is there.
 """
 
 import argparse
@@ -16,7 +16,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from config import SYNTHESIS_DIR  # noqa: E402
+from config import DEFAULT_TRIES, RECOGNIZER_DIR, SYNTHESIS_DIR  # noqa: E402
 from drawing import as_drawn, draw_strokes, page_as_drawn, write_attention_png  # noqa: E402
 from text import wrap_text  # noqa: E402
 from utils import quiet_tensorflow  # noqa: E402
@@ -25,14 +25,12 @@ PAGE = ("Handwriting synthesis writes any text you type, in a hand of its own or
         "yours. It reads the text through a soft window that slides along the letters "
         "as the pen moves, and it stops when the window has passed the last one.")
 SENTENCE = "A quick brown fox jumps over the lazy dog."
-STYLE_TEXT = "Every writer has a hand of their own."
 BIASES = (0.0, 0.5, 1.0, 2.0)
 # lines of docs/sentences.txt for a model's before-and-after picture: digits, capitals
 COMPARISON = ("The quick brown fox jumps over the lazy dog.",
               "She bought 3 apples, 12 pears and 7 plums.",
               "Quentin Zuckerman met Xavier in Quebec.",
               "Meet me at 10:45 by the old north gate.")
-STYLE_SEEDS = (11, 12, 13, 14, 15)
 
 
 def main():
@@ -54,22 +52,28 @@ def main():
                      svg_filename=str(out / f"synthesis.{args.comparison}.svg"))
         return
 
+    # a page as the web page writes it: in the first named hand, the best of four tries
+    if (ROOT / RECOGNIZER_DIR).exists():
+        model.reader = load_model(str(ROOT / RECOGNIZER_DIR))
+    tries = DEFAULT_TRIES if model.reader is not None else 1
+    hand = min(model.styles) if model.styles else None
     lines = wrap_text(PAGE, 45)
-    strokes, _ = model.write_page(lines, bias=1.0, seed=5)
+    strokes, _ = model.write_page(lines, bias=0.75, seed=5, style=hand, tries=tries)
     draw_strokes(page_as_drawn(strokes), factor=10, svg_filename=str(out / "synthesis.page.svg"))
+    model.reader = None  # the other pictures: one try, the model's own legibility
 
     # the same sentence at four biases, one under another, each with the same seed
     at_bias = [model.write(SENTENCE, bias=b, seed=7)[0] for b in BIASES]
     draw_strokes(page_as_drawn(at_bias), factor=10, svg_filename=str(out / "synthesis.biases.svg"))
 
-    # one sentence in five styles: each style is the model's own line, written first
-    styled = []
-    for seed in STYLE_SEEDS:
-        style, _ = model.write(STYLE_TEXT, bias=0.0, seed=seed)  # unbiased: hands vary more
-        styled.append(model.write(SENTENCE, bias=1.0, seed=3, style=(style, STYLE_TEXT))[0])
-    draw_strokes(page_as_drawn(styled), factor=10, svg_filename=str(out / "synthesis.styles.svg"))
+    # one sentence in each named hand (lines of the model's own writing, styles.json)
+    styled = [model.write(SENTENCE, bias=0.75, seed=3, style=name)[0]
+              for name in sorted(model.styles)]
+    if styled:
+        draw_strokes(page_as_drawn(styled), factor=10,
+                     svg_filename=str(out / "synthesis.styles.svg"))
 
-    strokes, info = model.write(SENTENCE, bias=1.0, seed=7)
+    strokes, info = model.write(SENTENCE, bias=0.75, seed=7)
     write_attention_png([info["phi"]], [SENTENCE], str(out / "synthesis.attention.png"))
     draw_strokes(as_drawn(strokes), factor=10,
                  svg_filename=str(out / "synthesis.attention_line.svg"))
