@@ -31,7 +31,7 @@ import numpy as np
 
 from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, Config
 from flags import seed_flag
-from measures import final_character_share
+from measures import LOST_SHARE, final_character_share, written_share
 from text import encode_text, line_seeds, pad_texts, page_seeds
 from utils import (
     DataLoader,
@@ -76,7 +76,7 @@ def share_figures(shares):
         return {}
     return {"final_character_share_median": float(np.median(shares)),
             "final_character_share_p90": float(np.percentile(shares, 90)),
-            "final_character_share_above_2": int((shares > 2).sum())}
+            "final_character_share_above_2": int((shares > LOST_SHARE).sum())}
 
 
 def _score_batch(model, x, y, mask, chars=None):
@@ -184,7 +184,7 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None,
         for text, info in zip(batch, infos):
             peaks = info["phi"].argmax(axis=1)
             reached = len(set(peaks)) == len(text)
-            shares.append(final_character_share(peaks, len(text)))
+            shares.append(written_share(info))
             ended = info["stop"] == "end"
             counts["stopped_by_rule"] += ended
             counts["hit_budget"] += not ended
@@ -204,11 +204,10 @@ def page_figures(model, lines, pages=10, bias=0.0, seed=0, style=None, tries=1, 
     shares, written, readings = [], [], []
     for page_seed in page_seeds(seed, pages, len(lines)):
         strokes, infos = model.write_page(lines, bias, page_seed, style, tries)
-        shares.append([final_character_share(info["phi"].argmax(axis=1), len(text))
-                       for text, info in zip(lines, infos)])
+        shares.append([written_share(info) for info in infos])
         written += strokes
         readings += [info.get("reading") for info in infos]
-    lost = [[s is not None and s > 2 for s in page] for page in shares]
+    lost = [[s is not None and s > LOST_SHARE for s in page] for page in shares]
     known = None if None in readings else readings
     legibility = (legibility_figures(reader, written, list(lines) * pages, "page_", known)
                   if reader else {})

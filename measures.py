@@ -84,6 +84,17 @@ def character_table(refs, hyps):
     return table
 
 
+LOST_SHARE = 2  # a final-character share above this: the pen lost the text, nearly always
+
+
+def written_share(info):
+    """final_character_share of a line model.write wrote, from its info: the window's
+    phi [T, len(text)] over its text."""
+    phi = info["phi"]
+    peaks = phi.argmax(axis=1) if len(phi) else np.zeros(0, int)
+    return final_character_share(peaks, phi.shape[1])
+
+
 def best_try(candidates):
     """Which of a line's candidates [(reading, info)] to keep: the one the recogniser
     reads closest to its text (edits over characters, spaces ignored), among those
@@ -91,9 +102,8 @@ def best_try(candidates):
     2) if any do; without readings, the first of those. Ties go to the earlier try."""
     def score(candidate):
         reading, info = candidate
-        peaks = info["phi"].argmax(axis=1) if len(info["phi"]) else np.zeros(0, int)
-        share = final_character_share(peaks, info["phi"].shape[1])
-        lost = info["stop"] != "end" or share is None or share > 2
+        share = written_share(info)
+        lost = info["stop"] != "end" or share is None or share > LOST_SHARE
         if reading is None:
             return (lost, 0.0)
         text = info["text"].replace(" ", "")

@@ -73,7 +73,7 @@ def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5,
     line and test lines the recogniser reads best, a test line that loses the text
     (final-character share above 2) counting as one read all wrong, are kept, best
     first: ({"hand-1": (strokes, text), ...}, their scores)."""
-    from measures import character_error_rate, final_character_share
+    from measures import LOST_SHARE, character_error_rate, written_share
 
     text, tests = STYLE_TEXT, list(STYLE_TESTS)
     seeds = list(range(seed, seed + candidates_per_style * count))
@@ -86,8 +86,7 @@ def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5,
                       for _ in tests]
         written, infos = writer.write(test_lines, bias=0.75, seed=on_seeds,
                                       style=(line, text))
-        lost = [(final_character_share(info["phi"].argmax(axis=1), len(t)) or 0) > 2
-                for t, info in zip(test_lines, infos)]
+        lost = [(written_share(info) or 0) > LOST_SHARE for info in infos]
         readings = ["" if gone else read for gone, read in zip(lost, reader.read(written))]
         scores.append(character_error_rate(test_lines, readings, spaces=False)
                       + character_error_rate([text], [reading], spaces=False))
