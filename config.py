@@ -93,6 +93,9 @@ class Config:
     oversample: int = flag(0, "train a line whose rarest character fewer than N training lines "
                            "hold up to 16 times an epoch, ceil(N / lines holding it) (digits, "
                            "capitals, brackets; 0: every line once)", check="non-negative")
+    exclude: str = flag("", "a file of line ids (a01-000u-01, one a line) to leave out of "
+                        "training, e.g. the lines whose ink and text part ways at the end "
+                        "(evaluate.py --overruns)")
     alphabet: str = flag("", "the characters a synthesis model writes (a recogniser reads), "
                          "from its training texts", command_line=False)
 

@@ -41,6 +41,7 @@ from utils import (
     quiet_tensorflow,
     raw_units_offset,
     to_model_units,
+    write_atomic,
 )
 
 # TensorFlow and model.py are imported where they are used: the flags, config.json
@@ -107,32 +108,43 @@ def _compiled_score_batch():
     return tf.function(_score_batch, reduce_retracing=True)
 
 
-def score_lines(model, lines, texts=None):
-    """lines: float32 [T, 3] arrays in model units (steps divided by the model's
-    data_scale); texts: their texts, for a synthesis model. Returns the protocol's
-    figures."""
+def scored_batches(model, lines, texts=None, max_points=60_000):
+    """score_lines' pass over lines (and texts, for a synthesis model), a batch at a
+    time: (indices into lines, nats [B], SSE [B], points, final_character_share of
+    each line of indices or None for an unconditional model)."""
     import tensorflow as tf
 
     if model.config.synthesis and texts is None:
         raise ValueError("a synthesis model is scored on lines with their texts")
     if not any(len(line) > 1 for line in lines):
         raise ValueError("no line of two points or more to score")
-    nll_sum = sse_sum = 0.0
-    points = 0
-    shares = []
-    for batch, x, y, mask in line_batches(lines):
-        chars = None
+    for batch, x, y, mask in line_batches(lines, max_points):
+        chars = shares = None
         if model.config.synthesis:
             indices = [encode_text(texts[i], model.alphabet, unknown="keep") for i in batch]
             chars = pad_texts(indices + [indices[0][:0]] * (len(x) - len(batch)))
         nll, sse, peaks = _compiled_score_batch()(model, tf.constant(x), tf.constant(y),
                                                   tf.constant(mask), chars)
         if peaks is not None:
-            shares += [final_character_share(peaks[row, :int(mask[row].sum())].numpy(),
-                                             len(indices[row])) for row in range(len(batch))]
+            shares = [final_character_share(peaks[row, :int(mask[row].sum())].numpy(),
+                                            len(indices[row])) for row in range(len(batch))]
+        yield batch, nll, sse, int(mask.sum()), shares
+
+
+def score_lines(model, lines, texts=None):
+    """lines: float32 [T, 3] arrays in model units (steps divided by the model's
+    data_scale); texts: their texts, for a synthesis model. Returns the protocol's
+    figures."""
+    import tensorflow as tf
+
+    nll_sum = sse_sum = 0.0
+    points = 0
+    shares = []
+    for _, nll, sse, count, batch_shares in scored_batches(model, lines, texts):
+        shares += batch_shares or []
         nll_sum += float(tf.reduce_sum(nll))
         sse_sum += float(tf.reduce_sum(sse))
-        points += int(mask.sum())
+        points += count
     per_point = nll_sum / points
     offset = raw_units_offset(model.config.data_scale)
     return {
@@ -144,6 +156,18 @@ def score_lines(model, lines, texts=None):
         "points": points,
         **share_figures(shares),
     }
+
+
+def overrun_lines(model, lines, texts):
+    """The indices of the lines whose ink and text part ways at the end, as a synthesis
+    model's window reads them: more than LOST_SHARE characters' worth of ink after the
+    window first reaches the last character (the pen writes on past the text), or the
+    window never reaching it (the text runs on past the ink). A writer trained on such
+    lines learns to do the same now and then."""
+    overruns = []
+    for batch, _, _, _, shares in scored_batches(model, lines, texts, max_points=200_000):
+        overruns += [i for i, share in zip(batch, shares) if share is None or share > LOST_SHARE]
+    return sorted(overruns)
 
 
 def legibility_figures(reader, lines, texts, prefix="legibility_", read=None):
@@ -248,6 +272,10 @@ def main(argv=None):
                         help="the recogniser that reads the written lines back for --sentences "
                              "(legibility_cer); with --data_dir, it also reads the validation "
                              "lines people wrote (human_cer)")
+    parser.add_argument("--overruns", metavar="FILE",
+                        help="a synthesis model: write to FILE the ids of the training lines "
+                             "whose ink and text part ways at the end (overrun_lines), for "
+                             "train.py --exclude")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_verbose_flag(parser)
     args = parser.parse_args(argv)
@@ -255,13 +283,15 @@ def main(argv=None):
         cfg = Config.load(args.model_dir)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--model_dir {args.model_dir}: {err}")
-    if args.sentences and not cfg.synthesis:
-        parser.error(f"--sentences: the model in {args.model_dir} does not write text")
+    if (args.sentences or args.overruns) and not cfg.synthesis:
+        flag = "--sentences" if args.sentences else "--overruns"
+        parser.error(f"{flag}: the model in {args.model_dir} does not write text")
     reading = args.sentences and Path(args.recognizer_dir, CONFIG_NAME).exists()
     loader = None
     if not args.sentences or (reading and not args.pages):
         try:
-            shortest = cfg.seq_length if args.split == "valid" or reading else 0
+            shortest = (cfg.seq_length if args.split == "valid" or reading or args.overruns
+                        else 0)
             paired = cfg.synthesis or cfg.recognizer or args.paired
             loader = DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
                                 limit=cfg.limit, cache_dir=args.cache_dir, texts=paired,
@@ -293,6 +323,16 @@ def main(argv=None):
             human = legibility_figures(reader, loader.valid_in_tablet_units(),
                                        loader.valid_texts, "human_")
             result.update(human_cer=human["human_cer"], human_cer_spaces=human["human_cer_spaces"])
+        report(result, args.json)
+        return result
+    if args.overruns:
+        found = overrun_lines(model, loader.data, loader.train_texts)
+        listed = "".join(f"{loader.train_ids[i]}\n" for i in found)
+        write_atomic(Path(args.overruns), (
+            f"# the {len(found)} of {len(loader.data)} training lines whose ink and text part "
+            f"ways at the end, read by {args.model_dir} (evaluate.py --overruns)\n"
+            + listed).encode())
+        result = {"training_lines": len(loader.data), "overruns": len(found)}
         report(result, args.json)
         return result
     if cfg.recognizer:  # the reader's own figures, on the validation lines people wrote

@@ -103,7 +103,7 @@ def flag_table(parser):
         if isinstance(action, argparse._StoreTrueAction):
             shown = "off"
         else:
-            shown = "" if default is None else f"`{default}`"
+            shown = "" if default in (None, "") else f"`{default}`"
         help = getattr(action, "field_help", action.help) or ""
         cell = lambda text: text.replace("|", "\\|").replace("%%", "%")  # noqa: E731
         rows.append(f"| {', '.join(f'`{n}`' for n in names)} | {cell(shown)} | {cell(help)} |")

@@ -165,6 +165,22 @@ def read_line_file(path):
     return checked_line(strokes)
 
 
+def read_line_ids(path):
+    """The line ids (lineStrokes file names without .xml: "a01-000u-01") listed in a
+    text file, one a line (blank lines and what follows a # ignored), as a set. Raises
+    OSError, or ValueError naming the line that is not an id."""
+    ids = set()
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if len(line.split()) > 1:
+            raise ValueError(f"{path}, line {number}: {line!r} is not one line id such as "
+                             "a01-000u-01")
+        ids.add(line)
+    return ids
+
+
 # ---------------------------------------------------------------- the data set
 
 

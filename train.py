@@ -36,6 +36,7 @@ from config import (
     Config,
 )
 from flags import FieldError, add_flags, check_fields, flag, given
+from iam_ondb import read_line_ids
 from utils import (
     DataLoader,
     add_verbose_flag,
@@ -392,11 +393,16 @@ def train(config, run, resuming, parser, verbose=False):
             old.unlink()
     model_dir.mkdir(parents=True, exist_ok=True)
     try:
+        exclude = read_line_ids(config.exclude) if config.exclude else ()
+    except (OSError, ValueError) as err:
+        parser.error(f"--exclude {config.exclude}: {err}")
+    try:
         loader = DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
                             config.limit, seed=run.seed, cache_dir=run.cache_dir,
                             strict=run.strict, texts=config.synthesis or config.recognizer,
                             alphabet=config.alphabet if resuming else None,
-                            clean=config.clean, oversample=config.oversample)
+                            clean=config.clean, oversample=config.oversample,
+                            exclude=exclude)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")
     if (config.synthesis or config.recognizer) and not resuming:

@@ -220,7 +220,8 @@ class DataLoader:
     clean: the cleaning of the training lines (cleaning.parse_steps: "level,slant",
     "all", "none"); the validation lines stay raw, and dropping never removes one.
     oversample: with texts, repeat the training lines that hold a rare character
-    (rare_line_repeats; 0: every line once an epoch).
+    (rare_line_repeats; 0: every line once an epoch). exclude: line ids to leave out of
+    training (iam_ondb.read_line_ids); the split, and so the validation, is unchanged.
 
     The random generator `rng` picks every batch; its state (get_state) is what a
     checkpoint keeps, so that a resumed run draws the batches it would have drawn.
@@ -228,7 +229,7 @@ class DataLoader:
 
     def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
                  limit=500, seed=None, cache_dir=None, strict=False, progress=True,
-                 texts=False, alphabet=None, clean=(), oversample=0):
+                 texts=False, alphabet=None, clean=(), oversample=0, exclude=()):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -251,6 +252,10 @@ class DataLoader:
         self._report_bad()
         strategy = WholeLines if texts else Windows
         train, valid = strategy.split(self)
+        # left out of training only: the split, and so the validation lines, stay as they are
+        exclude = set(exclude)
+        self.excluded = sum(self.line_ids[i] in exclude for i in train)
+        train = [i for i in train if self.line_ids[i] not in exclude]
         self.cleaning = parse_steps(clean) if isinstance(clean, str) else tuple(clean)
         kept, train_lines, self.dropped = clean_lines(
             [self.raw_data[i] for i in train], [self.texts[i] for i in train], self.cleaning)
@@ -314,6 +319,8 @@ class DataLoader:
         if self.with_texts:
             parts.append(f"{len(self.data):,} training and {len(self.valid_data):,} "
                          f"validation lines, {len(self.alphabet)} characters")
+        if self.excluded:
+            parts.append(f"{self.excluded:,} training lines excluded (listed to leave out)")
         if self.cleaning:
             parts.append(describe(self.cleaning, self.dropped))
         repeated = self.repeats > 1

@@ -334,3 +334,54 @@ def test_the_unconditional_models_windows_come_from_cleaned_lines(crooked_data, 
     np.testing.assert_allclose(
         done.data[0], utils.to_model_units(cleaning.level(raw.raw_data[raw.line_ids.index(lid)]),
                                            500, 20), atol=1e-5)
+
+
+# ---------------------------------------------------------------- lines left out
+
+
+def test_a_list_of_line_ids_reads_past_comments_and_blank_lines(tmp_path):
+    from iam_ondb import read_line_ids
+
+    path = tmp_path / "overruns.txt"
+    path.write_text("# lines to leave out\na01-000u-01\n\n  b02-003-04  # crossed out\n"
+                    "a01-000u-01\n")
+    assert read_line_ids(path) == {"a01-000u-01", "b02-003-04"}
+    path.write_text("a01-000u-01\na01-000u-02 a01-000u-03\n")
+    with pytest.raises(ValueError, match=r"overruns.txt, line 2: .* not one line id"):
+        read_line_ids(path)
+
+
+def test_the_loader_leaves_listed_lines_out_of_training_and_keeps_its_validation(
+        crooked_data, tmp_path):
+    root, _ = crooked_data
+    raw = load(root, tmp_path, texts=True)
+    left_out = raw.train_ids[3:5]
+    listed = [*left_out, raw.valid_ids[0], "z99-999z-99"]  # a validation line, an unknown
+    done = load(root, tmp_path, texts=True, exclude=listed, clean="drop")
+    assert done.valid_ids == raw.valid_ids and len(done.valid_texts) == len(raw.valid_texts)
+    assert done.train_ids == [i for i in raw.train_ids if i not in left_out
+                              and i != xmlgen.line_id(9)]  # the broken one dropped too
+    assert len(done.data) == len(done.train_texts) == len(done.train_ids)
+    assert done.excluded == 2 and "2 training lines excluded" in done.summary()
+    assert "excluded" not in raw.summary()
+
+
+def test_train_py_reads_exclude_into_the_loader_and_names_a_bad_file(tmp_path, monkeypatch,
+                                                                       capsys):
+    seen = {}
+
+    def loader(*args, **kwargs):
+        seen.update(kwargs)
+        raise FileNotFoundError("no data here")
+
+    monkeypatch.setattr(train, "DataLoader", loader)
+    listed = tmp_path / "out.txt"
+    listed.write_text("a01-000u-01\n")
+    with pytest.raises(SystemExit):
+        train.main(["--synthesis", "--exclude", str(listed), "--model_dir", str(tmp_path / "r")])
+    assert seen["exclude"] == {"a01-000u-01"}
+    with pytest.raises(SystemExit):
+        train.main(["--synthesis", "--exclude", str(tmp_path / "missing.txt"),
+                    "--model_dir", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert "--exclude" in err and "missing.txt" in err

@@ -140,3 +140,36 @@ def test_report_prints_counts_and_rates_as_whole_numbers(capsys):
                        "lines": "513", "points": "331,681", "points_per_s": "62,671"}
     evaluate.report(figures, as_json=True)
     assert json.loads(capsys.readouterr().out) == figures
+
+
+def test_overruns_lists_the_training_lines_overrun_lines_finds(tmp_path, capsys):
+    from iam_ondb import read_line_ids
+
+    rng = np.random.default_rng(3)
+    generated = xmlgen.random_lines(rng, rng.integers(40, 120, size=42))
+    texts = {}
+    for lid in sorted(generated):
+        words = rng.integers(1, 4)
+        texts.setdefault(xmlgen.form_of(lid), []).append(
+            " ".join("abc"[: rng.integers(1, 4)] for _ in range(words)))
+    xmlgen.write_data_folder(tmp_path / "data", generated)
+    xmlgen.write_ascii_folder(tmp_path / "data", texts)
+    model = tiny.save_tiny_model(tmp_path / "model", synthesis=True, alphabet=" abc",
+                                 seq_length=30)
+    out = tmp_path / "overruns.txt"
+    evaluate.main(["--model_dir", str(tmp_path / "model"), "--data_dir", str(tmp_path / "data"),
+                   "--cache_dir", str(tmp_path / "cache"), "--overruns", str(out), "--json"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    loader = DataLoader(tmp_path / "data", seq_length=30, cache_dir=tmp_path / "cache",
+                        texts=True, alphabet=" abc", progress=False)
+    want = {loader.train_ids[i] for i in evaluate.overrun_lines(model, loader.data,
+                                                               loader.train_texts)}
+    assert read_line_ids(out) == want and 0 < len(want) < len(loader.data)
+    assert result == {"training_lines": len(loader.data), "overruns": len(want)}
+    assert not want & set(loader.valid_ids)
+    assert out.read_text().startswith(f"# the {len(want)} of {len(loader.data)} training lines")
+    tiny.save_tiny_model(tmp_path / "free")
+    with pytest.raises(SystemExit):  # an unconditional model has no window to read with
+        evaluate.main(["--model_dir", str(tmp_path / "free"), "--data_dir",
+                       str(tmp_path / "data"), "--overruns", str(out)])
+    assert "--overruns: the model in" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import tensorflow as tf
 import tiny
 
 from config import Config
-from evaluate import page_figures, score_lines, stop_figures
+from evaluate import overrun_lines, page_figures, score_lines, stop_figures
 from lstm import char_positions, window_weights
 from model import POINTS_PER_CHAR, HandwritingModel, MixtureNetwork, SynthesisModel
 from text import encode_text
@@ -223,6 +223,30 @@ def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(writer):
     assert got["final_character_share_p90"] == pytest.approx(np.percentile(shares, 90))
     with pytest.raises(ValueError, match="texts"):
         score_lines(writer, lines)
+
+
+def test_overrun_lines_are_those_whose_window_ends_late_or_never_line_by_line(writer):
+    """The oracle runs every line alone and finds where its window first peaks on the
+    last character: a line overruns if that leaves more than 2 characters' worth of
+    steps, or never happens."""
+    rng = np.random.default_rng(1)
+    texts = ["ab", "hello world", "abcdef", "queue", "a", "zzzzzzzzzzzzzzzz", "xyz", "ab c"]
+    lines = []
+    for n in (300, 40, 200, 120, 60, 90, 250, 30):
+        raw = np.rint(rng.normal(0, 15, (n, 3))).astype(np.float32)
+        raw[:, 2] = rng.random(n) < 0.1
+        raw[0] = 0
+        lines.append(to_model_units(raw, 500, 20))
+    want = []
+    for k, (line, text) in enumerate(zip(lines, texts)):
+        x = np.concatenate([[[0, 0, 1]], line[1:-1]]).astype(np.float32)[None]
+        chars = np.array([[ALPHABET.find(c) + 1 for c in text]], np.int32)
+        peaks = np.argmax(writer.run(x, chars)[2][0].numpy(), axis=1)
+        on_last = np.flatnonzero(peaks == len(text) - 1)
+        if not len(on_last) or (len(peaks) - on_last[0]) * len(text) / len(peaks) > 2:
+            want.append(k)
+    assert 0 < len(want) < len(lines)  # both kinds among these lines
+    assert overrun_lines(writer, lines, texts) == want
 
 
 def test_mixture_params_reads_the_text_and_the_networks_share_only_what_they_share(writer):
