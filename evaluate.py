@@ -329,7 +329,7 @@ def main(argv=None):
         found = overrun_lines(model, loader.data, loader.train_texts)
         listed = "".join(f"{loader.train_ids[i]}\n" for i in found)
         write_atomic(Path(args.overruns), (
-            f"# the {len(found)} of {len(loader.data)} training lines whose ink and text part "
+            f"# the {len(found):,} of {len(loader.data):,} training lines whose ink and text part "
             f"ways at the end, read by {args.model_dir} (evaluate.py --overruns)\n"
             + listed).encode())
         result = {"training_lines": len(loader.data), "overruns": len(found)}

@@ -395,7 +395,10 @@ def train(config, run, resuming, parser, verbose=False):
     try:
         exclude = read_line_ids(config.exclude) if config.exclude else ()
     except (OSError, ValueError) as err:
-        parser.error(f"--exclude {config.exclude}: {err}")
+        parser.error(f"--exclude {config.exclude} (config.json keeps it): {err}. Make the "
+                     f"list with `python evaluate.py --model_dir MODEL --data_dir DATA "
+                     f"--overruns {config.exclude}`, or give --exclude '' to train on every "
+                     "line")
     try:
         loader = DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
                             config.limit, seed=run.seed, cache_dir=run.cache_dir,

@@ -167,7 +167,7 @@ def test_overruns_lists_the_training_lines_overrun_lines_finds(tmp_path, capsys)
     assert read_line_ids(out) == want and 0 < len(want) < len(loader.data)
     assert result == {"training_lines": len(loader.data), "overruns": len(want)}
     assert not want & set(loader.valid_ids)
-    assert out.read_text().startswith(f"# the {len(want)} of {len(loader.data)} training lines")
+    assert out.read_text().startswith(f"# the {len(want):,} of {len(loader.data):,} training lines")
     tiny.save_tiny_model(tmp_path / "free")
     with pytest.raises(SystemExit):  # an unconditional model has no window to read with
         evaluate.main(["--model_dir", str(tmp_path / "free"), "--data_dir",
