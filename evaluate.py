@@ -18,6 +18,9 @@ on real lines (--split valid) the writers' own habit, on written ones the writer
 that a writer who scribbles on past the end of the text shows as a larger share.
 
     python evaluate.py --model_dir save/synthesis --sentences docs/sentences.txt --bias 0.5
+
+--overruns FILE lists the training lines whose ink and text part ways at the end, as a
+synthesis model's window reads them (overrun_lines), for train.py --exclude FILE.
 """
 
 import argparse
