@@ -193,31 +193,41 @@ def test_a_style_primes_the_writing(writer):
     assert info["phi"].shape[1] == 3  # the window over the new text only
 
 
-def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(writer):
-    """evaluate.score_lines batches, pads and buckets lines; the oracle runs every
-    line alone through the network and takes eq. 26 from tests/reference.py."""
-    rng = np.random.default_rng(0)
-    texts = ["abc", "hello world", "z", "queue"]
+def noise_lines(rng, lengths):
+    """Lines of random steps (tablet units, a pen lift about every 10th point) in model
+    units, one of each length."""
     lines = []
-    for n in (40, 130, 70, 300):
+    for n in lengths:
         raw = np.rint(rng.normal(0, 15, (n, 3))).astype(np.float32)
         raw[:, 2] = rng.random(n) < 0.1
         raw[0] = 0
         lines.append(to_model_units(raw, 500, 20))
+    return lines
+
+
+def share_alone(writer, line, text):
+    """The oracle of the final character's share: the line run alone through the
+    network, where its window first peaks on the last character, over the steps the line
+    is scored on; None if it never does."""
+    x = np.concatenate([[[0, 0, 1]], line[1:-1]]).astype(np.float32)[None]
+    chars = np.array([[ALPHABET.find(c) + 1 for c in text]], np.int32)
+    peaks = np.argmax(writer.run(x, chars)[2][0].numpy(), axis=1)
+    on_last = np.flatnonzero(peaks == len(text) - 1)
+    return (len(peaks) - on_last[0]) * len(text) / len(peaks) if len(on_last) else None
+
+
+def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(writer):
+    """evaluate.score_lines batches, pads and buckets lines; the oracle runs every
+    line alone through the network and takes eq. 26 from tests/reference.py."""
+    texts = ["abc", "hello world", "z", "queue"]
+    lines = noise_lines(np.random.default_rng(0), (40, 130, 70, 300))
     got = score_lines(writer, lines, texts)
     nll, points = reference.line_by_line_nll(writer, lines, texts)
     assert got["points"] == points
     assert got["nll_per_point_model"] == pytest.approx(nll.sum() / points, rel=1e-4)
-    # the final character's share, each line alone: where its window first peaks on
-    # the last character, over the steps the line is scored on
-    shares = []
-    for line, text in zip(lines, texts):
-        x = np.concatenate([[[0, 0, 1]], line[1:-1]]).astype(np.float32)[None]
-        chars = np.array([[ALPHABET.find(c) + 1 for c in text]], np.int32)
-        peaks = np.argmax(writer.run(x, chars)[2][0].numpy(), axis=1)
-        on_last = np.flatnonzero(peaks == len(text) - 1)
-        if len(on_last):
-            shares.append((len(peaks) - on_last[0]) * len(text) / len(peaks))
+    # the final character's share, each line alone
+    shares = [share for line, text in zip(lines, texts)
+              if (share := share_alone(writer, line, text)) is not None]
     assert shares  # an untrained window drifts onto the last character of some line
     assert got["final_character_share_median"] == pytest.approx(np.median(shares))
     assert got["final_character_share_p90"] == pytest.approx(np.percentile(shares, 90))
@@ -229,22 +239,10 @@ def test_overrun_lines_are_those_whose_window_ends_late_or_never_line_by_line(wr
     """The oracle runs every line alone and finds where its window first peaks on the
     last character: a line overruns if that leaves more than 2 characters' worth of
     steps, or never happens."""
-    rng = np.random.default_rng(1)
     texts = ["ab", "hello world", "abcdef", "queue", "a", "zzzzzzzzzzzzzzzz", "xyz", "ab c"]
-    lines = []
-    for n in (300, 40, 200, 120, 60, 90, 250, 30):
-        raw = np.rint(rng.normal(0, 15, (n, 3))).astype(np.float32)
-        raw[:, 2] = rng.random(n) < 0.1
-        raw[0] = 0
-        lines.append(to_model_units(raw, 500, 20))
-    want = []
-    for k, (line, text) in enumerate(zip(lines, texts)):
-        x = np.concatenate([[[0, 0, 1]], line[1:-1]]).astype(np.float32)[None]
-        chars = np.array([[ALPHABET.find(c) + 1 for c in text]], np.int32)
-        peaks = np.argmax(writer.run(x, chars)[2][0].numpy(), axis=1)
-        on_last = np.flatnonzero(peaks == len(text) - 1)
-        if not len(on_last) or (len(peaks) - on_last[0]) * len(text) / len(peaks) > 2:
-            want.append(k)
+    lines = noise_lines(np.random.default_rng(1), (300, 40, 200, 120, 60, 90, 250, 30))
+    shares = [share_alone(writer, line, text) for line, text in zip(lines, texts)]
+    want = [k for k, share in enumerate(shares) if share is None or share > 2]
     assert 0 < len(want) < len(lines)  # both kinds among these lines
     assert overrun_lines(writer, lines, texts) == want
 
