@@ -91,8 +91,11 @@ class Config:
                       f"a comma-separated list of {', '.join(STEPS)}, or all "
                       "(docs/cleaning.md)")
     oversample: int = flag(0, "train a line whose rarest character fewer than N training lines "
-                           "hold up to 16 times an epoch, ceil(N / lines holding it) (digits, "
-                           "capitals, brackets; 0: every line once)", check="non-negative")
+                           "hold ceil(N / lines holding it) times an epoch, at most "
+                           "--oversample_cap (digits, capitals, brackets; 0: every line once)",
+                           check="non-negative")
+    oversample_cap: int = flag(16, "the most copies of one line an epoch that --oversample makes",
+                               check="positive")
     exclude: str = flag("", "a file of line ids (a01-000u-01, one a line) to leave out of "
                         "training, e.g. the lines whose ink and text part ways at the end "
                         "(evaluate.py --overruns)")

@@ -405,6 +405,7 @@ def train(config, run, resuming, parser, verbose=False):
                             strict=run.strict, texts=config.synthesis or config.recognizer,
                             alphabet=config.alphabet if resuming else None,
                             clean=config.clean, oversample=config.oversample,
+                            oversample_cap=config.oversample_cap,
                             exclude=exclude)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")

@@ -36,6 +36,10 @@ from text import alphabet_from_counts, encode_text, pad_texts
 CACHE_NAME = "strokes_training_data.cpkl"
 # Bump when the parse or the encoding changes, so old caches are rebuilt.
 CACHE_FORMAT = 3
+MAX_REPEATS = 16  # rare_line_repeats: at most this many copies of a line an epoch
+# IAM-OnDB's transcriptions write a word struck out on the page as "#": such a line is a
+# scribble where the rest has letters, so oversampling never repeats it
+STRUCK_OUT = "#"
 
 
 # ---------------------------------------------------------------- cache
@@ -220,8 +224,9 @@ class DataLoader:
     clean: the cleaning of the training lines (cleaning.parse_steps: "level,slant",
     "all", "none"); the validation lines stay raw, and dropping never removes one.
     oversample: with texts, repeat the training lines that hold a rare character
-    (rare_line_repeats; 0: every line once an epoch). exclude: line ids to leave out of
-    training (iam_ondb.read_line_ids); the split, and so the validation, is unchanged.
+    (rare_line_repeats, at most oversample_cap times; 0: every line once an epoch).
+    exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
+    so the validation, is unchanged.
 
     The random generator `rng` picks every batch; its state (get_state) is what a
     checkpoint keeps, so that a resumed run draws the batches it would have drawn.
@@ -229,7 +234,8 @@ class DataLoader:
 
     def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
                  limit=500, seed=None, cache_dir=None, strict=False, progress=True,
-                 texts=False, alphabet=None, clean=(), oversample=0, exclude=()):
+                 texts=False, alphabet=None, clean=(), oversample=0, oversample_cap=MAX_REPEATS,
+                 exclude=()):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -269,7 +275,7 @@ class DataLoader:
         if texts:
             self._read_texts(train, valid, alphabet)
         self.oversample = oversample if texts else 0
-        self.repeats = (rare_line_repeats(self.train_texts, oversample) if texts
+        self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap) if texts
                         else np.ones(len(self.data), np.int64))
         self.batches = strategy(self)
         self.num_batches = self.batches.num_batches
@@ -438,20 +444,21 @@ class Windows:
         return batch[0].size // 3
 
 
-MAX_REPEATS = 16  # rare_line_repeats: at most this many copies of a line an epoch
 
 
 def rare_line_repeats(texts, target, cap=MAX_REPEATS):
     """How many times each of the training texts' lines is trained on in an epoch: a line
     whose rarest character (spaces aside) is held by n < target lines repeats
     ceil(target / n) times, at most cap, so that digits, capitals and brackets, which a
-    few lines hold, are written often enough to be learnt; the others once (target 0:
-    every line once)."""
+    few lines hold, are written often enough to be learnt; the others, and a line with
+    a word struck out (STRUCK_OUT), once (target 0: every line once)."""
     repeats = np.ones(len(texts), np.int64)
     if not target:
         return repeats
     holders = Counter(c for t in texts for c in set(t) if not c.isspace())
     for k, t in enumerate(texts):
+        if STRUCK_OUT in t:
+            continue
         rarest = min((holders[c] for c in set(t) if not c.isspace()), default=target)
         repeats[k] = min(cap, max(1, -(-target // rarest)))
     return repeats

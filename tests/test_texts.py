@@ -203,6 +203,12 @@ def test_rare_line_repeats_lift_each_line_to_its_rarest_characters_target():
     np.testing.assert_array_equal(utils.rare_line_repeats(texts, 0), [1] * 6)
 
 
+def test_rare_line_repeats_never_repeat_a_line_with_a_word_struck_out():
+    # "Q" is in one line of each kind; the struck-out one ("#") is a scribble to learn once
+    texts = ["a Q b", "a # Q", "a b", "a b"]
+    np.testing.assert_array_equal(utils.rare_line_repeats(texts, 3), [2, 1, 1, 1])
+
+
 def test_oversampling_trains_the_lines_of_rare_characters_more_often(tmp_path):
     rng = np.random.default_rng(2)
     strokes, texts = make_corpus(rng, forms=12, lines_per_form=5)
@@ -213,6 +219,9 @@ def test_oversampling_trains_the_lines_of_rare_characters_more_often(tmp_path):
     assert plain.train_ids == lifted.train_ids
     z = lifted.train_texts.index("a Zed")
     assert lifted.repeats[z] == 6 and lifted.repeats.sum() > len(lifted.data)
+    capped = load(root, oversample=6, oversample_cap=2)
+    assert capped.repeats[z] == 2 and capped.repeats.max() == 2
+    assert "repeated up to 2 times" in capped.summary()
     assert lifted.num_batches == lifted.repeats.sum() // 4
     assert f"repeated up to {lifted.repeats.max()} times" in lifted.summary()
     assert "repeated" not in plain.summary()
@@ -242,6 +251,8 @@ def test_oversampling_is_for_models_with_texts():
     with pytest.raises(FieldError, match="oversample"):
         Config(oversample=100)
     assert Config(synthesis=True, oversample=100).oversample == 100
+    with pytest.raises(FieldError, match="oversample_cap"):
+        Config(synthesis=True, oversample=100, oversample_cap=0)
 
 
 # ---------------------------------------------------------------- the real data
