@@ -61,3 +61,22 @@ def test_the_layout_table_names_every_module():
     modules = [p.name for p in ROOT.glob("*.py")] + ["webapp/"]
     missing = [m for m in modules if f"`{m}" not in layout]
     assert not missing, f"the README's layout table does not name {missing}"
+
+
+@pytest.mark.parametrize("name", ["sentences.txt", "page.txt", "characters.txt"])
+def test_the_measuring_texts_are_writable_lines(name):
+    from config import Config
+    from text import check_line, unwritable
+
+    alphabet = Config.load(ROOT / "save" / "synthesis").alphabet
+    lines = (ROOT / "docs" / name).read_text().splitlines()
+    assert lines and all(check_line(line) == line for line in lines)
+    assert not [line for line in lines if unwritable(line, alphabet)]
+
+
+def test_the_rare_characters_text_writes_each_rare_one_often():
+    text = (ROOT / "docs" / "characters.txt").read_text()
+    # the capitals and digits fewest of IAM-OnDB's lines hold (docs/recognizer.md), each
+    # often enough that one seed's figure for it rests on more than a handful of cases
+    few = {c: text.count(c) for c in "QXZ3456789" if text.count(c) < 8}
+    assert not few, f"docs/characters.txt holds these rare characters too seldom: {few}"
