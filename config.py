@@ -14,7 +14,7 @@ import numpy as np
 
 from cleaning import NO_CLEANING, STEPS, parse_steps, spec_of
 from flags import FieldError, check_fields, flag
-from utils import write_atomic
+from utils import MAX_REPEATS, write_atomic
 
 # a model folder: its config, its training log (train.py) and its checkpoints,
 # ckpt-STEP, of which training keeps the last CHECKPOINTS_KEPT (model.checkpoint_manager)
@@ -94,8 +94,8 @@ class Config:
                            "hold ceil(N / lines holding it) times an epoch, at most "
                            "--oversample_cap (digits, capitals, brackets; 0: every line once)",
                            check="non-negative")
-    oversample_cap: int = flag(16, "the most copies of one line an epoch that --oversample makes",
-                               check="positive")
+    oversample_cap: int = flag(MAX_REPEATS, "the most copies of one line an epoch that "
+                               "--oversample makes", check="positive")
     exclude: str = flag("", "a file of line ids (a01-000u-01, one a line) to leave out of "
                         "training, e.g. the lines whose ink and text part ways at the end "
                         "(evaluate.py --overruns)")

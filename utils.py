@@ -36,7 +36,7 @@ from text import alphabet_from_counts, encode_text, pad_texts
 CACHE_NAME = "strokes_training_data.cpkl"
 # Bump when the parse or the encoding changes, so old caches are rebuilt.
 CACHE_FORMAT = 3
-MAX_REPEATS = 16  # rare_line_repeats: at most this many copies of a line an epoch
+MAX_REPEATS = 16  # rare_line_repeats (--oversample_cap): at most this many copies of a line
 # IAM-OnDB's transcriptions write a word struck out on the page as "#": such a line is a
 # scribble where the rest has letters, so oversampling never repeats it
 STRUCK_OUT = "#"
@@ -442,8 +442,6 @@ class Windows:
     @staticmethod
     def points_in(batch):
         return batch[0].size // 3
-
-
 
 
 def rare_line_repeats(texts, target, cap=MAX_REPEATS):
