@@ -5,8 +5,9 @@
 Sections: data (parse, cached load, next_batch, memory), train (ours against a
 plain Keras baseline of the same network and loss), sample (compiled sampler
 against a per-point loop), eval (evaluate.py's throughput), synthesis (training the
-network that writes text), recognizer (training the reader, and reading), app (app.py under 16
-concurrent clients, batched and one request at a time). Pick some with
+network that writes text), recognizer (training the reader, and reading), tries (a
+three-line page written once and as the best of DEFAULT_TRIES, the recogniser picking),
+app (app.py under 16 concurrent clients, batched and one request at a time). Pick some with
 --only data,train,... The data and eval sections need IAM-OnDB: --data_dir, or the
 IAM_ONDB environment variable (as the notebook and the tests read it), else data/.
 """
@@ -18,14 +19,20 @@ import resource
 import string
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-from config import FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
+from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
 from evaluate import report
 from utils import add_verbose_flag, quiet_tensorflow
 
-SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "app", "precision")
+SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "tries", "app",
+            "precision")
+# a page of three lines of 42-44 characters (the first three of docs/page.txt)
+TRIES_PAGE = ("Rain fell on the old harbour town all night,",
+              "and by morning the boats lay still and grey.",
+              "Nobody spoke of the storm at breakfast; we")
 
 
 def timed(fn, repeat=1):
@@ -244,6 +251,26 @@ def bench_sample(model_dir):
             "batch32_matmuls_only_ms": floor_s * 1e3}
 
 
+def bench_tries(synthesis_dir, recognizer_dir):
+    """What the best of DEFAULT_TRIES costs against one try, for a page as the web page
+    writes it (write_page, bias 0.75, the first named hand): best of five runs each."""
+    from config import DEFAULT_TRIES
+    from model import load_model
+
+    writer = load_model(synthesis_dir)
+    writer.reader = load_model(recognizer_dir)
+    style = min(writer.styles) if writer.styles else None
+    seconds = {}
+    for tries in (1, DEFAULT_TRIES):
+        def page(tries=tries):
+            return writer.write_page(list(TRIES_PAGE), bias=0.75, seed=0, style=style,
+                                     tries=tries)
+        page()  # the first call compiles
+        seconds[tries], _ = timed(page, repeat=5)
+    return {"page3_tries1_s": seconds[1], f"page3_tries{DEFAULT_TRIES}_s": seconds[DEFAULT_TRIES],
+            "page3_tries_cost": seconds[DEFAULT_TRIES] / seconds[1]}
+
+
 def matmul_floor(model, batch, steps):
     """Seconds for just the matrix products of `steps` sampling steps, in one XLA
     loop: what no sampler on this machine can beat."""
@@ -319,11 +346,10 @@ def bench_app(model_dir, synthesis_dir, clients=16, requests=64, max_seconds=60)
     /api/health every 0.1 s. A line of text if there is a synthesis model, else 400
     points of free writing, each request with its own seed."""
     import json
-    from pathlib import Path
 
     from webapp.harness import running
 
-    if (Path(synthesis_dir) / "config.json").is_file():
+    if has_model(synthesis_dir):
         path, body = "/api/write", {"text": "A line of handwriting", "bias": 0.75}
     else:
         path, body = "/api/sample", {"num_points": 400, "bias": 0.75}
@@ -410,6 +436,10 @@ def has_data(data_dir):
     return True
 
 
+def has_model(model_dir):
+    return (Path(model_dir) / CONFIG_NAME).is_file()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data_dir", default=os.environ.get("IAM_ONDB", "data"),
@@ -449,6 +479,9 @@ def main(argv=None):
     if "recognizer" in only:
         figures.update(bench_recognizer(args.train_steps, args.recognizer_dir,
                                         args.data_dir if have_data else None))
+    if "tries" in only:
+        if has_model(args.synthesis_dir) and has_model(args.recognizer_dir):
+            figures.update(bench_tries(args.synthesis_dir, args.recognizer_dir))
     if "app" in only:
         figures.update(bench_app(args.model_dir, args.synthesis_dir,
                                  requests=args.app_requests))

@@ -30,8 +30,10 @@ SYNTHESIS_DIR = "save/synthesis"  # writes a text (model.write)
 RECOGNIZER_DIR = "save/recognizer"  # reads handwriting (recognizer.py)
 SHIPPED_DIRS = (FREE_MODEL_DIR, SYNTHESIS_DIR, RECOGNIZER_DIR)
 # model.write(..., tries): candidates of a line, of which the recogniser keeps the one it
-# reads best; what sample.py --text and the web page write by default (docs/synthesis.md)
-DEFAULT_TRIES = 4
+# reads best; what sample.py --text and the web page write by default: two, since a third
+# try costs more than 1.6x one try's time on a two-core CPU (bench.py --only tries;
+# docs/synthesis.md)
+DEFAULT_TRIES = 2
 MAX_TRIES = 16
 # where train.py puts a new run unless --model_dir says otherwise: never a shipped folder
 RUN_DIRS = {"free": "runs/handwriting", "synthesis": "runs/synthesis",

@@ -95,6 +95,13 @@ def written_share(info):
     return final_character_share(peaks, phi.shape[1])
 
 
+def lost_the_text(info):
+    """Whether a line model.write wrote failed to end cleanly: stopped by the point
+    budget rather than the stop rule, or with a final_character_share above LOST_SHARE."""
+    share = written_share(info)
+    return info["stop"] != "end" or share is None or share > LOST_SHARE
+
+
 def best_try(candidates):
     """Which of a line's candidates [(reading, info)] to keep: the one the recogniser
     reads closest to its text (edits over characters, spaces ignored), among those
@@ -102,8 +109,7 @@ def best_try(candidates):
     2) if any do; without readings, the first of those. Ties go to the earlier try."""
     def score(candidate):
         reading, info = candidate
-        share = written_share(info)
-        lost = info["stop"] != "end" or share is None or share > LOST_SHARE
+        lost = lost_the_text(info)
         if reading is None:
             return (lost, 0.0)
         text = info["text"].replace(" ", "")

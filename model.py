@@ -29,7 +29,7 @@ from config import (
 )
 from iam_ondb import checked_line
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
-from measures import best_try
+from measures import best_try, lost_the_text
 from mixture import (
     NOISE_KEYS,
     PARAM_KEYS,
@@ -390,13 +390,15 @@ class SynthesisModel(MixtureNetwork):
         same batched call (the first is the line tries=1 writes) and keeps, per line,
         the one best_try prefers: the one self.reader (a Recognizer, if one is set)
         reads closest to its text, else one that ends by the stop rule without losing
-        the text.
+        the text. A line whose every try loses the text (measures.lost_the_text) is
+        written once more with as many new tries, and the best of all is kept.
 
         Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
         info = {"text": the line written, "phi": [T, len(text)] the window over it at
         every step, "params": the mixture each point was drawn from (as model.sample
         gives it), "stop": "end" when the stop rule ended the line, "budget" when the
-        point budget (POINTS_PER_CHAR a character) did, "seed", "tries", and
+        point budget (POINTS_PER_CHAR a character) did, "seed", "tries" (how many
+        candidates were drawn), and
         "reading": what self.reader reads of the line, None without a reader}. For a
         list, lists.
 
@@ -414,7 +416,34 @@ class SynthesisModel(MixtureNetwork):
         seed = check_seeds(seed, len(texts))
         if not (isinstance(tries, (int, np.integer)) and 1 <= tries <= MAX_TRIES):
             raise ValueError(f"tries must be a whole number from 1 to {MAX_TRIES}, not {tries}")
-        rows = len(texts) * tries  # try k of line i is row k * len(texts) + i
+        seeds = [seed] * len(texts) if np.ndim(seed) == 0 else seed
+        lines = len(texts)
+        candidates = self._candidates(texts, [seed, *try_seeds(seed, lines, tries)], seeds,
+                                      bias, style)
+        # a line whose every try lost the text is written once more, with as many new
+        # tries (try k for k = tries ... 2 tries - 1): rare, so the usual cost stays
+        again = [i for i in range(lines)
+                 if tries > 1 and all(lost_the_text(info) for _, info, _ in candidates[i])]
+        if again:
+            later = try_seeds(seed, lines, 2 * tries)[tries - 1:]
+            more = [[row[i] for i in again] for row in later]
+            for i, extra in zip(again, self._candidates([texts[i] for i in again], more,
+                                                        [seeds[i] for i in again], bias, style)):
+                candidates[i] += extra
+        kept = [line[best_try([(reading, info) for _, info, reading in line])]
+                for line in candidates]
+        strokes = [line for line, _, _ in kept]
+        infos = [{**info, "reading": reading, "tries": len(line)}
+                 for (_, info, reading), line in zip(kept, candidates)]
+        return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
+
+    def _candidates(self, texts, try_noise_seeds, seeds, bias, style):
+        """Every text written once for each entry of try_noise_seeds (the noise seeds of
+        one try of every line, as batch_noise takes them), in one batched call: for each
+        text, its tries [(strokes, info, what self.reader reads of it or None)], in order.
+        seeds: the seed each text's info reports."""
+        tries, lines = len(try_noise_seeds), len(texts)
+        rows = lines * tries  # try k of line i is row k * lines + i
         indices = [encode_text(t, self.alphabet) for t in texts] * tries
         prefix = self._style_prefix(style)
         chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
@@ -422,31 +451,27 @@ class SynthesisModel(MixtureNetwork):
             state = self.zero_state(rows)
             first = np.tile(np.array([START], np.float32), [rows, 1])
         else:
-            state, first = self.prime_state(style[0], chars)
+            # the tries of a line read the same text, so they start from the same primed
+            # state: prime each line once and copy it, rather than prime every row
+            state, first = self.prime_state(style[0], chars[:lines])
+            state = tf.nest.map_structure(
+                lambda s: tf.tile(s, [tries] + [1] * (s.shape.rank - 1)), state)
+            first = np.tile(first, [tries, 1])
         budget = np.array([POINTS_PER_CHAR * len(i) for i in indices], np.int32)
         # noise (and so the loop's capacity) for the padded width, not the longest text:
         # one compiled loop per width, and a row's draws do not depend on the capacity
         capacity = POINTS_PER_CHAR * chars.shape[1]
-        noise = [batch_noise(s, capacity, len(texts), self.config.num_mixture)
-                 for s in [seed, *try_seeds(seed, len(texts), tries)]]
+        noise = [batch_noise(s, capacity, lines, self.config.num_mixture)
+                 for s in try_noise_seeds]
         noise = {k: tf.concat([n[k] for n in noise], axis=1) for k in noise[0]}
         out = self._compiled_write_loop(
             tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
             state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),
             noise)
-        seeds = [seed] * len(texts) if np.ndim(seed) == 0 else seed
-        strokes, infos = self._lines_written(out, texts * tries, seeds * tries, len(prefix))
-        strokes, infos = self._best_tries(strokes, infos, len(texts), tries)
-        return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
-
-    def _best_tries(self, strokes, infos, lines, tries):
-        """Of the tries of each line (try k of line i is row k * lines + i), the one
-        measures.best_try keeps, with what self.reader reads of it."""
-        readings = self.reader.read(strokes) if self.reader is not None else [None] * len(strokes)
-        best = [best_try([(readings[i + k * lines], infos[i + k * lines])
-                          for k in range(tries)]) * lines + i for i in range(lines)]
-        return ([strokes[b] for b in best],
-                [{**infos[b], "reading": readings[b], "tries": tries} for b in best])
+        strokes, infos = self._lines_written(out, texts * tries, list(seeds) * tries, len(prefix))
+        readings = self.reader.read(strokes) if self.reader is not None else [None] * rows
+        return [[(strokes[r], infos[r], readings[r]) for r in range(i, rows, lines)]
+                for i in range(lines)]
 
     def hand(self, style):
         """A style as write takes it: None, (strokes, text), or the name of one of the

@@ -304,6 +304,67 @@ def test_tries_keep_the_candidate_the_reader_reads_best(tiny_writer):
     assert alone_infos[0]["tries"] == 1 and alone_infos[0]["reading"] is None
 
 
+def test_styled_tries_prime_each_line_once_and_begin_with_the_one_try_line(tiny_writer,
+                                                                            monkeypatch):
+    style = (tiny_writer.write("ba", seed=1)[0], "ba")
+    texts, primed_rows = ["ab", "cab"], []
+    prime_state = tiny_writer.prime_state
+
+    def spy(strokes, chars):
+        primed_rows.append(len(chars))
+        return prime_state(strokes, chars)
+
+    monkeypatch.setattr(tiny_writer, "prime_state", spy)
+    tiny_writer.reader = reader = RecordingReader(lambda row: "")
+    try:
+        tiny_writer.write(texts, seed=[3, 4], style=style, tries=3)
+    finally:
+        tiny_writer.reader = None
+    assert primed_rows == [2]  # the six rows' state comes from two primed lines
+    alone, _ = tiny_writer.write(texts, seed=[3, 4], style=style)
+    for row in range(2):  # primed in a batch of another size: the same up to rounding
+        np.testing.assert_allclose(reader.lines[row], alone[row], atol=1e-3)
+
+
+class CallsReader:
+    """A stand-in recogniser that reads nothing and keeps the lines of every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def read(self, lines):
+        self.calls.append(list(lines))
+        return ["" for _ in lines]
+
+
+def test_a_line_whose_every_try_loses_the_text_is_written_again_with_new_tries(
+        tiny_writer, monkeypatch):
+    import model
+
+    monkeypatch.setattr(model, "lost_the_text", lambda info: info["text"] == "cab")
+    tiny_writer.reader = reader = CallsReader()
+    try:
+        strokes, infos = tiny_writer.write(["ab", "cab"], seed=[3, 4], tries=2)
+        alone, alone_info = tiny_writer.write("cab", seed=4, tries=2)
+    finally:
+        tiny_writer.reader = None
+    assert [i["tries"] for i in infos] == [2, 4] and alone_info["tries"] == 4
+    first, again, alone_first, alone_again = reader.calls
+    assert [len(c) for c in reader.calls] == [4, 2, 2, 2]  # only "cab" is written again
+    assert not {line.tobytes() for line in again} & {line.tobytes() for line in first}
+    # what a line gets does not depend on what is written beside it
+    for mine, theirs in zip(again + [first[1], first[3]], alone_again + alone_first):
+        np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(strokes[1], alone)
+    # one try is the model's own line: never written again
+    tiny_writer.reader = reader = CallsReader()
+    try:
+        _, info = tiny_writer.write("cab", seed=4)
+    finally:
+        tiny_writer.reader = None
+    assert info["tries"] == 1 and [len(c) for c in reader.calls] == [1]
+
+
 def test_tries_are_deterministic_and_a_line_does_not_depend_on_its_neighbours(tiny_writer):
     class ByLength:  # reads a line by its length alone: a preference of its content
         def read(self, lines):
