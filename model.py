@@ -430,11 +430,11 @@ class SynthesisModel(MixtureNetwork):
             for i, extra in zip(again, self._candidates([texts[i] for i in again], more,
                                                         [seeds[i] for i in again], bias, style)):
                 candidates[i] += extra
-        kept = [line[best_try([(reading, info) for _, info, reading in line])]
-                for line in candidates]
+        kept = [tried[best_try([(reading, info) for _, info, reading in tried])]
+                for tried in candidates]
         strokes = [line for line, _, _ in kept]
-        infos = [{**info, "reading": reading, "tries": len(line)}
-                 for (_, info, reading), line in zip(kept, candidates)]
+        infos = [{**info, "reading": reading, "tries": len(tried)}
+                 for (_, info, reading), tried in zip(kept, candidates)]
         return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
 
     def _candidates(self, texts, try_noise_seeds, seeds, bias, style):
