@@ -12,9 +12,8 @@ __init__ says which module does what); this file reads the flags, builds it and 
 
 import argparse
 import logging
-from pathlib import Path
 
-from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
+from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model
 from flags import add_flags, given
 from utils import add_verbose_flag, quiet_tensorflow
 from webapp.schema import Limits
@@ -51,7 +50,7 @@ def main(argv=None):
         parser.error(str(err))
     if not 0 < args.port < 65536:
         parser.error(f"--port must be between 1 and 65535, not {args.port}")
-    if not (Path(args.model_dir) / CONFIG_NAME).is_file():
+    if not holds_model(args.model_dir):
         parser.error(f"--model_dir {args.model_dir} holds no model ({CONFIG_NAME}): run from "
                      f"the project folder, whose {FREE_MODEL_DIR}/ holds the shipped one")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")

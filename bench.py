@@ -19,11 +19,10 @@ import resource
 import string
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
+from config import DEFAULT_TRIES, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model
 from evaluate import report
 from utils import add_verbose_flag, quiet_tensorflow
 
@@ -254,7 +253,6 @@ def bench_sample(model_dir):
 def bench_tries(synthesis_dir, recognizer_dir):
     """What the best of DEFAULT_TRIES costs against one try, for a page as the web page
     writes it (write_page, bias 0.75, the first named hand): best of five runs each."""
-    from config import DEFAULT_TRIES
     from model import load_model
 
     writer = load_model(synthesis_dir)
@@ -349,7 +347,7 @@ def bench_app(model_dir, synthesis_dir, clients=16, requests=64, max_seconds=60)
 
     from webapp.harness import running
 
-    if has_model(synthesis_dir):
+    if holds_model(synthesis_dir):
         path, body = "/api/write", {"text": "A line of handwriting", "bias": 0.75}
     else:
         path, body = "/api/sample", {"num_points": 400, "bias": 0.75}
@@ -436,10 +434,6 @@ def has_data(data_dir):
     return True
 
 
-def has_model(model_dir):
-    return (Path(model_dir) / CONFIG_NAME).is_file()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data_dir", default=os.environ.get("IAM_ONDB", "data"),
@@ -480,7 +474,7 @@ def main(argv=None):
         figures.update(bench_recognizer(args.train_steps, args.recognizer_dir,
                                         args.data_dir if have_data else None))
     if "tries" in only:
-        if has_model(args.synthesis_dir) and has_model(args.recognizer_dir):
+        if holds_model(args.synthesis_dir) and holds_model(args.recognizer_dir):
             figures.update(bench_tries(args.synthesis_dir, args.recognizer_dir))
     if "app" in only:
         figures.update(bench_app(args.model_dir, args.synthesis_dir,

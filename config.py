@@ -151,6 +151,11 @@ class Config:
             raise ValueError(f"{path}: {err}") from None
 
 
+def holds_model(model_dir):
+    """Whether model_dir holds a model folder's config.json (a model to load)."""
+    return (Path(model_dir) / CONFIG_NAME).is_file()
+
+
 def load_styles(model_dir):
     """A model folder's named hands, {name: (strokes [T, 3] float32, text)}, from its
     styles.json ({name: {"text": ..., "strokes": [[dx, dy, eos], ...]}}), or {}."""

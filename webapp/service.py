@@ -24,7 +24,13 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from config import CONFIG_NAME, DEFAULT_TRIES, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR
+from config import (
+    DEFAULT_TRIES,
+    FREE_MODEL_DIR,
+    RECOGNIZER_DIR,
+    SYNTHESIS_DIR,
+    holds_model,
+)
 from drawing import page_as_drawn, strokes_svg
 from text import MAX_TEXT_LENGTH, SEED_RANGE, fresh_seed, hand_of, page_plan
 from utils import DataLoader
@@ -88,7 +94,7 @@ def load_reader(recognizer_dir):
 
     how = (f"train one with `python train.py --recognizer --model_dir {recognizer_dir}`; "
            f"until then type what you wrote")
-    if not (Path(recognizer_dir) / CONFIG_NAME).is_file():
+    if not holds_model(recognizer_dir):
         return None, f"reading handwriting needs the recogniser, and {recognizer_dir} holds " \
                      f"none: {how}"
     try:
@@ -122,7 +128,7 @@ def load_writers(model_dir, synthesis_dir):
     path = Path(synthesis_dir)
     how = (f"train one with `python train.py --synthesis --model_dir {synthesis_dir}`; "
            f"until then the page writes freely only")
-    if not (path / CONFIG_NAME).is_file():
+    if not holds_model(path):
         return Models(free, None, f"writing a given text needs the synthesis model, and "
                                   f"{synthesis_dir} holds none yet: {how}")
     try:
