@@ -422,8 +422,8 @@ class SynthesisModel(MixtureNetwork):
                                       bias, style)
         # a line whose every try lost the text is written once more, with as many new
         # tries (try k for k = tries ... 2 tries - 1): rare, so the usual cost stays
-        again = [i for i in range(lines)
-                 if tries > 1 and all(lost_the_text(info) for _, info, _ in candidates[i])]
+        again = [i for i in range(lines) if tries > 1
+                 and all(lost_the_text(info) for _, info, _ in candidates[i])]
         if again:
             later = try_seeds(seed, lines, 2 * tries)[tries - 1:]
             more = [[row[i] for i in again] for row in later]

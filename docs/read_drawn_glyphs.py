@@ -20,10 +20,9 @@ sys.path.insert(0, str(ROOT))
 from config import RECOGNIZER_DIR, SYNTHESIS_DIR  # noqa: E402
 from utils import quiet_tensorflow  # noqa: E402
 
-# each glyph, and the writer's lines it is put in front of
-LINES = {"X": ("marks the spot where the treasure lies.", "and Y marks the spot.", "the box"),
-         "+": ("marks the spot where the treasure lies.", "and Y marks the spot.", "the box"),
-         "8": ("shells and one small crab.", "apples on the table")}
+# each glyph, and the writer's lines it is put in front of (a + where an X goes)
+MARKS = ("marks the spot where the treasure lies.", "and Y marks the spot.", "the box")
+LINES = {"X": MARKS, "+": MARKS, "8": ("shells and one small crab.", "apples on the table")}
 
 
 def glyph_strokes(glyph, left, baseline, height):
@@ -72,12 +71,13 @@ def main():
     style = min(writer.styles) if writer.styles else None
     cases = [(glyph, text, seed) for glyph, texts in LINES.items() for text in texts
              for seed in range(args.seeds)]
-    written = {}
-    for text in {text for _, text, _ in cases}:
-        lines, _ = writer.write([text] * args.seeds, bias=0.75, style=style,
-                                seed=list(range(args.seeds)))
-        written[text] = lines
-    readings = reader.read([with_glyph(glyph, written[text][seed]) for glyph, text, seed in cases])
+    # every text on every seed in one batched call (a line's seed alone decides it)
+    texts = sorted({text for _, text, _ in cases})
+    pairs = [(text, seed) for text in texts for seed in range(args.seeds)]
+    lines, _ = writer.write([text for text, _ in pairs], bias=0.75, style=style,
+                            seed=[seed for _, seed in pairs])
+    written = dict(zip(pairs, lines))
+    readings = reader.read([with_glyph(glyph, written[text, seed]) for glyph, text, seed in cases])
     right = {glyph: 0 for glyph in LINES}
     for (glyph, text, seed), reading in zip(cases, readings):
         right[glyph] += reading.replace(" ", "").startswith(glyph)
