@@ -98,6 +98,10 @@ class Config:
                            check="non-negative")
     oversample_cap: int = flag(MAX_REPEATS, "the most copies of one line an epoch that "
                                "--oversample makes", check="positive")
+    oversample_chars: str = flag("", "characters written worst (the reader's per-character "
+                                 "table, docs/recognizer.md): a training line holding one is "
+                                 "trained --oversample_cap times an epoch, however many "
+                                 "lines hold it")
     exclude: str = flag("", "a file of line ids (a01-000u-01, one a line) to leave out of "
                         "training, e.g. the lines whose ink and text part ways at the end "
                         "(evaluate.py --overruns)")
@@ -115,7 +119,8 @@ class Config:
         if self.synthesis and (self.model != "lstm" or self.peephole):
             raise ValueError("a synthesis network is built of plain LSTM layers: "
                              "drop --model and --peephole")
-        if self.oversample and not (self.synthesis or self.recognizer):
+        if (self.oversample or self.oversample_chars) and not (self.synthesis
+                                                                or self.recognizer):
             raise FieldError("oversample: the unconditional model's windows have no texts; "
                              "it is for --synthesis or --recognizer")
         if self.recognizer and (self.synthesis or self.model != "lstm" or self.peephole

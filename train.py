@@ -406,6 +406,7 @@ def train(config, run, resuming, parser, verbose=False):
                             alphabet=config.alphabet if resuming else None,
                             clean=config.clean, oversample=config.oversample,
                             oversample_cap=config.oversample_cap,
+                            oversample_chars=config.oversample_chars,
                             exclude=exclude)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")

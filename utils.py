@@ -224,7 +224,8 @@ class DataLoader:
     clean: the cleaning of the training lines (cleaning.parse_steps: "level,slant",
     "all", "none"); the validation lines stay raw, and dropping never removes one.
     oversample: with texts, repeat the training lines that hold a rare character
-    (rare_line_repeats, at most oversample_cap times; 0: every line once an epoch).
+    (rare_line_repeats, at most oversample_cap times; 0: every line once an epoch);
+    oversample_chars: the lines holding one of these characters, oversample_cap times.
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
     so the validation, is unchanged.
 
@@ -235,7 +236,7 @@ class DataLoader:
     def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
                  limit=500, seed=None, cache_dir=None, strict=False, progress=True,
                  texts=False, alphabet=None, clean=(), oversample=0, oversample_cap=MAX_REPEATS,
-                 exclude=()):
+                 oversample_chars="", exclude=()):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -275,7 +276,9 @@ class DataLoader:
         if texts:
             self._read_texts(train, valid, alphabet)
         self.oversample = oversample if texts else 0
-        self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap) if texts
+        self.oversample_chars = oversample_chars if texts else ""
+        self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap,
+                                          oversample_chars) if texts
                         else np.ones(len(self.data), np.int64))
         self.batches = strategy(self)
         self.num_batches = self.batches.num_batches
@@ -331,8 +334,10 @@ class DataLoader:
             parts.append(describe(self.cleaning, self.dropped))
         repeated = self.repeats > 1
         if repeated.any():
-            parts.append(f"{repeated.sum():,} training lines with a character fewer than "
-                         f"{self.oversample:,} lines hold repeated up to "
+            why = " or ".join(
+                [f"a character fewer than {self.oversample:,} lines hold"] * bool(self.oversample)
+                + [f"one of {self.oversample_chars!r}"] * bool(self.oversample_chars))
+            parts.append(f"{repeated.sum():,} training lines with {why} repeated up to "
                          f"{self.repeats.max()} times (an epoch {self.repeats.sum():,} lines)")
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
@@ -444,21 +449,24 @@ class Windows:
         return batch[0].size // 3
 
 
-def rare_line_repeats(texts, target, cap=MAX_REPEATS):
+def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):
     """How many times each of the training texts' lines is trained on in an epoch: a line
     whose rarest character (spaces aside) is held by n < target lines repeats
     ceil(target / n) times, at most cap, so that digits, capitals and brackets, which a
-    few lines hold, are written often enough to be learnt; the others, and a line with
-    a word struck out (STRUCK_OUT), once (target 0: every line once)."""
+    few lines hold, are written often enough to be learnt; a line holding one of the
+    characters of weak (those a trained model writes worst, whatever their count) cap
+    times; the others, and a line with a word struck out (STRUCK_OUT), once (target 0
+    and no weak: every line once)."""
     repeats = np.ones(len(texts), np.int64)
-    if not target:
-        return repeats
     holders = Counter(c for t in texts for c in set(t) if not c.isspace())
     for k, t in enumerate(texts):
         if STRUCK_OUT in t:
             continue
-        rarest = min((holders[c] for c in set(t) if not c.isspace()), default=target)
-        repeats[k] = min(cap, max(1, -(-target // rarest)))
+        if set(weak) & set(t):
+            repeats[k] = cap
+        elif target:
+            rarest = min((holders[c] for c in set(t) if not c.isspace()), default=target)
+            repeats[k] = min(cap, max(1, -(-target // rarest)))
     return repeats
 
 

@@ -209,6 +209,17 @@ def test_rare_line_repeats_never_repeat_a_line_with_a_word_struck_out():
     np.testing.assert_array_equal(utils.rare_line_repeats(texts, 3), [2, 1, 1, 1])
 
 
+def test_rare_line_repeats_repeat_the_lines_of_weak_characters_cap_times():
+    # "8" is in more lines than the target, so only naming it as weak repeats its lines;
+    # "Q" stays lifted by its rarity; a struck-out line is never repeated
+    texts = ["a 8", "b 8", "c 8 #", "a Q", "a b", "b a"]
+    np.testing.assert_array_equal(utils.rare_line_repeats(texts, 2, cap=5), [1, 1, 1, 2, 1, 1])
+    np.testing.assert_array_equal(utils.rare_line_repeats(texts, 2, cap=5, weak="8"),
+                                  [5, 5, 1, 2, 1, 1])
+    np.testing.assert_array_equal(utils.rare_line_repeats(texts, 0, cap=5, weak="8Q"),
+                                  [5, 5, 1, 5, 1, 1])
+
+
 def test_oversampling_trains_the_lines_of_rare_characters_more_often(tmp_path):
     rng = np.random.default_rng(2)
     strokes, texts = make_corpus(rng, forms=12, lines_per_form=5)
@@ -225,6 +236,9 @@ def test_oversampling_trains_the_lines_of_rare_characters_more_often(tmp_path):
     assert lifted.num_batches == lifted.repeats.sum() // 4
     assert f"repeated up to {lifted.repeats.max()} times" in lifted.summary()
     assert "repeated" not in plain.summary()
+    weak = load(root, oversample_chars="Z", oversample_cap=3)
+    assert weak.repeats[z] == 3 and weak.repeats.sum() == len(weak.data) + 2
+    assert "one of 'Z' repeated up to 3 times" in weak.summary()
     # without oversampling, the batches are those drawn before it existed
     np.testing.assert_array_equal(
         plain.batches.by_length,
@@ -251,6 +265,8 @@ def test_oversampling_is_for_models_with_texts():
     with pytest.raises(FieldError, match="oversample"):
         Config(oversample=100)
     assert Config(synthesis=True, oversample=100).oversample == 100
+    with pytest.raises(FieldError, match="oversample"):
+        Config(oversample_chars="8")
     with pytest.raises(FieldError, match="oversample_cap"):
         Config(synthesis=True, oversample=100, oversample_cap=0)
 
