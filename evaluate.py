@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, Config
+from config import FREE_MODEL_DIR, RECOGNIZER_DIR, Config, holds_model
 from flags import seed_flag
 from measures import LOST_SHARE, final_character_share, written_share
 from text import encode_text, line_seeds, pad_texts, page_seeds
@@ -289,7 +289,7 @@ def main(argv=None):
     if (args.sentences or args.overruns) and not cfg.synthesis:
         flag = "--sentences" if args.sentences else "--overruns"
         parser.error(f"{flag}: the model in {args.model_dir} does not write text")
-    reading = args.sentences and Path(args.recognizer_dir, CONFIG_NAME).exists()
+    reading = args.sentences and holds_model(args.recognizer_dir)
     loader = None
     if not args.sentences or (reading and not args.pages):
         try:

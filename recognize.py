@@ -13,9 +13,8 @@ own log lines.
 """
 
 import argparse
-from pathlib import Path
 
-from config import CONFIG_NAME, RECOGNIZER_DIR
+from config import RECOGNIZER_DIR, holds_model
 from iam_ondb import read_line_file
 from utils import add_verbose_flag, quiet_tensorflow
 
@@ -45,7 +44,7 @@ def read_lines(parser, files):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not (Path(args.model_dir) / CONFIG_NAME).exists():
+    if not holds_model(args.model_dir):
         parser.error(f"--model_dir {args.model_dir}: no recogniser there; train one with "
                      f"`python train.py --recognizer --data_dir DATA --model_dir "
                      f"{args.model_dir}`")

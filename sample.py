@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from config import (
-    CONFIG_NAME,
     DEFAULT_TRIES,
     FREE_MODEL_DIR,
     MAX_TRIES,
     RECOGNIZER_DIR,
     SYNTHESIS_DIR,
+    holds_model,
     load_styles,
 )
 
@@ -350,7 +350,7 @@ def main(argv=None):
         if isinstance(style, str):  # a named hand, looked up
             style = model.hand(style)
         lines = check_alphabet(parser, args, model, lines, style)
-        if (Path(args.recognizer_dir) / CONFIG_NAME).exists():
+        if holds_model(args.recognizer_dir):
             model.reader = open_model(parser, args.recognizer_dir)
         strokes, params, pages = write_pages(model, lines, args, seed, style)
         stops = [info["stop"] for _, infos in pages for info in infos]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from config import CONFIG_NAME, LOG_NAME, RECOGNIZER_DIR, STYLES_NAME, save_styles
+from config import CONFIG_NAME, LOG_NAME, RECOGNIZER_DIR, STYLES_NAME, holds_model, save_styles
 from text import SEED_RANGE
 from utils import add_verbose_flag, quiet_tensorflow
 
@@ -71,9 +71,9 @@ def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5,
     the model's own writing of STYLE_TEXT (at bias, seeds from seed), each then used
     as the style of STYLE_TESTS at bias 0.75, on test_seeds seeds; the hands whose own
     line and test lines the recogniser reads best, a test line that loses the text
-    (final-character share above 2) counting as one read all wrong, are kept, best
+    (measures.lost_the_text) counting as one read all wrong, are kept, best
     first: ({"hand-1": (strokes, text), ...}, their scores)."""
-    from measures import LOST_SHARE, character_error_rate, written_share
+    from measures import character_error_rate, lost_the_text
 
     text, tests = STYLE_TEXT, list(STYLE_TESTS)
     seeds = list(range(seed, seed + candidates_per_style * count))
@@ -86,7 +86,7 @@ def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5,
                       for _ in tests]
         written, infos = writer.write(test_lines, bias=0.75, seed=on_seeds,
                                       style=(line, text))
-        lost = [(written_share(info) or 0) > LOST_SHARE for info in infos]
+        lost = [lost_the_text(info) for info in infos]
         readings = ["" if gone else read for gone, read in zip(lost, reader.read(written))]
         scores.append(character_error_rate(test_lines, readings, spaces=False)
                       + character_error_rate([text], [reading], spaces=False))
@@ -107,11 +107,11 @@ def main(argv=None):
                         help=f"the recogniser that picks the hands (default {RECOGNIZER_DIR})")
     add_verbose_flag(parser)
     args = parser.parse_args(argv)
-    if not (Path(args.run_dir) / CONFIG_NAME).exists():
+    if not holds_model(args.run_dir):
         parser.error(f"{args.run_dir} holds no {CONFIG_NAME}: give a folder train.py wrote")
     if args.styles < 0:
         parser.error(f"--styles must be zero or more, not {args.styles}")
-    if args.styles and not (Path(args.recognizer_dir) / CONFIG_NAME).exists():
+    if args.styles and not holds_model(args.recognizer_dir):
         parser.error(f"--styles needs a recogniser: --recognizer_dir {args.recognizer_dir} "
                      f"holds none")
     quiet_tensorflow(args.verbose)

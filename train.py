@@ -27,13 +27,13 @@ import numpy as np
 from config import (
     ARCHITECTURE,
     CHECKPOINT_NAME,
-    CONFIG_NAME,
     LOG_NAME,
     RECOGNIZER_RECIPE,
     RUN_DIRS,
     SHIPPED_DIRS,
     SYNTHESIS_RECIPE,
     Config,
+    holds_model,
 )
 from flags import FieldError, add_flags, check_fields, flag, given
 from iam_ondb import read_line_ids
@@ -129,7 +129,7 @@ def resolve_config(args, parser):
                          f"git tracks: train elsewhere (by default in runs/), or copy it to "
                          f"continue its training, e.g. `cp -r {run.model_dir} runs/mine` and "
                          f"--model_dir runs/mine")
-        if run.overwrite or not (model_dir / CONFIG_NAME).exists():
+        if run.overwrite or not holds_model(model_dir):
             return Config(**{**RECIPES[kind], **flags}), run, False
         saved = Config.load(model_dir)
         clash = [f"--{f} {v} (saved: {getattr(saved, f)})"
