@@ -268,6 +268,9 @@ def main(argv=None):
     parser.add_argument("--pages", type=int, default=0, metavar="N",
                         help="--sentences: write FILE's lines as one page (write_page) on N "
                              "seeds instead, and count the lines that lose the text")
+    parser.add_argument("--rounds", type=int, default=1, metavar="N",
+                        help="--sentences: write FILE N times, each round on the seeds after "
+                             "the last's (the per-character counts of a short file are small)")
     parser.add_argument("--style", default=None,
                         help="--sentences: the hand to write in, one of the model's named "
                              "hands (default: the model's own; with --pages, the first line's)")
@@ -286,6 +289,9 @@ def main(argv=None):
         cfg = Config.load(args.model_dir)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--model_dir {args.model_dir}: {err}")
+    if args.rounds < 1 or (args.rounds > 1 and (args.pages or not args.sentences)):
+        parser.error(f"--rounds {args.rounds}: give a whole number from 1, with --sentences "
+                     "and without --pages (whose N seeds are its rounds)")
     if (args.sentences or args.overruns) and not cfg.synthesis:
         flag = "--sentences" if args.sentences else "--overruns"
         parser.error(f"{flag}: the model in {args.model_dir} does not write text")
@@ -314,7 +320,7 @@ def main(argv=None):
     if args.sentences:
         try:
             sentences = [line.strip() for line in open(args.sentences, encoding="utf-8")
-                         if line.strip()]
+                         if line.strip()] * args.rounds
             model.reader = reader
             result = (page_figures(model, sentences, args.pages, args.bias, args.seed,
                                    args.style, args.tries, reader) if args.pages else

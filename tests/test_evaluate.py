@@ -173,3 +173,28 @@ def test_overruns_lists_the_training_lines_overrun_lines_finds(tmp_path, capsys)
         evaluate.main(["--model_dir", str(tmp_path / "free"), "--data_dir",
                        str(tmp_path / "data"), "--overruns", str(out)])
     assert "--overruns: the model in" in capsys.readouterr().err
+
+
+def test_rounds_write_the_sentences_again_on_the_next_seeds(tiny_models, tmp_path, capsys):
+    _, writer, reader = tiny_models
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text("ab c\n\nca b\n")
+    flags = ["--model_dir", str(writer), "--sentences", str(sentences), "--recognizer_dir",
+             str(reader), "--data_dir", str(tmp_path / "no data"), "--bias", "1", "--json"]
+    both = evaluate.main(flags + ["--rounds", "2"])
+    first, second = evaluate.main(flags), evaluate.main(flags + ["--seed", "2"])
+    assert both["sentences"] == 4
+    # round two is the sentences written on seeds 2 and 3, read by the same reader
+    assert first["legibility_readings"] != second["legibility_readings"]
+    assert both["legibility_readings"] == (first["legibility_readings"]
+                                           + second["legibility_readings"])
+    for count in ("stopped_by_rule", "hit_budget", "every_character_reached", "clean",
+                  "final_character_share_above_2"):
+        assert both[count] == first[count] + second[count], count
+    for c, (right, seen) in both["legibility_characters"].items():
+        once, twice = first["legibility_characters"][c], second["legibility_characters"][c]
+        assert [right, seen] == [once[0] + twice[0], once[1] + twice[1]], c
+    for bad in (["--rounds", "0"], ["--rounds", "2", "--pages", "2"]):
+        with pytest.raises(SystemExit):
+            evaluate.main(flags + bad)
+        assert "--rounds" in capsys.readouterr().err
