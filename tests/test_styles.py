@@ -107,8 +107,9 @@ def test_pick_styles_keeps_the_hands_the_reader_reads_best(tiny_models, tiny_tex
 class ScriptedHands:
     """write as pick_styles calls it, with known outcomes: candidate k (seed k) is a
     line of k + 2 points; the test lines written in candidate 1's hand lose the text
-    (their window reaches the last character a fifth of the way in), the others end
-    well. A line's first row holds the index of its text, which PerfectReader reads."""
+    (their window reaches the last character a fifth of the way in), those in candidate
+    2's are stopped by the point budget, the others end well. A line's first row holds
+    the index of its text, which PerfectReader reads."""
 
     def __init__(self):
         self.texts = [ship.STYLE_TEXT, *ship.STYLE_TESTS]
@@ -121,12 +122,12 @@ class ScriptedHands:
     def write(self, texts, bias, seed, style=None):
         if style is None:
             return [self.line(t, s + 2) for t, s in zip(texts, seed)], [{}] * len(texts)
-        lost = len(style[0]) == 3
+        lost, stop = len(style[0]) == 3, "budget" if len(style[0]) == 4 else "end"
         infos = []
         for t in texts:
             first = 20 if lost else 99
             peaks = np.minimum(np.arange(100) * (len(t) - 1) // first, len(t) - 1)
-            infos.append({"phi": np.eye(len(t))[peaks]})
+            infos.append({"phi": np.eye(len(t))[peaks], "stop": stop})
         return [self.line(t, 5) for t in texts], infos
 
 
@@ -140,11 +141,12 @@ class PerfectReader:
 
 def test_a_hand_whose_test_lines_lose_the_text_is_picked_last():
     writer = ScriptedHands()
-    styles, scores = ship.pick_styles(writer, PerfectReader(writer.texts), 3,
+    styles, scores = ship.pick_styles(writer, PerfectReader(writer.texts), 4,
                                       candidates_per_style=1)
-    # every line reads right, but candidate 1's test lines are lost: read as nothing
-    assert scores[:2] == [0, 0] and scores[2] == pytest.approx(1.0)
-    assert [len(strokes) for strokes, _ in styles.values()] == [2, 4, 3]
+    # every line reads right, but candidate 1's test lines lose the text and candidate
+    # 2's are cut off by the point budget: read as nothing, both
+    assert scores[:2] == [0, 0] and scores[2:] == [pytest.approx(1.0)] * 2
+    assert [len(strokes) for strokes, _ in styles.values()] == [2, 5, 3, 4]
 
 
 def test_ship_writes_named_hands_beside_the_weights(tiny_models, tiny_texts, tmp_path, capsys):
