@@ -257,7 +257,7 @@ def bench_tries(synthesis_dir, recognizer_dir):
 
     writer = load_model(synthesis_dir)
     writer.reader = load_model(recognizer_dir)
-    style = min(writer.styles) if writer.styles else None
+    style = writer.first_hand
     seconds = {}
     for tries in (1, DEFAULT_TRIES):
         def page(tries=tries):

@@ -473,6 +473,12 @@ class SynthesisModel(MixtureNetwork):
         return [[(strokes[r], infos[r], readings[r]) for r in range(i, rows, lines)]
                 for i in range(lines)]
 
+    @property
+    def first_hand(self):
+        """The name of the model's first named hand ("hand-1"), the one a page is written
+        in unless told otherwise, or None when it has none."""
+        return min(self.styles) if self.styles else None
+
     def hand(self, style):
         """A style as write takes it: None, (strokes, text), or the name of one of the
         model's named hands (self.styles, "hand-1", ...), looked up."""

@@ -16,7 +16,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from config import DEFAULT_TRIES, RECOGNIZER_DIR, SYNTHESIS_DIR  # noqa: E402
+from config import DEFAULT_TRIES, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model  # noqa: E402
 from drawing import as_drawn, draw_strokes, page_as_drawn, write_attention_png  # noqa: E402
 from text import wrap_text  # noqa: E402
 from utils import quiet_tensorflow  # noqa: E402
@@ -52,11 +52,11 @@ def main():
                      svg_filename=str(out / f"synthesis.{args.comparison}.svg"))
         return
 
-    # a page as the web page writes it: in the first named hand, the best of four tries
-    if (ROOT / RECOGNIZER_DIR).exists():
+    # a page as the web page writes it: in the first named hand, the best of DEFAULT_TRIES
+    if holds_model(ROOT / RECOGNIZER_DIR):
         model.reader = load_model(str(ROOT / RECOGNIZER_DIR))
     tries = DEFAULT_TRIES if model.reader is not None else 1
-    hand = min(model.styles) if model.styles else None
+    hand = model.first_hand
     lines = wrap_text(PAGE, 45)
     strokes, _ = model.write_page(lines, bias=0.75, seed=5, style=hand, tries=tries)
     draw_strokes(page_as_drawn(strokes), factor=10, svg_filename=str(out / "synthesis.page.svg"))

@@ -68,7 +68,7 @@ def main():
     from model import load_model
 
     writer, reader = load_model(args.model_dir), load_model(args.recognizer_dir)
-    style = min(writer.styles) if writer.styles else None
+    style = writer.first_hand
     cases = [(glyph, text, seed) for glyph, texts in LINES.items() for text in texts
              for seed in range(args.seeds)]
     # every text on every seed in one batched call (a line's seed alone decides it)

@@ -27,9 +27,10 @@ def styled(tiny_models, tmp_path_factory):
     return folder
 
 
-def test_named_hands_round_trip_and_write_as_their_strokes_do(styled):
+def test_named_hands_round_trip_and_write_as_their_strokes_do(styled, tiny_models):
     writer = load_model(styled)
     assert sorted(writer.styles) == ["hand-1", "hand-2"]
+    assert writer.first_hand == "hand-1" and load_model(tiny_models[1]).first_hand is None
     strokes, text = writer.styles["hand-2"]
     assert text == "cab" and strokes.dtype == np.float32 and strokes.shape[1] == 3
     by_name, _ = writer.write("ba", seed=5, style="hand-2")
