@@ -334,11 +334,14 @@ class DataLoader:
             parts.append(describe(self.cleaning, self.dropped))
         repeated = self.repeats > 1
         if repeated.any():
-            why = " or ".join(
-                [f"a character fewer than {self.oversample:,} lines hold"] * bool(self.oversample)
-                + [f"one of {self.oversample_chars!r}"] * bool(self.oversample_chars))
-            parts.append(f"{repeated.sum():,} training lines with {why} repeated up to "
-                         f"{self.repeats.max()} times (an epoch {self.repeats.sum():,} lines)")
+            why = []
+            if self.oversample:
+                why.append(f"a character fewer than {self.oversample:,} lines hold")
+            if self.oversample_chars:
+                why.append(f"one of {self.oversample_chars!r}")
+            parts.append(f"{repeated.sum():,} training lines with {' or '.join(why)} "
+                         f"repeated up to {self.repeats.max()} times (an epoch "
+                         f"{self.repeats.sum():,} lines)")
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
     def _report_bad(self):
@@ -458,6 +461,8 @@ def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):
     times; the others, and a line with a word struck out (STRUCK_OUT), once (target 0
     and no weak: every line once)."""
     repeats = np.ones(len(texts), np.int64)
+    if not (target or weak):
+        return repeats
     holders = Counter(c for t in texts for c in set(t) if not c.isspace())
     for k, t in enumerate(texts):
         if STRUCK_OUT in t:
