@@ -407,6 +407,7 @@ def train(config, run, resuming, parser, verbose=False):
                             clean=config.clean, oversample=config.oversample,
                             oversample_cap=config.oversample_cap,
                             oversample_chars=config.oversample_chars,
+                            glyphs=config.glyphs, glyph_share=config.glyph_share,
                             exclude=exclude)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cleaning import clean_lines, describe, parse_steps
+from glyphs import with_glyph
 from iam_ondb import (
     TEXT_SKIPPED,
     missing_data_message,
@@ -226,6 +227,8 @@ class DataLoader:
     oversample: with texts, repeat the training lines that hold a rare character
     (rare_line_repeats, at most oversample_cap times; 0: every line once an epoch);
     oversample_chars: the lines holding one of these characters, oversample_cap times.
+    glyphs: with texts, characters drawn by program (glyphs.with_glyph) before a share
+    glyph_share of the training batches' lines, which then read "<glyph> <text>".
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
     so the validation, is unchanged.
 
@@ -236,7 +239,7 @@ class DataLoader:
     def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
                  limit=500, seed=None, cache_dir=None, strict=False, progress=True,
                  texts=False, alphabet=None, clean=(), oversample=0, oversample_cap=MAX_REPEATS,
-                 oversample_chars="", exclude=()):
+                 oversample_chars="", glyphs="", glyph_share=0.1, exclude=()):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -277,6 +280,10 @@ class DataLoader:
             self._read_texts(train, valid, alphabet)
         self.oversample = oversample if texts else 0
         self.oversample_chars = oversample_chars if texts else ""
+        self.glyphs, self.glyph_share = (glyphs, glyph_share) if texts else ("", 0)
+        if self.glyphs and set(self.glyphs) - set(self.alphabet):
+            raise ValueError(f"glyphs: {self.glyphs!r} holds characters no training text "
+                             f"holds, which the network has no input for")
         self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap,
                                           oversample_chars) if texts
                         else np.ones(len(self.data), np.int64))
@@ -342,6 +349,9 @@ class DataLoader:
             parts.append(f"{repeated.sum():,} training lines with {' or '.join(why)} "
                          f"repeated up to {self.repeats.max()} times (an epoch "
                          f"{self.repeats.sum():,} lines)")
+        if self.glyphs:
+            parts.append(f"a glyph of {self.glyphs!r} drawn by program before "
+                         f"{self.glyph_share:.0%} of the training lines")
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
     def _report_bad(self):
@@ -498,6 +508,8 @@ class WholeLines:
     def __init__(self, loader):
         self.lines, self.chars = loader.data, loader.train_chars
         self.batch_size, self.text_width = loader.batch_size, loader.text_width
+        self.glyph_share, self.limit = loader.glyph_share, loader.limit / loader.data_scale
+        self.glyphs = {g: encode_text(g + " ", loader.alphabet, "keep") for g in loader.glyphs}
         copies = np.repeat(np.arange(len(self.lines)), loader.repeats)
         ties = np.random.default_rng(0).random(len(self.lines))[copies]
         # a repeated line's copies sort among lines within a few percent of its length,
@@ -515,11 +527,28 @@ class WholeLines:
 
     def next_batch(self, rng):
         rows = self.next_lines(rng)
-        x, y, mask = pad_lines([self.lines[i] for i in rows])
-        chars = pad_texts([self.chars[i] for i in rows])
-        chars = np.pad(chars, [(0, 0), (0, self.text_width - chars.shape[1])],
+        lines, chars = [self.lines[i] for i in rows], [self.chars[i] for i in rows]
+        if self.glyphs:
+            lines, chars = self.with_glyphs(lines, chars, rng)
+        x, y, mask = pad_lines(lines)
+        chars = pad_texts(chars)
+        chars = np.pad(chars, [(0, 0), (0, max(0, self.text_width - chars.shape[1]))],
                        constant_values=-1)
         return x, y, mask, chars
+
+    def with_glyphs(self, lines, chars, rng):
+        """Each line, with probability glyph_share, with one of the glyphs drawn before
+        it (at random height, width and slant) and its text prefixed with it."""
+        names = sorted(self.glyphs)
+        drawn = rng.random(len(lines)) < self.glyph_share
+        picks = rng.integers(0, len(names), len(lines))
+        lines, chars = list(lines), list(chars)
+        for k in np.flatnonzero(drawn):
+            glyph = names[picks[k]]
+            lines[k] = with_glyph(glyph, lines[k], size=0.6, rng=rng)
+            np.clip(lines[k][:, :2], -self.limit, self.limit, out=lines[k][:, :2])  # as the data
+            chars[k] = np.concatenate([self.glyphs[glyph], chars[k]])
+        return lines, chars
 
     @staticmethod
     def points_in(batch):

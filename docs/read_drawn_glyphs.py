@@ -12,50 +12,16 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from config import RECOGNIZER_DIR, SYNTHESIS_DIR  # noqa: E402
+from glyphs import with_glyph  # noqa: E402
 from utils import quiet_tensorflow  # noqa: E402
 
 # each glyph, and the writer's lines it is put in front of (a + where an X goes)
 MARKS = ("marks the spot where the treasure lies.", "and Y marks the spot.", "the box")
 LINES = {"X": MARKS, "+": MARKS, "8": ("shells and one small crab.", "apples on the table")}
-
-
-def glyph_strokes(glyph, left, baseline, height):
-    """The strokes of a textbook glyph as absolute (x, y) points, y growing downwards as
-    on the tablet, its box from left and from baseline up by height (0.7 x as wide)."""
-    width = 0.7 * height
-    top, right = baseline - height, left + width
-    if glyph == "X":
-        return [np.linspace([left, top], [right, baseline], 12),
-                np.linspace([right, top], [left, baseline], 12)]
-    if glyph == "+":
-        middle = baseline - height / 2
-        return [np.linspace([left, middle], [right, middle], 12),
-                np.linspace([left + width / 2, top], [left + width / 2, baseline], 12)]
-    if glyph == "8":  # a figure of eight in one stroke, crossing at half height
-        t = np.linspace(0, 2 * np.pi, 40)
-        return [np.column_stack([left + width / 2 - 0.4 * width * np.sin(2 * t),
-                                 baseline - height / 2 - height / 2 * np.cos(t)])]
-    raise ValueError(f"no textbook {glyph!r}")
-
-
-def with_glyph(glyph, line):
-    """line ([T, 3] steps in tablet units) with the glyph drawn before it, at the
-    height of the line's ink (5th to 95th percentile of its points) and a space's
-    width to its left."""
-    points = np.cumsum(line[:, :2], axis=0)
-    low, high = np.percentile(points[:, 1], [5, 95])
-    height = 0.9 * (high - low)
-    strokes = glyph_strokes(glyph, points[:, 0].min() - 1.2 * height, high, height)
-    pen_up = [np.eye(1, len(s), len(s) - 1)[0] for s in strokes]  # each stroke ends lifted
-    absolute = np.vstack([*strokes, points])
-    steps = np.diff(absolute, axis=0, prepend=np.zeros((1, 2)))
-    return np.column_stack([steps, np.concatenate([*pen_up, line[:, 2]])]).astype(np.float32)
 
 
 def main():

@@ -80,25 +80,3 @@ def test_the_rare_characters_text_writes_each_rare_one_often():
     # often enough that one seed's figure for it rests on more than a handful of cases
     few = {c: text.count(c) for c in "QXZ3456789" if text.count(c) < 8}
     assert not few, f"docs/characters.txt holds these rare characters too seldom: {few}"
-
-
-def test_a_drawn_glyph_goes_before_the_line_and_leaves_the_line_as_it_was():
-    import numpy as np
-    import read_drawn_glyphs as glyphs
-
-    rng = np.random.default_rng(0)
-    line = np.column_stack([rng.normal(5, 3, (50, 2)), rng.random(50) < 0.1]).astype(np.float32)
-    line[-1, 2] = 1
-    line_xy = np.cumsum(line[:, :2], axis=0)
-    for glyph, strokes in (("X", 2), ("+", 2), ("8", 1)):
-        drawn = glyphs.with_glyph(glyph, line)
-        n = len(drawn) - len(line)
-        drawn_xy = np.cumsum(drawn[:, :2], axis=0)
-        np.testing.assert_allclose(drawn_xy[n:], line_xy, atol=1e-3)  # tablet units kept
-        np.testing.assert_array_equal(drawn[n:, 2], line[:, 2])
-        assert drawn[:n, 2].sum() == strokes and drawn[n - 1, 2] == 1  # each stroke lifted
-        assert drawn_xy[:n, 0].max() < line_xy[:, 0].min()  # left of the line
-    # an X: two strokes from the top corners to the opposite bottom ones (y grows down)
-    down, up = glyphs.glyph_strokes("X", left=0, baseline=10, height=10)
-    assert down[0].tolist() == [0, 0] and down[-1].tolist() == [7, 10]
-    assert up[0].tolist() == [7, 0] and up[-1].tolist() == [0, 10]

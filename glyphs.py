@@ -1,0 +1,90 @@
+"""Textbook glyphs: characters drawn by program, as a schoolbook draws them (an X as two
+crossing strokes, an 8 as a figure of eight), put in front of a line of handwriting.
+
+Two uses: docs/read_drawn_glyphs.py asks whether the recogniser can read a character
+at all; train.py --glyphs puts them before some training lines of the synthesis model,
+for the characters IAM-OnDB holds too rarely, or too seldom drawn plainly, to be learnt
+(X is in 3 of its lines). No TensorFlow here.
+"""
+
+import numpy as np
+
+# each glyph's strokes in a unit box: x from 0 (left) to 1 (right), y from 0 (baseline)
+# to 1 (top), each stroke a list of corners joined by straight lines, or a curve
+_ARC = np.linspace(0, 2 * np.pi, 40)
+UNIT_GLYPHS = {
+    "X": [[(0, 1), (1, 0)], [(1, 1), (0, 0)]],
+    "+": [[(0, 0.5), (1, 0.5)], [(0.5, 1), (0.5, 0)]],
+    "E": [[(1, 1), (0, 1), (0, 0), (1, 0)], [(0, 0.5), (0.75, 0.5)]],
+    # a figure of eight in one stroke from the top, crossing at half height
+    "8": [np.column_stack([0.5 - 0.4 * np.sin(2 * _ARC), 0.5 + 0.5 * np.cos(_ARC)])],
+    # the stem and the belly in one stroke, then the bar
+    "5": [np.vstack([[(0.15, 1), (0.1, 0.55)],
+                     np.column_stack([0.45 + 0.4 * np.cos(np.linspace(2.6, -2.7, 30)),
+                                      0.3 + 0.3 * np.sin(np.linspace(2.6, -2.7, 30))])]),
+          [(0.15, 1), (0.9, 1)]],
+    # the loop from its right side round to it, then the stem down to the baseline
+    "9": [np.vstack([np.column_stack([0.5 + 0.4 * np.cos(_ARC), 0.72 + 0.28 * np.sin(_ARC)]),
+                     [(0.8, 0)]])],
+}
+
+
+def _along(corners, step):
+    """Points every `step` (or a little less) along the straight lines joining corners,
+    the corners kept."""
+    points = [corners[:1]]
+    for a, b in zip(corners[:-1], corners[1:]):
+        n = max(1, int(np.ceil(np.hypot(*(b - a)) / step)))
+        points.append(a + (b - a) * np.arange(1, n + 1)[:, None] / n)
+    return np.vstack(points)
+
+
+def _resampled(curve, step):
+    """Points every `step` (or a little less) of arc length along a finely drawn curve."""
+    arc = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(curve, axis=0).T))])
+    at = np.linspace(0, arc[-1], max(2, int(np.ceil(arc[-1] / step)) + 1))
+    return np.column_stack([np.interp(at, arc, curve[:, 0]), np.interp(at, arc, curve[:, 1])])
+
+
+def glyph_strokes(glyph, left, baseline, height, width=0.7, slant=0.0, step=None):
+    """The strokes of a textbook glyph as absolute (x, y) points, y growing downwards as
+    on the tablet: its box from left, and from baseline up by height, width x height
+    wide, leaning right by slant (x moves slant x height across the box's height).
+    step: the distance between points (default: a twentieth of the height)."""
+    if glyph not in UNIT_GLYPHS:
+        raise ValueError(f"no textbook glyph {glyph!r}: there are {''.join(UNIT_GLYPHS)}")
+    step = step or height / 20
+    strokes = []
+    for stroke in UNIT_GLYPHS[glyph]:
+        unit = np.asarray(stroke, np.float64)
+        drawn = np.column_stack([left + height * (width * unit[:, 0] + slant * unit[:, 1]),
+                                 baseline - height * unit[:, 1]])
+        # a list of corners is drawn straight between them; an array is a curve
+        strokes.append(_resampled(drawn, step) if isinstance(stroke, np.ndarray)
+                       else _along(drawn, step))
+    return strokes
+
+
+def with_glyph(glyph, line, size=0.9, rng=None):
+    """line ((dx, dy, end of stroke) steps [T, 3], any units) with the glyph drawn before
+    it and a space's width to its left: the glyph's height is size x the height of the
+    line's ink (its points' 5th to 95th percentile), its points as far apart as the
+    line's median step. rng: draw the glyph's height, width and slant at random around
+    those (for training), so that no two drawn glyphs are the same."""
+    line = np.asarray(line)
+    points = np.cumsum(line[:, :2], axis=0)
+    low, high = np.percentile(points[:, 1], [5, 95])
+    height = size * max(high - low, 1e-6)
+    width, slant = 0.7, 0.0
+    if rng is not None:
+        height *= rng.uniform(0.8, 1.2)
+        width, slant = rng.uniform(0.55, 0.85), rng.uniform(-0.05, 0.3)
+    steps = np.hypot(line[:, 0], line[:, 1])
+    step = float(np.median(steps[steps > 0])) if (steps > 0).any() else height / 20
+    strokes = glyph_strokes(glyph, points[:, 0].min() - (width + slant + 0.5) * height, high,
+                            height, width, slant, step=min(step, height / 8))
+    pen_up = [np.eye(1, len(s), len(s) - 1)[0] for s in strokes]  # each stroke ends lifted
+    absolute = np.vstack([*strokes, points])
+    moves = np.diff(absolute, axis=0, prepend=absolute[:1])
+    moves[0] = line[0, :2]  # the glyph starts where the line did, the line moves right
+    return np.column_stack([moves, np.concatenate([*pen_up, line[:, 2]])]).astype(line.dtype)
