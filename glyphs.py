@@ -65,26 +65,38 @@ def glyph_strokes(glyph, left, baseline, height, width=0.7, slant=0.0, step=None
     return strokes
 
 
-def with_glyph(glyph, line, size=0.9, rng=None):
+def with_glyph(glyph, line, size=0.9, rng=None, after=False):
     """line ((dx, dy, end of stroke) steps [T, 3], any units) with the glyph drawn before
-    it and a space's width to its left: the glyph's height is size x the height of the
-    line's ink (its points' 5th to 95th percentile), its points as far apart as the
-    line's median step. rng: draw the glyph's height, width and slant at random around
-    those (for training), so that no two drawn glyphs are the same."""
+    it (after it, if after), a space's width apart, on the line's baseline there (the
+    80th percentile in y of the points of the third of the line beside it): the glyph's
+    height is size x the height of the line's ink above its baseline (from the 5th
+    percentile), its points as far apart as the line's median step. rng: draw the
+    glyph's height, width and slant at random around those (for training), so that no
+    two drawn glyphs are the same."""
     line = np.asarray(line)
     points = np.cumsum(line[:, :2], axis=0)
-    low, high = np.percentile(points[:, 1], [5, 95])
+    # the ink's top, and its baseline: most points lie above it, the descenders below;
+    # the baseline where the glyph goes, the third of the line beside it (lines slope)
+    low, high = np.percentile(points[:, 1], [5, 80])
     height = size * max(high - low, 1e-6)
+    x = points[:, 0]
+    side = x >= np.quantile(x, 2 / 3) if after else x <= np.quantile(x, 1 / 3)
+    high = np.percentile(points[side, 1], 80)
     width, slant = 0.7, 0.0
     if rng is not None:
         height *= rng.uniform(0.8, 1.2)
         width, slant = rng.uniform(0.55, 0.85), rng.uniform(-0.05, 0.3)
     steps = np.hypot(line[:, 0], line[:, 1])
     step = float(np.median(steps[steps > 0])) if (steps > 0).any() else height / 20
-    strokes = glyph_strokes(glyph, points[:, 0].min() - (width + slant + 0.5) * height, high,
-                            height, width, slant, step=min(step, height / 8))
+    left = (points[:, 0].max() + 0.6 * height if after
+            else points[:, 0].min() - (width + slant + 0.5) * height)
+    strokes = glyph_strokes(glyph, left, high, height, width, slant, step=min(step, height / 8))
     pen_up = [np.eye(1, len(s), len(s) - 1)[0] for s in strokes]  # each stroke ends lifted
-    absolute = np.vstack([*strokes, points])
+    lifts = line[:, 2].copy()
+    if after:
+        lifts[-1] = 1  # the pen leaves the line for the glyph
+    absolute = np.vstack([points, *strokes] if after else [*strokes, points])
     moves = np.diff(absolute, axis=0, prepend=absolute[:1])
-    moves[0] = line[0, :2]  # the glyph starts where the line did, the line moves right
-    return np.column_stack([moves, np.concatenate([*pen_up, line[:, 2]])]).astype(line.dtype)
+    moves[0] = line[0, :2]  # the drawing starts where the line did
+    eos = np.concatenate([lifts, *pen_up] if after else [*pen_up, lifts])
+    return np.column_stack([moves, eos]).astype(line.dtype)

@@ -227,8 +227,9 @@ class DataLoader:
     oversample: with texts, repeat the training lines that hold a rare character
     (rare_line_repeats, at most oversample_cap times; 0: every line once an epoch);
     oversample_chars: the lines holding one of these characters, oversample_cap times.
-    glyphs: with texts, characters drawn by program (glyphs.with_glyph) before a share
-    glyph_share of the training batches' lines, which then read "<glyph> <text>".
+    glyphs: with texts, characters drawn by program (glyphs.with_glyph) before or after a
+    share glyph_share of the training batches' lines, which then read "<glyph> <text>" or
+    "<text> <glyph>".
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
     so the validation, is unchanged.
 
@@ -509,7 +510,11 @@ class WholeLines:
         self.lines, self.chars = loader.data, loader.train_chars
         self.batch_size, self.text_width = loader.batch_size, loader.text_width
         self.glyph_share, self.limit = loader.glyph_share, loader.limit / loader.data_scale
-        self.glyphs = {g: encode_text(g + " ", loader.alphabet, "keep") for g in loader.glyphs}
+        self.glyphs = {g: encode_text(g, loader.alphabet, "keep") for g in loader.glyphs}
+        self.space = encode_text(" ", loader.alphabet, "keep")
+        if self.glyphs:  # room for a glyph and its space beside the longest text
+            longest = max(len(c) for c in self.chars) + 2
+            self.text_width = max(self.text_width, pad_texts([range(longest)]).shape[1])
         copies = np.repeat(np.arange(len(self.lines)), loader.repeats)
         ties = np.random.default_rng(0).random(len(self.lines))[copies]
         # a repeated line's copies sort among lines within a few percent of its length,
@@ -538,16 +543,17 @@ class WholeLines:
 
     def with_glyphs(self, lines, chars, rng):
         """Each line, with probability glyph_share, with one of the glyphs drawn before
-        it (at random height, width and slant) and its text prefixed with it."""
+        it or after it (at random height, width and slant), and its text so written."""
         names = sorted(self.glyphs)
         drawn = rng.random(len(lines)) < self.glyph_share
-        picks = rng.integers(0, len(names), len(lines))
+        picks, after = rng.integers(0, len(names), len(lines)), rng.random(len(lines)) < 0.5
         lines, chars = list(lines), list(chars)
         for k in np.flatnonzero(drawn):
             glyph = names[picks[k]]
-            lines[k] = with_glyph(glyph, lines[k], size=0.6, rng=rng)
+            lines[k] = with_glyph(glyph, lines[k], size=0.8, rng=rng, after=after[k])
             np.clip(lines[k][:, :2], -self.limit, self.limit, out=lines[k][:, :2])  # as the data
-            chars[k] = np.concatenate([self.glyphs[glyph], chars[k]])
+            parts = [chars[k], self.space, self.glyphs[glyph]]
+            chars[k] = np.concatenate(parts if after[k] else parts[::-1])
         return lines, chars
 
     @staticmethod

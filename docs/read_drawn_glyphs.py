@@ -43,7 +43,9 @@ def main():
     lines, _ = writer.write([text for text, _ in pairs], bias=0.75, style=style,
                             seed=[seed for _, seed in pairs])
     written = dict(zip(pairs, lines))
-    readings = reader.read([with_glyph(glyph, written[text, seed]) for glyph, text, seed in cases])
+    # a glyph a little taller than the line's ascenders, as a capital or a digit is
+    readings = reader.read([with_glyph(glyph, written[text, seed], size=1.1)
+                            for glyph, text, seed in cases])
     right = {glyph: 0 for glyph in LINES}
     for (glyph, text, seed), reading in zip(cases, readings):
         right[glyph] += reading.replace(" ", "").startswith(glyph)
