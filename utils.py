@@ -351,7 +351,7 @@ class DataLoader:
                          f"repeated up to {self.repeats.max()} times (an epoch "
                          f"{self.repeats.sum():,} lines)")
         if self.glyphs:
-            parts.append(f"a glyph of {self.glyphs!r} drawn by program before "
+            parts.append(f"a glyph of {self.glyphs!r} drawn by program before or after "
                          f"{self.glyph_share:.0%} of the training lines")
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
