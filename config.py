@@ -104,11 +104,11 @@ class Config:
                                  "trained --oversample_cap times an epoch, however many "
                                  "lines hold it")
     glyphs: str = flag("", "characters to draw by program (glyphs.py: X, E, 5, 8, 9) before "
-                       "--glyph_share of the training lines, each such line's text then "
-                       "beginning with the glyph and a space: for characters the data "
-                       "holds too rarely, or too seldom plainly, to be learnt")
+                       "or after --glyph_share of the training lines, a space apart, the "
+                       "line's text then written so: for characters the data holds too "
+                       "rarely, or too seldom plainly, to be learnt")
     glyph_share: float = flag(0.1, "the share of training lines --glyphs draws a glyph "
-                              "before", check="probability")
+                              "beside", check="probability")
     exclude: str = flag("", "a file of line ids (a01-000u-01, one a line) to leave out of "
                         "training, e.g. the lines whose ink and text part ways at the end "
                         "(evaluate.py --overruns)")

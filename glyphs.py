@@ -1,8 +1,8 @@
 """Textbook glyphs: characters drawn by program, as a schoolbook draws them (an X as two
-crossing strokes, an 8 as a figure of eight), put in front of a line of handwriting.
+crossing strokes, an 8 as a figure of eight), put beside a line of handwriting.
 
 Two uses: docs/read_drawn_glyphs.py asks whether the recogniser can read a character
-at all; train.py --glyphs puts them before some training lines of the synthesis model,
+at all; train.py --glyphs puts them beside some training lines of a network with texts,
 for the characters IAM-OnDB holds too rarely, or too seldom drawn plainly, to be learnt
 (X is in 3 of its lines). No TensorFlow here.
 """
