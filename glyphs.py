@@ -9,6 +9,8 @@ for the characters IAM-OnDB holds too rarely, or too seldom drawn plainly, to be
 
 import numpy as np
 
+from text import encode_text
+
 # each glyph's strokes in a unit box: x from 0 (left) to 1 (right), y from 0 (baseline)
 # to 1 (top), each stroke a list of corners joined by straight lines, or a curve
 _ARC = np.linspace(0, 2 * np.pi, 40)
@@ -100,3 +102,32 @@ def with_glyph(glyph, line, size=0.9, rng=None, after=False):
     moves[0] = line[0, :2]  # the drawing starts where the line did
     eos = np.concatenate([lifts, *pen_up] if after else [*pen_up, lifts])
     return np.column_stack([moves, eos]).astype(line.dtype)
+
+
+class GlyphsBeside:
+    """What train.py --glyphs does to a batch of whole lines (model units, texts coded in
+    alphabet): each line, with probability share, gets one of the glyphs drawn before it
+    or after it (with_glyph at random), its text so written, its steps clipped at limit
+    as the data's are."""
+
+    def __init__(self, glyphs, share, alphabet, limit):
+        missing = set(glyphs) - set(alphabet)
+        if missing:
+            raise ValueError(f"glyphs: {glyphs!r} holds characters no training text holds "
+                             f"({''.join(sorted(missing))!r}), which the network has no "
+                             "input for")
+        self.codes = dict(zip(sorted(glyphs), encode_text("".join(sorted(glyphs)), alphabet)))
+        self.space, self.share, self.limit = encode_text(" ", alphabet), share, limit
+
+    def __call__(self, lines, chars, rng):
+        names = list(self.codes)
+        drawn = rng.random(len(lines)) < self.share
+        picks, after = rng.integers(0, len(names), len(lines)), rng.random(len(lines)) < 0.5
+        lines, chars = list(lines), list(chars)
+        for k in np.flatnonzero(drawn):
+            glyph = names[picks[k]]
+            lines[k] = with_glyph(glyph, lines[k], size=0.8, rng=rng, after=after[k])
+            np.clip(lines[k][:, :2], -self.limit, self.limit, out=lines[k][:, :2])
+            parts = [chars[k], self.space, [self.codes[glyph]]]
+            chars[k] = np.concatenate(parts if after[k] else parts[::-1]).astype(chars[k].dtype)
+        return lines, chars

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cleaning import clean_lines, describe, parse_steps
-from glyphs import with_glyph
+from glyphs import GlyphsBeside
 from iam_ondb import (
     TEXT_SKIPPED,
     missing_data_message,
@@ -282,9 +282,6 @@ class DataLoader:
         self.oversample = oversample if texts else 0
         self.oversample_chars = oversample_chars if texts else ""
         self.glyphs, self.glyph_share = (glyphs, glyph_share) if texts else ("", 0)
-        if self.glyphs and set(self.glyphs) - set(self.alphabet):
-            raise ValueError(f"glyphs: {self.glyphs!r} holds characters no training text "
-                             f"holds, which the network has no input for")
         self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap,
                                           oversample_chars) if texts
                         else np.ones(len(self.data), np.int64))
@@ -509,9 +506,8 @@ class WholeLines:
     def __init__(self, loader):
         self.lines, self.chars = loader.data, loader.train_chars
         self.batch_size, self.text_width = loader.batch_size, loader.text_width
-        self.glyph_share, self.limit = loader.glyph_share, loader.limit / loader.data_scale
-        self.glyphs = {g: encode_text(g, loader.alphabet, "keep") for g in loader.glyphs}
-        self.space = encode_text(" ", loader.alphabet, "keep")
+        self.glyphs = GlyphsBeside(loader.glyphs, loader.glyph_share, loader.alphabet,
+                                   loader.limit / loader.data_scale) if loader.glyphs else None
         if self.glyphs:  # room for a glyph and its space beside the longest text
             longest = max(len(c) for c in self.chars) + 2
             self.text_width = max(self.text_width, pad_texts([range(longest)]).shape[1])
@@ -534,27 +530,12 @@ class WholeLines:
         rows = self.next_lines(rng)
         lines, chars = [self.lines[i] for i in rows], [self.chars[i] for i in rows]
         if self.glyphs:
-            lines, chars = self.with_glyphs(lines, chars, rng)
+            lines, chars = self.glyphs(lines, chars, rng)
         x, y, mask = pad_lines(lines)
         chars = pad_texts(chars)
         chars = np.pad(chars, [(0, 0), (0, max(0, self.text_width - chars.shape[1]))],
                        constant_values=-1)
         return x, y, mask, chars
-
-    def with_glyphs(self, lines, chars, rng):
-        """Each line, with probability glyph_share, with one of the glyphs drawn before
-        it or after it (at random height, width and slant), and its text so written."""
-        names = sorted(self.glyphs)
-        drawn = rng.random(len(lines)) < self.glyph_share
-        picks, after = rng.integers(0, len(names), len(lines)), rng.random(len(lines)) < 0.5
-        lines, chars = list(lines), list(chars)
-        for k in np.flatnonzero(drawn):
-            glyph = names[picks[k]]
-            lines[k] = with_glyph(glyph, lines[k], size=0.8, rng=rng, after=after[k])
-            np.clip(lines[k][:, :2], -self.limit, self.limit, out=lines[k][:, :2])  # as the data
-            parts = [chars[k], self.space, self.glyphs[glyph]]
-            chars[k] = np.concatenate(parts if after[k] else parts[::-1])
-        return lines, chars
 
     @staticmethod
     def points_in(batch):
