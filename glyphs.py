@@ -9,11 +9,12 @@ for the characters IAM-OnDB holds too rarely, or too seldom drawn plainly, to be
 
 import numpy as np
 
-from text import encode_text
+from text import encode_text, unwritable
 
 # each glyph's strokes in a unit box: x from 0 (left) to 1 (right), y from 0 (baseline)
 # to 1 (top), each stroke a list of corners joined by straight lines, or a curve
 _ARC = np.linspace(0, 2 * np.pi, 40)
+_BELLY = np.linspace(2.6, -2.7, 30)  # the 5's belly: from upper left, clockwise to lower left
 UNIT_GLYPHS = {
     "X": [[(0, 1), (1, 0)], [(1, 1), (0, 0)]],
     "+": [[(0, 0.5), (1, 0.5)], [(0.5, 1), (0.5, 0)]],
@@ -22,8 +23,7 @@ UNIT_GLYPHS = {
     "8": [np.column_stack([0.5 - 0.4 * np.sin(2 * _ARC), 0.5 + 0.5 * np.cos(_ARC)])],
     # the stem and the belly in one stroke, then the bar
     "5": [np.vstack([[(0.15, 1), (0.1, 0.55)],
-                     np.column_stack([0.45 + 0.4 * np.cos(np.linspace(2.6, -2.7, 30)),
-                                      0.3 + 0.3 * np.sin(np.linspace(2.6, -2.7, 30))])]),
+                     np.column_stack([0.45 + 0.4 * np.cos(_BELLY), 0.3 + 0.3 * np.sin(_BELLY)])]),
           [(0.15, 1), (0.9, 1)]],
     # the loop from its right side round to it, then the stem down to the baseline
     "9": [np.vstack([np.column_stack([0.5 + 0.4 * np.cos(_ARC), 0.72 + 0.28 * np.sin(_ARC)]),
@@ -111,10 +111,10 @@ class GlyphsBeside:
     as the data's are."""
 
     def __init__(self, glyphs, share, alphabet, limit):
-        missing = set(glyphs) - set(alphabet)
+        missing = unwritable(glyphs, alphabet)
         if missing:
             raise ValueError(f"glyphs: {glyphs!r} holds characters no training text holds "
-                             f"({''.join(sorted(missing))!r}), which the network has no "
+                             f"({''.join(missing)!r}), which the network has no "
                              "input for")
         self.codes = dict(zip(sorted(glyphs), encode_text("".join(sorted(glyphs)), alphabet)))
         self.space, self.share, self.limit = encode_text(" ", alphabet), share, limit
