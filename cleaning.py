@@ -62,6 +62,17 @@ def baseline_slope(xy):
     return float(np.clip(xc @ (y - y.mean()) / spread, -1, 1)) if spread > 0 else 0.0
 
 
+def level_and_scale(xy):
+    """(slope, height) of a line's points xy [T, 2]: the slope of the least-squares
+    line through them (its baseline's tilt) and the spread of their heights above it
+    between the 10th and 90th percentiles, about the height of the small letters
+    (at least 1 tablet unit)."""
+    slope = baseline_slope(xy)
+    level = xy[:, 1] - slope * xy[:, 0]
+    low, high = np.percentile(level, [10, 90])
+    return slope, max(float(high - low), 1.0)
+
+
 def tilt(line, shear=0.0):
     """The angle (radians) of the line's baseline, the least-squares line through its
     points: positive when the writing falls to the right (y down). shear: the tangent

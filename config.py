@@ -14,7 +14,6 @@ import numpy as np
 
 from cleaning import NO_CLEANING, STEPS, parse_steps, spec_of
 from flags import FieldError, check_fields, flag
-from glyphs import UNIT_GLYPHS
 from utils import MAX_REPEATS, write_atomic
 
 # a model folder: its config, its training log (train.py) and its checkpoints,
@@ -103,12 +102,13 @@ class Config:
                                  "table, docs/recognizer.md): a training line holding one is "
                                  "trained --oversample_cap times an epoch, however many "
                                  "lines hold it")
-    glyphs: str = flag("", "characters to draw by program (glyphs.py: X, E, 5, 8, 9) before "
-                       "or after --glyph_share of the training lines, a space apart, the "
-                       "line's text then written so: for characters the data holds too "
-                       "rarely, or too seldom plainly, to be learnt")
-    glyph_share: float = flag(0.1, "the share of training lines --glyphs draws a glyph "
-                              "beside", check="probability")
+    unipen_lines: float = flag(0.0, "the share of training lines composed of one UNIPEN "
+                               "writer's characters (composing.py; needs --unipen): for the "
+                               "characters IAM-OnDB holds too rarely to be learnt",
+                               check="share")
+    unipen_beside: float = flag(0.0, "the share of IAM-OnDB training lines written with a run "
+                                "of one UNIPEN writer's characters before or after them "
+                                "(needs --unipen)", check="share")
     exclude: str = flag("", "a file of line ids (a01-000u-01, one a line) to leave out of "
                         "training, e.g. the lines whose ink and text part ways at the end "
                         "(evaluate.py --overruns)")
@@ -126,14 +126,13 @@ class Config:
         if self.synthesis and (self.model != "lstm" or self.peephole):
             raise ValueError("a synthesis network is built of plain LSTM layers: "
                              "drop --model and --peephole")
-        if (self.oversample or self.oversample_chars or self.glyphs) \
+        if (self.oversample or self.oversample_chars or self.unipen_lines or self.unipen_beside) \
                 and not (self.synthesis or self.recognizer):
-            raise FieldError("oversample, glyphs: the unconditional model's windows have no "
+            raise FieldError("oversample, unipen: the unconditional model's windows have no "
                              "texts; they are for --synthesis or --recognizer")
-        unknown = sorted(set(self.glyphs) - set(UNIT_GLYPHS))
-        if unknown:
-            raise FieldError(f"glyphs: no textbook glyph for {''.join(unknown)!r}; there "
-                             f"are {''.join(UNIT_GLYPHS)!r}")
+        if self.unipen_lines + self.unipen_beside > 1:
+            raise FieldError("unipen_lines + unipen_beside: shares of the training lines, "
+                             "at most 1 together")
         if self.recognizer and (self.synthesis or self.model != "lstm" or self.peephole
                                 or self.skip_connections):
             raise ValueError("a recogniser is built of plain bidirectional LSTM layers: "

@@ -16,6 +16,7 @@ RANGES = {
     "positive": (lambda v: v > 0, "must be positive"),
     "non-negative": (lambda v: v >= 0, "must be zero or positive"),
     "probability": (lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    "share": (lambda v: 0 <= v <= 1, "must be in [0, 1]"),
 }
 
 

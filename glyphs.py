@@ -1,15 +1,11 @@
 """Textbook glyphs: characters drawn by program, as a schoolbook draws them (an X as two
-crossing strokes, an 8 as a figure of eight), put beside a line of handwriting.
-
-Two uses: docs/read_drawn_glyphs.py asks whether the recogniser can read a character
-at all; train.py --glyphs puts them beside some training lines of a network with texts,
-for the characters IAM-OnDB holds too rarely, or too seldom drawn plainly, to be learnt
-(X is in 3 of its lines). No TensorFlow here.
+crossing strokes, an 8 as a figure of eight), put beside a line of handwriting, so that
+docs/read_drawn_glyphs.py can ask whether the recogniser reads a character at all when it
+is drawn plainly. (The networks learn the characters IAM-OnDB lacks from real pens:
+UNIPEN's, composing.py.) No TensorFlow here.
 """
 
 import numpy as np
-
-from text import encode_text, unwritable
 
 # each glyph's strokes in a unit box: x from 0 (left) to 1 (right), y from 0 (baseline)
 # to 1 (top), each stroke a list of corners joined by straight lines, or a curve
@@ -67,14 +63,12 @@ def glyph_strokes(glyph, left, baseline, height, width=0.7, slant=0.0, step=None
     return strokes
 
 
-def with_glyph(glyph, line, size=0.9, rng=None, after=False):
+def with_glyph(glyph, line, size=0.9, after=False):
     """line ((dx, dy, end of stroke) steps [T, 3], any units) with the glyph drawn before
     it (after it, if after), a space's width apart, on the line's baseline there (the
     80th percentile in y of the points of the third of the line beside it): the glyph's
     height is size x the height of the line's ink above its baseline (from the 5th
-    percentile), its points as far apart as the line's median step. rng: draw the
-    glyph's height, width and slant at random around those (for training), so that no
-    two drawn glyphs are the same."""
+    percentile), its points as far apart as the line's median step."""
     line = np.asarray(line)
     points = np.cumsum(line[:, :2], axis=0)
     # the ink's top, and its baseline: most points lie above it, the descenders below;
@@ -85,9 +79,6 @@ def with_glyph(glyph, line, size=0.9, rng=None, after=False):
     side = x >= np.quantile(x, 2 / 3) if after else x <= np.quantile(x, 1 / 3)
     high = np.percentile(points[side, 1], 80)
     width, slant = 0.7, 0.0
-    if rng is not None:
-        height *= rng.uniform(0.8, 1.2)
-        width, slant = rng.uniform(0.55, 0.85), rng.uniform(-0.05, 0.3)
     steps = np.hypot(line[:, 0], line[:, 1])
     step = float(np.median(steps[steps > 0])) if (steps > 0).any() else height / 20
     left = (points[:, 0].max() + 0.6 * height if after
@@ -102,32 +93,3 @@ def with_glyph(glyph, line, size=0.9, rng=None, after=False):
     moves[0] = line[0, :2]  # the drawing starts where the line did
     eos = np.concatenate([lifts, *pen_up] if after else [*pen_up, lifts])
     return np.column_stack([moves, eos]).astype(line.dtype)
-
-
-class GlyphsBeside:
-    """What train.py --glyphs does to a batch of whole lines (model units, texts coded in
-    alphabet): each line, with probability share, gets one of the glyphs drawn before it
-    or after it (with_glyph at random), its text so written, its steps clipped at limit
-    as the data's are."""
-
-    def __init__(self, glyphs, share, alphabet, limit):
-        missing = unwritable(glyphs, alphabet)
-        if missing:
-            raise ValueError(f"glyphs: {glyphs!r} holds characters no training text holds "
-                             f"({''.join(missing)!r}), which the network has no "
-                             "input for")
-        self.codes = dict(zip(sorted(glyphs), encode_text("".join(sorted(glyphs)), alphabet)))
-        self.space, self.share, self.limit = encode_text(" ", alphabet), share, limit
-
-    def __call__(self, lines, chars, rng):
-        names = list(self.codes)
-        drawn = rng.random(len(lines)) < self.share
-        picks, after = rng.integers(0, len(names), len(lines)), rng.random(len(lines)) < 0.5
-        lines, chars = list(lines), list(chars)
-        for k in np.flatnonzero(drawn):
-            glyph = names[picks[k]]
-            lines[k] = with_glyph(glyph, lines[k], size=0.8, rng=rng, after=after[k])
-            np.clip(lines[k][:, :2], -self.limit, self.limit, out=lines[k][:, :2])
-            parts = [chars[k], self.space, [self.codes[glyph]]]
-            chars[k] = np.concatenate(parts if after[k] else parts[::-1]).astype(chars[k].dtype)
-        return lines, chars

@@ -307,6 +307,14 @@ class SynthesisModel(MixtureNetwork):
         return (self.window_layer.zero_state(batch_size),) + tuple(
             layer.zero_state(batch_size) for layer in self.rnn_layers)
 
+    def alphabet_axes(self):
+        """{variable: (axis, offset)} of the weights that read the window w, its
+        characters (0: unknown, then the alphabet) from offset on (grow_alphabet): the
+        rows of w in every layer's input [x, w, h below]."""
+        width = 3  # x
+        return {f"{name}.kernel": (0, width) for name, _ in self.named_layers()
+                if name == "window_layer" or name.startswith("layer")}
+
     def one_hot(self, chars):
         return tf.one_hot(chars, self.vocab_size)  # -1 pads become zero rows
 
@@ -608,6 +616,40 @@ def model_variables(model):
     Keras' layer names, and that cover what plain tf.train tracking misses."""
     return {f"{name}.{v.name}": v for name, layer in model.named_layers()
             for v in layer.variables}
+
+
+def grow_alphabet(model, grown):
+    """Copy model's weights into grown, the same network built for a larger alphabet (a
+    superset of model's): each old character's weights move to its new place, a new
+    character's input weights start at zero and, in a reader, its output at the rarest old
+    character's prior. The network says where its alphabet lies (alphabet_axes)."""
+    old, new = model.alphabet, grown.alphabet
+    if set(old) - set(new):
+        raise ValueError(f"the new alphabet lacks {''.join(sorted(set(old) - set(new)))!r}")
+    places = np.array([0] + [1 + new.index(c) for c in old])  # 0: unknown, or the blank
+    axes = model.alphabet_axes()
+    grown_variables = model_variables(grown)
+    for name, variable in model_variables(model).items():
+        value = variable.numpy()
+        if name not in axes:
+            grown_variables[name].assign(value)
+            continue
+        axis, offset = axes[name]
+        size = len(new) + 1
+        shape = list(value.shape)
+        shape[axis] += len(new) - len(old)
+        out = np.zeros(shape, value.dtype)
+        if value.ndim == 1 and axes[name] == (0, 0):  # a reader's output bias
+            out[:] = value[1:].min()
+        block = np.take(value, np.arange(offset, offset + len(old) + 1), axis=axis)
+        before = np.take(value, np.arange(offset), axis=axis)
+        after = np.take(value, np.arange(offset + len(old) + 1, value.shape[axis]), axis=axis)
+        index = [slice(None)] * value.ndim
+        for part, where in ((before, np.arange(offset)), (block, offset + places),
+                            (after, offset + size + np.arange(after.shape[axis]))):
+            index[axis] = where
+            out[tuple(index)] = part
+        grown_variables[name].assign(out)
 
 
 def checkpoint_for(model, optimizer=None, **extra):

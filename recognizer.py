@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cleaning import baseline_slope
+from cleaning import level_and_scale
 from iam_ondb import checked_line
 from lstm import LSTM
 from utils import power_of_two_rows
@@ -47,17 +47,6 @@ PAD_MULTIPLE = 64  # points: batches are padded to a multiple, so XLA sees few s
 
 
 # ---------------------------------------------------------------- features
-
-
-def level_and_scale(xy):
-    """(slope, height) of a line's points xy [T, 2]: the slope of the least-squares
-    line through them (its baseline's tilt) and the spread of their heights above it
-    between the 10th and 90th percentiles, about the height of the small letters
-    (at least 1 tablet unit)."""
-    slope = baseline_slope(xy)
-    level = xy[:, 1] - slope * xy[:, 0]
-    low, high = np.percentile(level, [10, 90])
-    return slope, max(float(high - low), 1.0)
 
 
 def line_features(strokes):
@@ -176,6 +165,11 @@ class Recognizer(keras.Model):
                 + [(f"backward{i}", b) for i, b in enumerate(self.backward_layers)]
                 + [("head", self.head)])
 
+    def alphabet_axes(self):
+        """{variable: (axis, offset)} of the weights whose axis holds the blank and then
+        the alphabet (model.grow_alphabet): the output layer's."""
+        return {"head.kernel": (1, 0), "head.bias": (0, 0)}
+
     def call(self, x, lengths, training=False):
         """x [B, T, FEATURES], lengths [B] -> (logits [B, T', C], frame lengths [B]),
         T' = ceil(T / STRIDE). Every frame sees only its line's own points."""
@@ -236,7 +230,8 @@ def build_recognizer(config):
 
 class ReadingBatches:
     """Training batches for the recogniser from a DataLoader(texts=True): its
-    length-sorted whole lines, back in tablet units, each distorted afresh, as
+    length-sorted whole lines, back in tablet units (a share of them of UNIPEN's
+    characters, as the loader's batch_lines makes them), each distorted afresh, as
     (features [B, T, FEATURES], lengths [B], labels [B, U]); the loader's random
     generator picks them (and is what a checkpoint keeps)."""
 
@@ -247,11 +242,10 @@ class ReadingBatches:
         self.valid_lines = loader.valid_in_tablet_units()
 
     def next_batch(self):
-        rows = self.loader.next_lines()
-        lines = [distort(self.loader.in_tablet_units(self.loader.data[i]), self.loader.rng)
-                 for i in rows]
+        lines, texts = self.loader.batch_lines(self.loader.next_lines())
+        lines = [distort(line, self.loader.rng) for line in lines]
         x, lengths = pad_features([line_features(line) for line in lines])
-        labels, _ = encode_labels([self.loader.train_texts[i] for i in rows], self.alphabet)
+        labels, _ = encode_labels(texts, self.alphabet)
         return x, lengths, labels
 
     @staticmethod

@@ -81,6 +81,12 @@ class RunOptions:
     strategy: str = flag("default", "tf.distribute strategy: one device, all local GPUs, or "
                          "TF_CONFIG workers", choices=("default", "mirrored", "multi_worker"))
     overwrite: bool = flag(False, "start afresh even if model_dir holds a model")
+    unipen: str = flag(None, "UNIPEN's isolated characters (the release, or its 1a-1d part, as "
+                       "a .tar.gz or a folder), for --unipen_lines and --unipen_beside",
+                       type=str)
+    grow_alphabet: bool = flag(False, "on resuming, add the characters the training data now "
+                               "holds (UNIPEN's) to the model's alphabet: their weights start "
+                               "at zero, the optimizer afresh")
     warmup_steps: int = flag(500, "on resuming from a checkpoint without optimizer state, "
                              "raise the learning rate from 0 over this many steps",
                              check="non-negative")
@@ -383,6 +389,59 @@ class Log:
         self.tb.close()
 
 
+def read_unipen(config, run, parser):
+    """UNIPEN's characters (unipen.Characters) if the config trains on them, else None."""
+    if not (config.unipen_lines or config.unipen_beside):
+        return None
+    if run.unipen is None:
+        parser.error("--unipen_lines, --unipen_beside (config.json keeps them): give --unipen "
+                     "PATH, UNIPEN's release as a .tar.gz or a folder (data/README.md)")
+    from unipen import Characters
+
+    try:
+        characters = Characters(run.unipen, cache_dir=run.cache_dir, strict=run.strict)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"--unipen: {err}")
+    print(characters.summary(), file=sys.stderr)
+    return characters
+
+
+def load_data(config, run, parser, exclude, characters, alphabet):
+    """The DataLoader of the run: usage errors (unreadable data) through parser."""
+    try:
+        return DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
+                          config.limit, seed=run.seed, cache_dir=run.cache_dir,
+                          strict=run.strict, texts=config.synthesis or config.recognizer,
+                          alphabet=alphabet, clean=config.clean, oversample=config.oversample,
+                          oversample_cap=config.oversample_cap,
+                          oversample_chars=config.oversample_chars, unipen=characters,
+                          unipen_lines=config.unipen_lines, unipen_beside=config.unipen_beside,
+                          exclude=exclude)
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"--data_dir: {err}")
+
+
+def grow_checkpoint(model_dir, config, alphabet):
+    """Rewrite model_dir's latest checkpoint for a larger alphabet (model.grow_alphabet),
+    without optimizer state (the run warms up afresh), and its config.json: the config."""
+    import tensorflow as tf
+
+    from model import build_model, checkpoint_for, checkpoint_manager, grow_alphabet
+
+    latest = tf.train.latest_checkpoint(str(model_dir))
+    model = build_model(config)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False)
+    rng = tf.Variable("", dtype=tf.string, trainable=False)
+    checkpoint_for(model, step=step, sampler_state=rng).read(latest).expect_partial()
+    grown_config = dataclasses.replace(config, alphabet=alphabet)
+    grown = build_model(grown_config)
+    grow_alphabet(model, grown)
+    checkpoint_manager(checkpoint_for(grown, step=step, sampler_state=rng), model_dir).save(
+        checkpoint_number=int(step.numpy()))
+    grown_config.save(model_dir)
+    return grown_config
+
+
 def train(config, run, resuming, parser, verbose=False):
     """Train as resolve_config said; usage errors (unreadable data) through parser.
     TensorFlow loads (quiet_tensorflow) once the data has been read."""
@@ -399,22 +458,21 @@ def train(config, run, resuming, parser, verbose=False):
                      f"list with `python evaluate.py --model_dir MODEL --data_dir DATA "
                      f"--overruns {config.exclude}`, or give --exclude '' to train on every "
                      "line")
-    try:
-        loader = DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
-                            config.limit, seed=run.seed, cache_dir=run.cache_dir,
-                            strict=run.strict, texts=config.synthesis or config.recognizer,
-                            alphabet=config.alphabet if resuming else None,
-                            clean=config.clean, oversample=config.oversample,
-                            oversample_cap=config.oversample_cap,
-                            oversample_chars=config.oversample_chars,
-                            glyphs=config.glyphs, glyph_share=config.glyph_share,
-                            exclude=exclude)
-    except (FileNotFoundError, ValueError) as err:
-        parser.error(f"--data_dir: {err}")
+    characters = read_unipen(config, run, parser)
+    loader = load_data(config, run, parser, exclude, characters,
+                       config.alphabet if resuming and not run.grow_alphabet else None)
     if (config.synthesis or config.recognizer) and not resuming:
         # the characters it will write, or read: its training texts'
         config = dataclasses.replace(config, alphabet=loader.alphabet)
     quiet_tensorflow(verbose)
+    if resuming and run.grow_alphabet:
+        grown = "".join(sorted(set(config.alphabet) | set(loader.alphabet)))
+        if grown != config.alphabet:
+            print(f"growing the alphabet of {model_dir} by "
+                  f"{''.join(sorted(set(grown) - set(config.alphabet)))!r}", file=sys.stderr)
+            config = grow_checkpoint(model_dir, config, grown)
+        if grown != loader.alphabet:
+            loader = load_data(config, run, parser, exclude, characters, grown)
     if config.recognizer:
         from recognizer import ReadingBatches
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cleaning import clean_lines, describe, parse_steps
-from glyphs import GlyphsBeside
+from composing import LONGEST, Composer
 from iam_ondb import (
     TEXT_SKIPPED,
     missing_data_message,
@@ -117,13 +117,18 @@ def _unpack(payload):
 
 
 def _default_cache_dir(kind, path):
-    # beside the archive, or beside lineStrokes/ as the original's data/ folder, if
-    # that folder takes new files; else in the user's cache
-    folder = path.parent if kind == "archive" or path.name == "lineStrokes" else path
+    # beside the archive, or beside lineStrokes/ as the original's data/ folder
+    return writable_or_user_cache(path.parent if kind == "archive" or path.name == "lineStrokes"
+                                  else path, path)
+
+
+def writable_or_user_cache(folder, source):
+    """folder, if it takes new files; else a folder of the user's cache named after
+    source (the data the cache holds)."""
     if _writable(folder):
         return folder
     root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "write-rnn"
-    return root / hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    return root / hashlib.sha1(str(source).encode()).hexdigest()[:12]
 
 
 def _writable(folder):
@@ -227,9 +232,11 @@ class DataLoader:
     oversample: with texts, repeat the training lines that hold a rare character
     (rare_line_repeats, at most oversample_cap times; 0: every line once an epoch);
     oversample_chars: the lines holding one of these characters, oversample_cap times.
-    glyphs: with texts, characters drawn by program (glyphs.with_glyph) before or after a
-    share glyph_share of the training batches' lines, which then read "<glyph> <text>" or
-    "<text> <glyph>".
+    unipen: with texts, UNIPEN's isolated characters (a unipen.Characters), of which
+    the training writers' make a share unipen_lines of the training batches' lines
+    (composing.Composer.compose) and stand before or after a share unipen_beside of them
+    (Composer.beside); their characters join the alphabet. The held-out writers' compose
+    the validation lines of unipen_valid_lines.
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
     so the validation, is unchanged.
 
@@ -240,7 +247,8 @@ class DataLoader:
     def __init__(self, data_dir="data", batch_size=50, seq_length=300, data_scale=20,
                  limit=500, seed=None, cache_dir=None, strict=False, progress=True,
                  texts=False, alphabet=None, clean=(), oversample=0, oversample_cap=MAX_REPEATS,
-                 oversample_chars="", glyphs="", glyph_share=0.1, exclude=()):
+                 oversample_chars="", unipen=None, unipen_lines=0.0, unipen_beside=0.0,
+                 exclude=()):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -277,11 +285,16 @@ class DataLoader:
         self.valid_ids = [self.line_ids[i] for i in valid]
         self._flat, self.data = self._in_model_units(train_lines)
         _, self.valid_data = self._in_model_units([self.raw_data[i] for i in valid])
+        self.unipen = unipen if texts and (unipen_lines or unipen_beside) else None
+        self.unipen_lines, self.unipen_beside = (unipen_lines, unipen_beside) if self.unipen \
+            else (0.0, 0.0)
         if texts:
             self._read_texts(train, valid, alphabet)
         self.oversample = oversample if texts else 0
         self.oversample_chars = oversample_chars if texts else ""
-        self.glyphs, self.glyph_share = (glyphs, glyph_share) if texts else ("", 0)
+        self.composer = None
+        if self.unipen:
+            self.composer = Composer(self.unipen, self.alphabet, ~self.unipen.held_out())
         self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap,
                                           oversample_chars) if texts
                         else np.ones(len(self.data), np.int64))
@@ -347,9 +360,9 @@ class DataLoader:
             parts.append(f"{repeated.sum():,} training lines with {' or '.join(why)} "
                          f"repeated up to {self.repeats.max()} times (an epoch "
                          f"{self.repeats.sum():,} lines)")
-        if self.glyphs:
-            parts.append(f"a glyph of {self.glyphs!r} drawn by program before or after "
-                         f"{self.glyph_share:.0%} of the training lines")
+        if self.unipen:
+            parts.append(f"{self.unipen_lines:.0%} of the training lines composed of UNIPEN's "
+                         f"characters, {self.unipen_beside:.0%} with some beside them")
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
     def _report_bad(self):
@@ -393,6 +406,9 @@ class DataLoader:
         self.train_texts = [self.texts[i] for i in train]
         self.valid_texts = [self.texts[i] for i in valid]
         self.char_counts = Counter("".join(self.train_texts))
+        if self.unipen:  # the characters composed lines hold are training texts too
+            self.char_counts.update(c for c, out in zip(self.unipen.labels,
+                                                        self.unipen.held_out()) if not out)
         self.alphabet = alphabet_from_counts(self.char_counts) if alphabet is None \
             else alphabet
         self.train_chars = [encode_text(t, self.alphabet, "keep") for t in self.train_texts]
@@ -401,7 +417,34 @@ class DataLoader:
         self.chars_per_point = (sum(map(len, self.train_texts))
                                 / sum(len(self.raw_data[i]) for i in train))
         # room for the longest text of the data, in steps of 16: few compiled shapes
-        self.text_width = pad_texts(self.train_chars + self.valid_chars).shape[1]
+        longest = max(map(len, self.train_chars + self.valid_chars))
+        if self.unipen:  # a composed line's, or a run and its space beside the longest
+            longest = max(longest + 4, LONGEST)
+        self.text_width = pad_texts([range(longest)]).shape[1]
+
+    def batch_lines(self, rows):
+        """The lines (tablet units) and texts of a whole-line batch's training rows (indices
+        into data), a share of them composed of UNIPEN's characters or with some beside
+        them, as unipen_lines and unipen_beside say."""
+        lines = [self.in_tablet_units(self.data[i]) for i in rows]
+        texts = [self.train_texts[i] for i in rows]
+        if self.composer is None:
+            return lines, texts
+        draw = self.rng.random(len(rows))
+        for k, d in enumerate(draw):
+            if d < self.unipen_lines:
+                lines[k], texts[k] = self.composer.compose(self.rng, points=len(lines[k]))
+            elif d < self.unipen_lines + self.unipen_beside:
+                lines[k], texts[k] = self.composer.beside(lines[k], texts[k], self.rng)
+        return lines, texts
+
+    def unipen_valid_lines(self, count=400, seed=0):
+        """count lines composed of the held-out UNIPEN writers' characters (tablet units)
+        and their texts, the same for every call with this seed: the validation of the
+        characters IAM-OnDB lacks."""
+        composer = Composer(self.unipen, self.alphabet, self.unipen.held_out())
+        rng = np.random.default_rng(seed)
+        return tuple(zip(*(composer.compose(rng) for _ in range(count))))
 
     def next_batch(self):
         """A training batch, as the strategy makes it (Windows, WholeLines)."""
@@ -506,11 +549,7 @@ class WholeLines:
     def __init__(self, loader):
         self.lines, self.chars = loader.data, loader.train_chars
         self.batch_size, self.text_width = loader.batch_size, loader.text_width
-        self.glyphs = GlyphsBeside(loader.glyphs, loader.glyph_share, loader.alphabet,
-                                   loader.limit / loader.data_scale) if loader.glyphs else None
-        if self.glyphs:  # room for a glyph and its space beside the longest text
-            longest = max(len(c) for c in self.chars) + 2
-            self.text_width = max(self.text_width, pad_texts([range(longest)]).shape[1])
+        self.loader = loader if loader.composer else None
         copies = np.repeat(np.arange(len(self.lines)), loader.repeats)
         ties = np.random.default_rng(0).random(len(self.lines))[copies]
         # a repeated line's copies sort among lines within a few percent of its length,
@@ -528,9 +567,13 @@ class WholeLines:
 
     def next_batch(self, rng):
         rows = self.next_lines(rng)
-        lines, chars = [self.lines[i] for i in rows], [self.chars[i] for i in rows]
-        if self.glyphs:
-            lines, chars = self.glyphs(lines, chars, rng)
+        if self.loader:  # some lines of UNIPEN's characters: made in tablet units
+            lines, texts = self.loader.batch_lines(rows)
+            lines = [to_model_units(line, self.loader.limit, self.loader.data_scale)
+                     for line in lines]
+            chars = [encode_text(t, self.loader.alphabet, "keep") for t in texts]
+        else:
+            lines, chars = [self.lines[i] for i in rows], [self.chars[i] for i in rows]
         x, y, mask = pad_lines(lines)
         chars = pad_texts(chars)
         chars = np.pad(chars, [(0, 0), (0, max(0, self.text_width - chars.shape[1]))],

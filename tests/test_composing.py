@@ -1,0 +1,168 @@
+"""Training lines holding UNIPEN's characters (composing.py), the loader's batches that carry
+them, and a trained model's alphabet grown to read or write them (model.grow_alphabet)."""
+
+import numpy as np
+import pytest
+import xmlgen
+from test_texts import load, make_corpus, write_both
+from unipengen import O_STROKE, X_STROKES, label_file, pen_file, write_release
+
+import unipen
+from composing import Composer
+from config import Config, FieldError
+
+EIGHT = np.array([(50 + 30 * np.sin(2 * a), 100 + 100 * np.cos(a))
+                  for a in np.linspace(0, 2 * np.pi, 30)]).round()
+
+
+def release(root, writers=6):
+    """A release of `writers` writers, each writing X, O and 8 (y up, 200 units high)."""
+    files = {}
+    for w in range(writers):
+        shift = np.array([0, 0]) + w  # no two writers' samples the same
+        blocks = [(True, s + shift) for s in X_STROKES] + [(True, O_STROKE + shift),
+                                                           (True, EIGHT + shift)]
+        files[f"include/s/w{w}.dat"] = pen_file(blocks)
+        files[f"data/1b/s/w{w}.dat"] = label_file([f"s/w{w}.dat"],
+                                                  [("0-1", "X"), ("2", "O"), ("3", "8")])
+    return unipen.Characters(write_release(root, files), cache_dir=root / "cache")
+
+
+@pytest.fixture(scope="module")
+def characters(tmp_path_factory):
+    return release(tmp_path_factory.mktemp("unipen"))
+
+
+def absolute(line):
+    return np.cumsum(line[:, :2], 0)
+
+
+def test_a_composed_line_writes_its_text_left_to_right_on_one_baseline(characters):
+    composer = Composer(characters, "XO8 ")
+    for seed in range(5):
+        line, text = composer.compose(np.random.default_rng(seed))
+        assert set(text) <= set("XO8 ") and 2 <= len(text) <= 30
+        assert line[0, :2].tolist() == [0, 0] and line[-1, 2] == 1
+        # one piece of ink per character: each sample's strokes end lifted
+        ends = np.flatnonzero(line[:, 2])
+        assert len(ends) == sum({"X": 2, "O": 1, "8": 1}[c] for c in text if c != " ")
+        xy = absolute(line)
+        pieces = np.split(xy, ends[:-1] + 1)
+        letters = [c for c in text if c != " "]
+        # characters follow each other rightwards, an X's two strokes one character
+        starts, k = [], 0
+        for c in letters:
+            ink = np.concatenate(pieces[k:k + (2 if c == "X" else 1)])
+            k += 2 if c == "X" else 1
+            starts.append((ink[:, 0].min(), ink[:, 0].max(), ink[:, 1].max()))
+        for (_, right, _), (left, _, _) in zip(starts, starts[1:]):
+            assert left > right - 1e-3
+        # capitals and digits stand on one baseline, within the jitter (y down)
+        bottoms = np.array([b for _, _, b in starts])
+        assert np.ptp(bottoms) < 0.5 * unipen.XHEIGHT
+
+
+def test_a_composed_line_is_about_as_long_as_asked(characters):
+    composer = Composer(characters, "XO8 ")
+    rng = np.random.default_rng(0)
+    for points in (100, 400):
+        _, text = composer.compose(rng, points=points)
+        assert len(text) == pytest.approx(points / 21, abs=3)
+
+
+def test_a_run_beside_a_line_keeps_the_line_and_names_the_run(characters):
+    composer = Composer(characters, "XO8 ")
+    line = xmlgen.steps_of(xmlgen.random_line(np.random.default_rng(0), 80)).astype(np.float32)
+    for after in (False, True):
+        out, text = composer.beside(line, "own", np.random.default_rng(1), after=after)
+        run = text.split(" ")[0 if not after else 1]
+        assert (text == f"{run} own") if not after else (text == f"own {run}")
+        assert 1 <= len(run) <= 3 and set(run) <= set("XO8")
+        xy, own = absolute(out), absolute(line)
+        n = len(line)
+        mine = xy[-n:] if not after else xy[:n]
+        # the line's own steps as they were, moved as a whole
+        np.testing.assert_allclose(np.diff(mine, axis=0), np.diff(own, axis=0), atol=1e-3)
+        np.testing.assert_array_equal((out[-n:] if not after else out[:n - 1])[:, 2],
+                                      line[:, 2] if not after else line[:n - 1, 2])
+        run_ink = xy[:-n] if not after else xy[n:]
+        if after:
+            assert run_ink[:, 0].min() > mine[:, 0].max()
+        else:
+            assert run_ink[:, 0].max() < mine[:, 0].min()
+
+
+def test_held_out_writers_compose_apart(characters):
+    held = np.array([w in ("s/w0.dat", "s/w1.dat") for w in characters.writers])
+    train, valid = Composer(characters, "XO8", ~held), Composer(characters, "XO8", held)
+    assert set(valid.writers) == {"s/w0.dat", "s/w1.dat"}
+    assert not set(train.writers) & set(valid.writers)
+    with pytest.raises(ValueError, match="no UNIPEN character"):
+        Composer(characters, "abc")
+
+
+def test_batches_hold_composed_lines_and_runs_beside_and_the_alphabet_grows(characters,
+                                                                             tmp_path):
+    root = write_both(tmp_path, *make_corpus(np.random.default_rng(0)))
+    plain = load(root, batch_size=8)
+    assert "X" not in plain.alphabet
+    composed = load(root, batch_size=8, unipen=characters, unipen_lines=1.0)
+    assert set("XO8") <= set(composed.alphabet)
+    assert "100% of the training lines composed of UNIPEN's characters" in composed.summary()
+    code = {c: i + 1 for i, c in enumerate(composed.alphabet)}
+    for _ in range(3):
+        lines, texts = composed.batch_lines(composed.next_lines())
+        assert all(set(t) <= set("XO8 ") for t in texts)
+    x, y, mask, chars = composed.next_batch()
+    assert chars.shape[1] == composed.text_width and (chars.max() <= len(composed.alphabet))
+    written = [row[row >= 0] for row in chars]
+    assert all(set(w) <= {code["X"], code["O"], code["8"], code[" "]} for w in written)
+    beside = load(root, batch_size=8, unipen=characters, unipen_beside=1.0)
+    rows = beside.next_lines()
+    _, texts = beside.batch_lines(rows)
+    for row, text in zip(rows, texts):
+        own = beside.train_texts[row]
+        assert text.startswith(own + " ") or text.endswith(" " + own)
+    # validation lines come from the held-out writers only, the same every time
+    first, again = composed.unipen_valid_lines(20), composed.unipen_valid_lines(20)
+    assert first[1] == again[1] and len(first[0]) == 20
+
+
+def test_unipen_shares_are_for_models_with_texts_and_add_up_to_one_at_most():
+    with pytest.raises(FieldError, match="unipen"):
+        Config(unipen_lines=0.2)  # the unconditional model's windows have no texts
+    with pytest.raises(FieldError, match="at most 1 together"):
+        Config(recognizer=True, unipen_lines=0.6, unipen_beside=0.6)
+    with pytest.raises(FieldError, match="unipen_beside"):
+        Config(recognizer=True, unipen_beside=1.5)
+
+
+@pytest.mark.parametrize("kind", ["recognizer", "synthesis"])
+def test_a_grown_alphabet_keeps_what_the_network_did_with_the_old_characters(kind):
+    import tensorflow as tf
+
+    from model import build_model, grow_alphabet
+
+    fields = {"rnn_size": 8, "num_layers": 2, "num_mixture": 2, kind: True}
+    old = build_model(Config(alphabet="ab ", **fields))
+    grown = build_model(Config(alphabet=" Xab~", **fields))
+    grow_alphabet(old, grown)
+    rng = np.random.default_rng(0)
+    if kind == "recognizer":
+        x = tf.constant(rng.normal(size=(2, 24, 5)), tf.float32)
+        lengths = tf.constant([24, 17])
+        before, _ = old(x, lengths)
+        after, _ = grown(x, lengths)
+        # blank, then a, b, space: at their new places, the same logits
+        np.testing.assert_allclose(tf.gather(after, [0, 3, 4, 1], axis=-1), before, atol=1e-5)
+        # a new character starts below every old one but the blank
+        bias = grown.head.bias.numpy()
+        assert bias[2] == bias[5] == old.head.bias.numpy()[1:].min()
+    else:
+        x = tf.constant(rng.normal(size=(2, 12, 3)), tf.float32)
+        old_codes = np.array([[1, 2, 3, 1], [2, 2, 1, -1]])  # "ab a", "bba"
+        new_of = {1: 3, 2: 4, 3: 1, -1: -1}  # a, b, space in " Xab~"
+        new_codes = np.vectorize(new_of.get)(old_codes)
+        before = old(x, tf.constant(old_codes))[0]
+        after = grown(x, tf.constant(new_codes))[0]
+        np.testing.assert_allclose(after, before, atol=1e-5)

@@ -1,0 +1,184 @@
+"""unipen.py: UNIPEN's isolated characters read from small releases the tests write, and
+from the real one where UNIPEN points (else skipped)."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import unipengen
+from unipengen import O_STROKE, X_STROKES, label_file, pen_file, write_release
+
+import unipen
+
+REAL = os.environ.get("UNIPEN")
+
+
+def read(root, files, archive=False, **kwargs):
+    source = write_release(root, files, archive)
+    return unipen.Characters(source, cache_dir=Path(root) / "cache", **kwargs)
+
+
+def ink(steps):
+    """Absolute (x, y) of a character's points, from its origin."""
+    return np.cumsum(steps[:, :2], 0)
+
+
+def test_every_reference_form_picks_its_blocks_and_points():
+    blocks = [(True, np.array([(i, 0), (i, 1), (i, 2), (i, 3)])) for i in range(6)]
+    files = {"include/s/pen.dat": pen_file(blocks),
+             "data/1b/s/l.dat": label_file(["s/pen.dat"], [])}
+    stream_blocks, _ = unipen.stream(files, "data/1b/s/l.dat")
+    cases = {"2": [2], "1-3": [1, 2, 3], "0,4": [0, 4], "1:2-2:1": [1, 2], "1-2:1": [1, 2],
+             "1:3-2": [1, 2], "5:1": [5]}
+    for ref, wanted in cases.items():
+        strokes = unipen.strokes_of(stream_blocks, unipen.parse_reference(ref), "l.dat")
+        assert [int(s[0, 0]) for s in strokes] == wanted, ref
+    points = unipen.strokes_of(stream_blocks, unipen.parse_reference("1:2-2:1"), "l.dat")
+    assert [len(s) for s in points] == [2, 2]  # block 1 points 2..3, block 2 points 0..1
+    one = unipen.strokes_of(stream_blocks, unipen.parse_reference("5:1"), "l.dat")
+    assert one[0].tolist() == [[5, 1]]
+
+
+def test_coord_order_is_read_by_name_and_pen_up_blocks_are_numbered_but_not_ink():
+    blocks = [(True, X_STROKES[0]), (False, np.array([(500, 500), (600, 600)])),
+              (True, X_STROKES[1])]
+    for coord in (("X", "Y"), ("X", "Y", "T"), ("T", "Y", "X")):
+        files = {"include/s/pen.dat": pen_file(blocks, coord),
+                 "data/1b/s/l.dat": label_file(["s/pen.dat"], [("0-2", "X")])}
+        found, skipped = unipen.characters_of_file(files, "data/1b/s/l.dat")
+        (label, strokes, writer), = found
+        assert label == "X" and writer == "s/pen.dat" and not skipped
+        # the hovering block between them is dropped: two strokes, as written
+        assert [s.tolist() for s in strokes] == [s.tolist() for s in X_STROKES], coord
+
+
+def test_nested_include_numbers_blocks_across_files(tmp_path):
+    files = {"include/s/header.doc": ".COORD Y X\n",
+             "include/s/pen.dat": ".INCLUDE s/header.doc\n"
+                                  + pen_file([(True, X_STROKES[0][:, ::-1]),
+                                              (True, X_STROKES[1][:, ::-1])], header=None),
+             "include/s/more.dat": pen_file([(True, O_STROKE)]),
+             "data/1b/s/l.dat": label_file(["s/pen.dat", "s/more.dat"],
+                                           [("0-1", "X"), ("2", "O")])}
+    chars = read(tmp_path, files)
+    # the O is block 2, the first of the second file: its writer is that file
+    assert dict(zip(chars.labels, chars.writers)) == {"X": "s/pen.dat", "O": "s/more.dat"}
+    x = ink(chars.arrays[chars.labels.index("X")])
+    # the header's .COORD Y X, read in the file that includes it: X's first stroke still
+    # runs from its top left down to its bottom right, y now growing downwards
+    first = x[: int(np.flatnonzero(chars.arrays[chars.labels.index("X")][:, 2])[0]) + 1]
+    assert first[0, 0] < first[-1, 0] and first[0, 1] < first[-1, 1]
+
+
+def test_y_is_flipped_scaled_to_iam_height_placed_on_the_baseline_and_resampled(tmp_path):
+    # the same X at two resolutions comes out the same size: scaled by its own height
+    big = [s * 7 for s in X_STROKES]
+    files = {"include/s/a.dat": pen_file([(True, s) for s in X_STROKES]),
+             "include/s/b.dat": pen_file([(True, s) for s in big]),
+             "data/1b/s/a.dat": label_file(["s/a.dat"], [("0-1", "X")]),
+             "data/1b/s/b.dat": label_file(["s/b.dat"], [("0-1", "X")])}
+    chars = read(tmp_path, files)
+    top, bottom = unipen.span_of("X")
+    for steps in chars.arrays:
+        xy = ink(steps)
+        height = xy[:, 1].max() - xy[:, 1].min()
+        assert height == pytest.approx((top - bottom) * unipen.XHEIGHT, rel=1e-5)
+        # its bottom on the baseline (y = 0 is the origin's, y down), its left at x = 0
+        assert xy[:, 1].max() == pytest.approx(-bottom * unipen.XHEIGHT, abs=1e-3)
+        assert xy[:, 0].min() == pytest.approx(0, abs=1e-3)
+        # the first point written is the top left: y flipped (UNIPEN's y grows upwards)
+        assert xy[0, 1] == pytest.approx(xy[:, 1].min(), abs=1e-3)
+        # every pen-down step at most POINT_SPACING long, and the strokes' ends kept
+        down = np.flatnonzero(steps[:-1, 2] == 0) + 1
+        assert np.hypot(*steps[down, :2].T).max() <= unipen.POINT_SPACING + 1e-3
+        assert steps[:, 2].sum() == 2
+    np.testing.assert_allclose(chars.arrays[0], chars.arrays[1], atol=1e-3)
+
+
+def test_low_characters_take_their_writers_scale(tmp_path):
+    dash = np.array([(0, 50), (60, 52)])
+    files = {"include/s/a.dat": pen_file([(True, s) for s in X_STROKES] + [(True, dash)]),
+             "data/1d/s/a.dat": label_file(["s/a.dat"], [("0-1", "X"), ("2", "-")])}
+    chars = read(tmp_path, files)
+    x, dash_steps = chars.arrays
+    scale = np.ptp(ink(x)[:, 1]) / 200  # the X's: 200 file units high
+    assert np.ptp(ink(dash_steps)[:, 0]) == pytest.approx(60 * scale, rel=1e-4)
+
+
+def test_duplicates_fragments_and_labels_that_are_no_character_are_left_out(tmp_path):
+    blocks = [(True, s) for s in X_STROKES] + [(True, X_STROKES[0])] + [(True, O_STROKE)]
+    files = {"include/s/a.dat": pen_file(blocks),
+             "data/1b/s/a.dat": label_file(["s/a.dat"], [
+                 ("0-1", "X"), ("0-1", "X"),  # the same sample twice
+                 ("2", "X"),  # one stroke of an X: a fragment
+                 ("2", "/"),  # a straight stroke is a slash
+                 ("3", "\\@"),  # kai's ligature
+                 ("3", '\\"')])}  # an escaped quote is a quote
+    chars = read(tmp_path, files)
+    assert chars.labels == ["X", "/", '"']
+    assert chars.skipped == {"duplicate": 1, "fragment": 1, "not_a_character": 1,
+                             "bad_file": 0}
+    assert "1 duplicates" in chars.summary() and "X1" in chars.summary()
+
+
+def test_a_broken_reference_is_refused_naming_the_file_or_skipped_and_counted(tmp_path):
+    files = {"include/s/a.dat": pen_file([(True, s) for s in X_STROKES]),
+             "data/1b/s/good.dat": label_file(["s/a.dat"], [("0-1", "X")]),
+             "data/1b/s/bad.dat": label_file(["s/a.dat"], [("0-7", "X")])}
+    with pytest.raises(unipen.UnipenError, match="data/1b/s/bad.dat.*block 7"):
+        read(tmp_path / "strict", files, strict=True)
+    chars = read(tmp_path / "lax", files)
+    assert chars.labels == ["X"] and chars.bad[0][0] == "data/1b/s/bad.dat"
+    assert "1 unreadable label file" in chars.summary()
+    files["data/1b/s/bad.dat"] = label_file(["s/missing.dat"], [("0", "X")])
+    with pytest.raises(unipen.UnipenError, match="bad.dat.*include/s/missing.dat"):
+        read(tmp_path / "missing", files, strict=True)
+    files["data/1b/s/bad.dat"] = label_file(["s/a.dat"], [("0-1", "X")]) + ".PEN_DOWN\n1 x\n"
+    with pytest.raises(unipen.UnipenError, match="bad.dat, line 5: .*not numbers"):
+        read(tmp_path / "rows", files, strict=True)
+
+
+def test_archive_and_folder_read_alike_and_the_cache_is_used_and_rebuilt(tmp_path):
+    files = {"include/s/a.dat": pen_file([(True, s) for s in X_STROKES] + [(True, O_STROKE)]),
+             "data/1b/s/a.dat": label_file(["s/a.dat"], [("0-1", "X"), ("2", "O")]),
+             "data/6/s/a.dat": label_file(["s/a.dat"], [("2", "Q")])}  # not a 1x category
+    folder = read(tmp_path / "f", files)
+    packed = read(tmp_path / "a", files, archive=True)
+    assert folder.labels == packed.labels and sorted(folder.labels) == ["O", "X"]
+    for a, b in zip(folder.arrays, packed.arrays):
+        np.testing.assert_array_equal(a, b)
+    # read again: from the cache, with the same characters; a changed file is read anew
+    again = unipen.Characters(tmp_path / "f", cache_dir=tmp_path / "f" / "cache")
+    assert again.labels == folder.labels
+    label = tmp_path / "f" / "train_r01_v07" / "data" / "1b" / "s" / "a.dat"
+    label.write_text(label_file(["s/a.dat"], [("2", "O")]))
+    assert unipen.Characters(tmp_path / "f", cache_dir=tmp_path / "f" / "cache").labels == ["O"]
+
+
+def test_a_folder_without_a_release_is_refused_naming_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        unipen.Characters(tmp_path)
+
+
+def test_writers_are_held_out_whole():
+    chars = unipen.Characters.__new__(unipen.Characters)
+    chars.writers = [f"site{k % 7}/w{k % 40}.dat" for k in range(400)]
+    held = chars.held_out(0.25)
+    by_writer = {}
+    for writer, out in zip(chars.writers, held):
+        by_writer.setdefault(writer, set()).add(bool(out))
+    assert all(len(v) == 1 for v in by_writer.values())  # a writer is in or out, whole
+    assert 0 < held.mean() < 0.6
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL, reason="UNIPEN is not set: no real release to read")
+def test_the_real_release_holds_hundreds_of_each_rare_character(tmp_path):
+    chars = unipen.Characters(REAL, cache_dir=tmp_path)
+    print(chars.summary())
+    for c in "XZQ0123456789&!?":
+        assert chars.counts[c] >= 200, c
+    assert not chars.bad
+    assert chars.skipped["duplicate"] > 0 and chars.skipped["fragment"] > 0
+    assert unipengen  # the helpers' module, imported for its names
