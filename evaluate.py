@@ -282,6 +282,12 @@ def main(argv=None):
                         help="a synthesis model: write to FILE the ids of the training lines "
                              "whose ink and text part ways at the end (overrun_lines), for "
                              "train.py --exclude")
+    parser.add_argument("--unipen", metavar="PATH",
+                        help="a recogniser: read --lines lines composed of the held-out UNIPEN "
+                             "writers' characters (the release, as train.py --unipen takes it) "
+                             "instead of IAM-OnDB's, with the per-character table")
+    parser.add_argument("--lines", type=int, default=400,
+                        help="--unipen: how many composed lines (seeded by --seed)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_verbose_flag(parser)
     args = parser.parse_args(argv)
@@ -295,6 +301,10 @@ def main(argv=None):
     if (args.sentences or args.overruns) and not cfg.synthesis:
         flag = "--sentences" if args.sentences else "--overruns"
         parser.error(f"{flag}: the model in {args.model_dir} does not write text")
+    if args.unipen:
+        if not cfg.recognizer:
+            parser.error(f"--unipen: the model in {args.model_dir} is not a recogniser")
+        return unipen_figures(args, cfg, parser)
     reading = args.sentences and holds_model(args.recognizer_dir)
     loader = None
     if not args.sentences or (reading and not args.pages):
@@ -363,6 +373,28 @@ def main(argv=None):
     start = time.perf_counter()
     result = score_lines(model, lines, texts)
     result["points_per_s"] = result["points"] / (time.perf_counter() - start)
+    report(result, args.json)
+    return result
+
+
+def unipen_figures(args, cfg, parser):
+    """evaluate.py --unipen: how well the reader reads lines composed of the characters of
+    UNIPEN's held-out writers (never trained on), character by character."""
+    from composing import Composer
+    from unipen import Characters
+
+    try:
+        characters = Characters(args.unipen, cache_dir=args.cache_dir)
+        composer = Composer(characters, cfg.alphabet, characters.held_out())
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(f"--unipen: {err}")
+    rng = np.random.default_rng(args.seed)
+    lines, texts = zip(*(composer.compose(rng) for _ in range(args.lines)))
+    quiet_tensorflow(args.verbose)
+    from model import load_model
+
+    result = legibility_figures(load_model(args.model_dir), list(lines), list(texts), prefix="")
+    result["lines"] = len(lines)
     report(result, args.json)
     return result
 
