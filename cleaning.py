@@ -73,6 +73,16 @@ def level_and_scale(xy):
     return slope, max(float(high - low), 1.0)
 
 
+def resampled(xy, spacing):
+    """Points every `spacing` (or a little less) of arc length along a stroke's points xy
+    [n, 2], its ends kept; a stroke of no length is its first point."""
+    arc = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    if arc[-1] == 0:
+        return xy[:1]
+    at = np.linspace(0, arc[-1], max(2, int(np.ceil(arc[-1] / spacing)) + 1))
+    return np.column_stack([np.interp(at, arc, xy[:, 0]), np.interp(at, arc, xy[:, 1])])
+
+
 def tilt(line, shear=0.0):
     """The angle (radians) of the line's baseline, the least-squares line through its
     points: positive when the writing falls to the right (y down). shear: the tangent

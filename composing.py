@@ -22,17 +22,27 @@ from unipen import XHEIGHT
 LETTER_GAP = (0.15, 0.45)  # x-heights between the letters of a word (printed: apart)
 WORD_GAP = (0.7, 1.2)  # ... and between words
 SIZE = (0.75, 1.3)  # a line's x-height, in IAM-OnDB's median ones
-SHEAR = (-0.15, 0.25)  # slant added to a line: x += shear * height above the baseline
-POINTS_PER_CHARACTER = 21  # IAM-OnDB's median pace: a composed line as long as the one it replaces
+# slant added to a line (x += shear * height above the baseline) and the tilt of its
+# baseline (degrees, + falling to the right), so that composed lines lean and slope as
+# IAM-OnDB's do (cleaning.slant: median 4 degrees, p10 -6, p90 19; tilt p10 -4, p90 2)
+SHEAR = (-0.14, 0.16)
+TILT = (-4.0, 2.0)
+# points a character of a composed line's text, spaces included (its median): a composed
+# line as long as the IAM-OnDB line it replaces
+POINTS_PER_CHARACTER = 26
+# a line's height spread (cleaning.level_and_scale, 10th to 90th percentile) over its
+# x-height, in IAM-OnDB: medians 199.8 and 133.2 tablet units
+SPREAD_PER_XHEIGHT = 1.5
 LONGEST = 40  # characters of a composed line's text, spaces included
 
 
 def placed(steps, left, baseline, size, shear):
     """A character's steps (unipen.character_steps: from its origin) as absolute (x, y)
-    points, its origin at (left, baseline), size times as large, sheared."""
+    points, size times as large, sheared, on baseline, its slanted ink's left at left (a
+    left lean then reaches back over no neighbour)."""
     xy = np.cumsum(steps[:, :2], 0) * size
     xy[:, 0] += shear * (-xy[:, 1])  # y down: height above the baseline is -y
-    return xy + (left, baseline)
+    return xy + (left - xy[:, 0].min(), baseline)
 
 
 def as_line(pieces):
@@ -59,6 +69,13 @@ class Composer:
         if not self.by_writer:
             raise ValueError("no UNIPEN character of the alphabet to compose lines of")
         self.writers = sorted(self.by_writer)
+        # a writer is picked as often as the characters they wrote are many: many UNIPEN
+        # files hold one character a few times, and a line of "ddd dddd" teaches little
+        kinds = np.array([len(self.by_writer[w]) for w in self.writers], np.float64)
+        self.writer_p = kinds / kinds.sum()
+
+    def _writer(self, rng):
+        return self.writers[rng.choice(len(self.writers), p=self.writer_p)]
 
     def _run(self, writer, count, rng):
         """count sample indices of one writer's characters, each label at random."""
@@ -91,7 +108,7 @@ class Composer:
         points: about how long the line should be (default: 2 to 30 characters)."""
         count = (int(np.clip(round(points / POINTS_PER_CHARACTER), 2, LONGEST)) if points
                  else int(rng.integers(2, 31)))
-        writer = self.writers[rng.integers(0, len(self.writers))]
+        writer = self._writer(rng)
         lengths = []  # words of 1 to 7 characters, a space between, count in all
         while sum(lengths) + len(lengths) < count:
             room = count - sum(lengths) - len(lengths)
@@ -100,7 +117,9 @@ class Composer:
         words = np.split(np.array(run), np.cumsum(lengths)[:-1])
         xheight = XHEIGHT * rng.uniform(*SIZE)
         pieces, _, text = self._lay_out(words, xheight, 0.0, rng)
-        return as_line(pieces), text
+        angle = np.radians(rng.uniform(*TILT))
+        turn = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
+        return as_line([(xy @ turn, eos) for xy, eos in pieces]), text
 
     def beside(self, line, text, rng, after=None):
         """An IAM-OnDB line [T, 3] (tablet units) and its text with a run of 1 to 3 of one
@@ -109,12 +128,11 @@ class Composer:
         line = np.asarray(line, np.float64)
         after = bool(rng.random() < 0.5) if after is None else after
         xy = np.cumsum(line[:, :2], 0)
-        # the spread of its heights holds ascenders and descenders too: about 1.25 x-heights
-        xheight = 0.8 * level_and_scale(xy)[1]
+        xheight = level_and_scale(xy)[1] / SPREAD_PER_XHEIGHT
         x = xy[:, 0]
         side = x >= np.quantile(x, 2 / 3) if after else x <= np.quantile(x, 1 / 3)
         baseline = np.percentile(xy[side, 1], 80)
-        writer = self.writers[rng.integers(0, len(self.writers))]
+        writer = self._writer(rng)
         word = self._run(writer, int(rng.integers(1, 4)), rng)
         gap = rng.uniform(*WORD_GAP) * xheight
         start = x.max() + gap if after else 0.0

@@ -7,6 +7,8 @@ UNIPEN's, composing.py.) No TensorFlow here.
 
 import numpy as np
 
+from cleaning import resampled
+
 # each glyph's strokes in a unit box: x from 0 (left) to 1 (right), y from 0 (baseline)
 # to 1 (top), each stroke a list of corners joined by straight lines, or a curve
 _ARC = np.linspace(0, 2 * np.pi, 40)
@@ -37,13 +39,6 @@ def _along(corners, step):
     return np.vstack(points)
 
 
-def _resampled(curve, step):
-    """Points every `step` (or a little less) of arc length along a finely drawn curve."""
-    arc = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(curve, axis=0).T))])
-    at = np.linspace(0, arc[-1], max(2, int(np.ceil(arc[-1] / step)) + 1))
-    return np.column_stack([np.interp(at, arc, curve[:, 0]), np.interp(at, arc, curve[:, 1])])
-
-
 def glyph_strokes(glyph, left, baseline, height, width=0.7, slant=0.0, step=None):
     """The strokes of a textbook glyph as absolute (x, y) points, y growing downwards as
     on the tablet: its box from left, and from baseline up by height, width x height
@@ -58,7 +53,7 @@ def glyph_strokes(glyph, left, baseline, height, width=0.7, slant=0.0, step=None
         drawn = np.column_stack([left + height * (width * unit[:, 0] + slant * unit[:, 1]),
                                  baseline - height * unit[:, 1]])
         # a list of corners is drawn straight between them; an array is a curve
-        strokes.append(_resampled(drawn, step) if isinstance(stroke, np.ndarray)
+        strokes.append(resampled(drawn, step) if isinstance(stroke, np.ndarray)
                        else _along(drawn, step))
     return strokes
 

@@ -34,9 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
+from cleaning import resampled
+
 CATEGORIES = ("1a", "1b", "1c", "1d")  # isolated digits, capitals, lower case, symbols
 CACHE_NAME = "unipen_characters.cpkl"
-CACHE_FORMAT = 1  # bump when the reading or the conversion changes: old caches rebuild
+CACHE_FORMAT = 2  # bump when the reading or the conversion changes: old caches rebuild
 UNIPEN_CITATION = ("I. Guyon, L. Schomaker, R. Plamondon, M. Liberman and S. Janet, "
                    "\"UNIPEN project of on-line data exchange and recognizer benchmarks\", "
                    "ICPR 1994; UNIPEN train_r01_v07, doi 10.5281/zenodo.1195803 (CC BY 4.0)")
@@ -145,6 +147,9 @@ DOTTED = set("ij")
 MIN_SCALED_HEIGHT = 0.6
 # characters a single straight stroke can write; any other recorded as one is a fragment
 STRAIGHT = set("1Il|/\\-_'`,.!:;")
+# tablet units a file unit may grow to before the file's grid shows as a staircase (the
+# blocky low-resolution sites): IAM-OnDB's tablet itself jitters by a unit or two
+COARSE = 3.0
 STRAIGHTNESS = 0.08  # a stroke within this share of its length of its chord is straight
 
 _SEGMENT = re.compile(r'\.SEGMENT\s+(\S+)\s+(\S+)(?:\s+(\S+))?\s+"((?:[^"\\]|\\.)*)"')
@@ -395,24 +400,31 @@ def own_scale(strokes, label):
     return (top - bottom) * XHEIGHT / height if height > 0 else None
 
 
-def resampled(xy, spacing):
-    """Points every `spacing` (or a little less) of arc length along a stroke, its ends
-    kept; a stroke shorter than that keeps its ends (one point: itself)."""
-    arc = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-    if arc[-1] == 0:
-        return xy[:1]
-    at = np.linspace(0, arc[-1], max(2, int(np.ceil(arc[-1] / spacing)) + 1))
-    return np.column_stack([np.interp(at, arc, xy[:, 0]), np.interp(at, arc, xy[:, 1])])
+def dequantized(xy, unit):
+    """A stroke recorded on a grid unit tablet units wide, its staircase smoothed away:
+    resampled every quarter unit of its path and averaged over two units of it, a
+    staircase's period (a diagonal steps across, then up), its ends kept."""
+    fine = resampled(xy, unit / 4)
+    if len(fine) < 9:
+        return fine
+    box = np.ones(8) / 8
+    padded = np.pad(fine, ((4, 3), (0, 0)), mode="edge")
+    out = np.column_stack([np.convolve(padded[:, k], box, "valid") for k in (0, 1)])
+    out[[0, -1]] = fine[[0, -1]]
+    return out
 
 
 def character_steps(strokes, label, scale, spacing=POINT_SPACING):
     """A character's strokes [(points [n, 2]), y up, file units] -> float32 [T, 3] (dx, dy,
-    eos) in tablet units, y down: scaled by scale, resampled to spacing, its first row
-    the first point's place from its origin (the left of its ink, on its baseline)."""
+    eos) in tablet units, y down: scaled by scale (a coarse grid's staircase smoothed
+    away), resampled to spacing, its first row the first point's place from its origin
+    (the left of its ink, on its baseline)."""
     _, bottom = span_of(label)
     scaled = [s * (scale, -scale) for s in strokes]  # y down, as IAM-OnDB's
     ink = np.concatenate(scaled)
     origin = np.array([ink[:, 0].min(), ink[:, 1].max() + bottom * XHEIGHT])
+    if scale > COARSE:
+        scaled = [dequantized(s, scale) for s in scaled]
     drawn = [resampled(s - origin, spacing) for s in scaled]
     points = np.concatenate(drawn)
     eos = np.concatenate([np.eye(1, len(s), len(s) - 1)[0] for s in drawn])

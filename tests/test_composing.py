@@ -7,8 +7,9 @@ import xmlgen
 from test_texts import load, make_corpus, write_both
 from unipengen import O_STROKE, X_STROKES, label_file, pen_file, write_release
 
+import composing
 import unipen
-from composing import Composer
+from composing import POINTS_PER_CHARACTER, Composer
 from config import Config, FieldError
 
 EIGHT = np.array([(50 + 30 * np.sin(2 * a), 100 + 100 * np.cos(a))
@@ -37,7 +38,21 @@ def absolute(line):
     return np.cumsum(line[:, :2], 0)
 
 
-def test_a_composed_line_writes_its_text_left_to_right_on_one_baseline(characters):
+def character_boxes(line, text):
+    """(left, right, bottom) of each character of a composed line, an X two strokes."""
+    ends = np.flatnonzero(line[:, 2])
+    pieces = np.split(absolute(line), ends[:-1] + 1)
+    boxes, k = [], 0
+    for c in text.replace(" ", ""):
+        ink = np.concatenate(pieces[k:k + (2 if c == "X" else 1)])
+        k += 2 if c == "X" else 1
+        boxes.append((ink[:, 0].min(), ink[:, 0].max(), ink[:, 1].max()))
+    return boxes
+
+
+def test_a_composed_line_writes_its_text_left_to_right_on_one_baseline(characters,
+                                                                        monkeypatch):
+    monkeypatch.setattr(composing, "TILT", (0.0, 0.0))  # level: boxes compare along x
     composer = Composer(characters, "XO8 ")
     for seed in range(5):
         line, text = composer.compose(np.random.default_rng(seed))
@@ -46,15 +61,7 @@ def test_a_composed_line_writes_its_text_left_to_right_on_one_baseline(character
         # one piece of ink per character: each sample's strokes end lifted
         ends = np.flatnonzero(line[:, 2])
         assert len(ends) == sum({"X": 2, "O": 1, "8": 1}[c] for c in text if c != " ")
-        xy = absolute(line)
-        pieces = np.split(xy, ends[:-1] + 1)
-        letters = [c for c in text if c != " "]
-        # characters follow each other rightwards, an X's two strokes one character
-        starts, k = [], 0
-        for c in letters:
-            ink = np.concatenate(pieces[k:k + (2 if c == "X" else 1)])
-            k += 2 if c == "X" else 1
-            starts.append((ink[:, 0].min(), ink[:, 0].max(), ink[:, 1].max()))
+        starts = character_boxes(line, text)
         for (_, right, _), (left, _, _) in zip(starts, starts[1:]):
             assert left > right - 1e-3
         # capitals and digits stand on one baseline, within the jitter (y down)
@@ -62,12 +69,21 @@ def test_a_composed_line_writes_its_text_left_to_right_on_one_baseline(character
         assert np.ptp(bottoms) < 0.5 * unipen.XHEIGHT
 
 
+def test_a_composed_baseline_tilts_as_drawn(characters, monkeypatch):
+    monkeypatch.setattr(composing, "TILT", (3.0, 3.0))  # falling to the right
+    line, text = Composer(characters, "XO8").compose(np.random.default_rng(0), points=600)
+    boxes = character_boxes(line, text)
+    middles = np.array([(a + b) / 2 for a, b, _ in boxes])
+    slope = np.polyfit(middles, [b for _, _, b in boxes], 1)[0]
+    assert np.degrees(np.arctan(slope)) == pytest.approx(3.0, abs=1.0)
+
+
 def test_a_composed_line_is_about_as_long_as_asked(characters):
     composer = Composer(characters, "XO8 ")
     rng = np.random.default_rng(0)
     for points in (100, 400):
         _, text = composer.compose(rng, points=points)
-        assert len(text) == pytest.approx(points / 21, abs=3)
+        assert len(text) == pytest.approx(points / POINTS_PER_CHARACTER, abs=3)
 
 
 def test_a_run_beside_a_line_keeps_the_line_and_names_the_run(characters):

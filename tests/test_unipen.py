@@ -182,3 +182,33 @@ def test_the_real_release_holds_hundreds_of_each_rare_character(tmp_path):
     assert not chars.bad
     assert chars.skipped["duplicate"] > 0 and chars.skipped["fragment"] > 0
     assert unipengen  # the helpers' module, imported for its names
+
+
+def test_a_coarse_grid_staircase_is_smoothed_and_a_fine_grid_left_as_it_is(tmp_path):
+    # a diagonal drawn on a grid 20 file units from end to end, one step at a time:
+    # scaled to a slash's height, a file unit is many tablet units, and the steps would show
+    stair = np.array([(k // 2 + k % 2, k // 2) for k in range(41)])
+    fine = stair * 50  # the same diagonal recorded 50 times finer: no grid to smooth
+    files = {"include/s/a.dat": pen_file([(True, stair), (True, fine)]),
+             "data/1d/s/a.dat": label_file(["s/a.dat"], [("0", "/"), ("1", "/")])}
+    chars = read(tmp_path, files)
+    coarse, smooth = (ink(a) for a in chars.arrays)
+    unit = np.ptp(coarse[:, 1]) / 20  # tablet units a file unit
+
+    def off_diagonal(xy):
+        """How far the stroke strays from the straight line fitted through it, the two
+        grid units at either end aside (a stroke's ends keep their place)."""
+        chord = (xy[-1] - xy[0]) / np.hypot(*(xy[-1] - xy[0]))
+        along = (xy - xy[0]) @ chord
+        inside = xy[(along > 2 * unit) & (along < along[-1] - 2 * unit)]
+        across = np.cross(chord, inside - xy[0])
+        return np.abs(across - across.mean()).max()
+
+    assert unit > unipen.COARSE
+    assert off_diagonal(coarse) < 0.05 * unit
+    assert off_diagonal(np.cumsum(unipen.character_steps([stair], "/", unit)[:, :2], 0)) \
+        == pytest.approx(off_diagonal(coarse))
+    # the raw staircase, resampled alone, strays further
+    raw = unipen.resampled(stair * (unit, -unit), unipen.POINT_SPACING)
+    assert off_diagonal(raw) > 0.3 * unit
+    assert len(smooth) > 2  # the fine one was read too
