@@ -143,3 +143,13 @@ class Composer:
         # the run first, then the line moved to start a gap after it
         shift = end + gap - x.min()
         return as_line([*pieces, (xy + (shift, 0), line[:, 2])]), f"{run} {text}"
+
+
+def held_out_lines(characters, alphabet, count, seed=0):
+    """count lines composed of the characters of UNIPEN's held-out writers (never trained
+    on), in the alphabet, and their texts: the same for a seed, whoever asks (evaluate.py
+    --unipen)."""
+    composer = Composer(characters, alphabet, characters.held_out())
+    rng = np.random.default_rng(seed)
+    lines, texts = zip(*(composer.compose(rng) for _ in range(count)))
+    return list(lines), list(texts)

@@ -380,20 +380,18 @@ def main(argv=None):
 def unipen_figures(args, cfg, parser):
     """evaluate.py --unipen: how well the reader reads lines composed of the characters of
     UNIPEN's held-out writers (never trained on), character by character."""
-    from composing import Composer
+    from composing import held_out_lines
     from unipen import Characters
 
     try:
         characters = Characters(args.unipen, cache_dir=args.cache_dir)
-        composer = Composer(characters, cfg.alphabet, characters.held_out())
+        lines, texts = held_out_lines(characters, cfg.alphabet, args.lines, args.seed)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--unipen: {err}")
-    rng = np.random.default_rng(args.seed)
-    lines, texts = zip(*(composer.compose(rng) for _ in range(args.lines)))
     quiet_tensorflow(args.verbose)
     from model import load_model
 
-    result = legibility_figures(load_model(args.model_dir), list(lines), list(texts), prefix="")
+    result = legibility_figures(load_model(args.model_dir), lines, texts, prefix="")
     result["lines"] = len(lines)
     report(result, args.json)
     return result

@@ -308,11 +308,11 @@ class SynthesisModel(MixtureNetwork):
             layer.zero_state(batch_size) for layer in self.rnn_layers)
 
     def alphabet_axes(self):
-        """{variable: (axis, offset)} of the weights that read the window w, its
+        """{variable: (axis, offset, fill)} of the weights that read the window w, its
         characters (0: unknown, then the alphabet) from offset on (grow_alphabet): the
-        rows of w in every layer's input [x, w, h below]."""
+        rows of w in every layer's input [x, w, h below], a new character's zero."""
         width = 3  # x
-        return {f"{name}.kernel": (0, width) for name, _ in self.named_layers()
+        return {f"{name}.kernel": (0, width, "zero") for name, _ in self.named_layers()
                 if name == "window_layer" or name.startswith("layer")}
 
     def one_hot(self, chars):
@@ -634,13 +634,12 @@ def grow_alphabet(model, grown):
         if name not in axes:
             grown_variables[name].assign(value)
             continue
-        axis, offset = axes[name]
+        axis, offset, fill = axes[name]
         size = len(new) + 1
         shape = list(value.shape)
         shape[axis] += len(new) - len(old)
-        out = np.zeros(shape, value.dtype)
-        if value.ndim == 1 and axes[name] == (0, 0):  # a reader's output bias
-            out[:] = value[1:].min()
+        # a new character's entries: zero, or the rarest old character's (an output bias)
+        out = np.full(shape, 0.0 if fill == "zero" else value[1:].min(), value.dtype)
         block = np.take(value, np.arange(offset, offset + len(old) + 1), axis=axis)
         before = np.take(value, np.arange(offset), axis=axis)
         after = np.take(value, np.arange(offset + len(old) + 1, value.shape[axis]), axis=axis)

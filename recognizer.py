@@ -166,9 +166,10 @@ class Recognizer(keras.Model):
                 + [("head", self.head)])
 
     def alphabet_axes(self):
-        """{variable: (axis, offset)} of the weights whose axis holds the blank and then
-        the alphabet (model.grow_alphabet): the output layer's."""
-        return {"head.kernel": (1, 0), "head.bias": (0, 0)}
+        """{variable: (axis, offset, fill)} of the weights whose axis holds the blank and
+        then the alphabet (model.grow_alphabet): the output layer's, a new character's
+        kernel zero and its bias the rarest old character's (unlikely until trained)."""
+        return {"head.kernel": (1, 0, "zero"), "head.bias": (0, 0, "rarest")}
 
     def call(self, x, lengths, training=False):
         """x [B, T, FEATURES], lengths [B] -> (logits [B, T', C], frame lengths [B]),

@@ -25,7 +25,6 @@ skipped and counted (or, strict, refused), naming it: never a wrong character.
 """
 
 import hashlib
-import pickle
 import re
 import tarfile
 import zlib
@@ -262,9 +261,10 @@ def stream(files, name, state=None, depth=0):
     def close():
         if rows:
             columns = state["coord"]
+            x, y = columns.index("X"), columns.index("Y")
             try:
-                xy = np.array([(r[columns.index("X")], r[columns.index("Y")]) for r in rows])
-            except (ValueError, IndexError):
+                xy = np.array([(r[x], r[y]) for r in rows])
+            except IndexError:
                 raise UnipenError(f"{name}: a pen block's rows do not hold the .COORD "
                                   f"{' '.join(columns)} columns") from None
             blocks.append((down, xy, name))
@@ -485,8 +485,9 @@ def read_characters(kind, path, categories=CATEGORIES, strict=False):
         samples = by_writer[writer]
         scales = [own_scale(strokes, label) for label, strokes in samples]
         sized = [s for s in scales if s is not None]
+        writer_scale = np.median(sized) if sized else None
         for (label, strokes), scale in zip(samples, scales):
-            scale = scale if scale is not None else (np.median(sized) if sized else None)
+            scale = scale if scale is not None else writer_scale
             if scale is None:
                 skipped["no_size"] += 1
                 continue
@@ -524,32 +525,23 @@ class Characters:
 
     source: the release, or a part of it, as a .tar.gz or a folder (--unipen).
     cache_dir: where the cache goes (default: beside the archive, or in the folder).
-    alphabet: keep only these characters (default: every one read).
     """
 
-    def __init__(self, source, cache_dir=None, categories=CATEGORIES, strict=False,
-                 alphabet=None):
-        from utils import load_cache, save_cache, writable_or_user_cache
+    def __init__(self, source, cache_dir=None, categories=CATEGORIES, strict=False):
+        from utils import read_cache, save_cache, writable_or_user_cache
 
         kind, path = resolve_release(source)
         folder = path.parent if kind == "archive" else path
         self.cache_path = Path(cache_dir or writable_or_user_cache(folder, path)) / CACHE_NAME
         fingerprint = [release_fingerprint(kind, path), sorted(categories)]
-        read = None
-        try:
-            payload = load_cache(self.cache_path)
-            if payload.get("format") == CACHE_FORMAT and payload.get("source") == fingerprint:
-                read = _unpack(payload)
-        except (OSError, pickle.UnpicklingError, EOFError, KeyError, AttributeError):
-            pass
-        if read is None:
+        payload = read_cache(self.cache_path, CACHE_FORMAT, fingerprint)
+        if payload is not None:
+            read = _unpack(payload)
+        else:
             read = read_characters(kind, path, categories, strict)
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             save_cache(self.cache_path, _pack(read, fingerprint))
-        keep = [k for k, c in enumerate(read["labels"]) if alphabet is None or c in alphabet]
-        self.labels = [read["labels"][k] for k in keep]
-        self.writers = [read["writers"][k] for k in keep]
-        self.arrays = [read["arrays"][k] for k in keep]
+        self.labels, self.writers, self.arrays = read["labels"], read["writers"], read["arrays"]
         self.skipped, self.bad = read["skipped"], read["bad"]
         self.counts = Counter(self.labels)
 

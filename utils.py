@@ -60,6 +60,20 @@ def load_cache(cache_path):
         return _CacheUnpickler(f).load()
 
 
+def read_cache(cache_path, cache_format, source):
+    """A cache's payload, if it holds this format of the data of this source (its
+    fingerprint), else None: an unreadable or foreign cache is rebuilt, never trusted."""
+    try:
+        payload = load_cache(cache_path)
+        ok = payload.get("format") == cache_format and payload.get("source") == source
+    except FileNotFoundError:
+        return None
+    except Exception as err:  # a payload that is not a cache's dict included
+        warnings.warn(f"ignoring cache {cache_path}: {err}", stacklevel=4)
+        return None
+    return payload if ok else None
+
+
 def write_atomic(path, data):
     """Write bytes via a temp file in the same folder and a rename: a crash or a
     kill leaves either the old file or the new one, never half of one."""
@@ -235,8 +249,8 @@ class DataLoader:
     unipen: with texts, UNIPEN's isolated characters (a unipen.Characters), of which
     the training writers' make a share unipen_lines of the training batches' lines
     (composing.Composer.compose) and stand before or after a share unipen_beside of them
-    (Composer.beside); their characters join the alphabet. The held-out writers' compose
-    the validation lines of unipen_valid_lines.
+    (Composer.beside); their characters join the alphabet. The held-out writers'
+    (unipen_held_out) are left for composing.held_out_lines.
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
     so the validation, is unchanged.
 
@@ -286,6 +300,8 @@ class DataLoader:
         self._flat, self.data = self._in_model_units(train_lines)
         _, self.valid_data = self._in_model_units([self.raw_data[i] for i in valid])
         self.unipen = unipen if texts and (unipen_lines or unipen_beside) else None
+        # the writers of UNIPEN that training never sees
+        self.unipen_held_out = self.unipen.held_out() if self.unipen else None
         self.unipen_lines, self.unipen_beside = (unipen_lines, unipen_beside) if self.unipen \
             else (0.0, 0.0)
         if texts:
@@ -294,7 +310,7 @@ class DataLoader:
         self.oversample_chars = oversample_chars if texts else ""
         self.composer = None
         if self.unipen:
-            self.composer = Composer(self.unipen, self.alphabet, ~self.unipen.held_out())
+            self.composer = Composer(self.unipen, self.alphabet, ~self.unipen_held_out)
         self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap,
                                           oversample_chars) if texts
                         else np.ones(len(self.data), np.int64))
@@ -307,14 +323,9 @@ class DataLoader:
     def _load(self, kind, path, text_source):
         fingerprint = [source_fingerprint(kind, path),
                        text_source and source_fingerprint(*text_source, suffix=".txt")]
-        try:
-            payload = load_cache(self.cache_path)
-            if payload.get("format") == CACHE_FORMAT and payload.get("source") == fingerprint:
-                return _unpack(payload)
-        except FileNotFoundError:
-            pass
-        except Exception as err:  # unreadable or foreign cache: rebuild, never trust it
-            warnings.warn(f"ignoring cache {self.cache_path}: {err}", stacklevel=3)
+        payload = read_cache(self.cache_path, CACHE_FORMAT, fingerprint)
+        if payload is not None:
+            return _unpack(payload)
         line_ids, arrays, bad = read_lines(kind, path, progress=self.progress)
         if not arrays:
             if bad:
@@ -408,7 +419,7 @@ class DataLoader:
         self.char_counts = Counter("".join(self.train_texts))
         if self.unipen:  # the characters composed lines hold are training texts too
             self.char_counts.update(c for c, out in zip(self.unipen.labels,
-                                                        self.unipen.held_out()) if not out)
+                                                        self.unipen_held_out) if not out)
         self.alphabet = alphabet_from_counts(self.char_counts) if alphabet is None \
             else alphabet
         self.train_chars = [encode_text(t, self.alphabet, "keep") for t in self.train_texts]
@@ -437,14 +448,6 @@ class DataLoader:
             elif d < self.unipen_lines + self.unipen_beside:
                 lines[k], texts[k] = self.composer.beside(lines[k], texts[k], self.rng)
         return lines, texts
-
-    def unipen_valid_lines(self, count=400, seed=0):
-        """count lines composed of the held-out UNIPEN writers' characters (tablet units)
-        and their texts, the same for every call with this seed: the validation of the
-        characters IAM-OnDB lacks."""
-        composer = Composer(self.unipen, self.alphabet, self.unipen.held_out())
-        rng = np.random.default_rng(seed)
-        return tuple(zip(*(composer.compose(rng) for _ in range(count))))
 
     def next_batch(self):
         """A training batch, as the strategy makes it (Windows, WholeLines)."""

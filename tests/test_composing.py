@@ -9,7 +9,7 @@ from unipengen import O_STROKE, X_STROKES, label_file, pen_file, write_release
 
 import composing
 import unipen
-from composing import POINTS_PER_CHARACTER, Composer
+from composing import POINTS_PER_CHARACTER, Composer, held_out_lines
 from config import Config, FieldError
 
 EIGHT = np.array([(50 + 30 * np.sin(2 * a), 100 + 100 * np.cos(a))
@@ -139,9 +139,22 @@ def test_batches_hold_composed_lines_and_runs_beside_and_the_alphabet_grows(char
     for row, text in zip(rows, texts):
         own = beside.train_texts[row]
         assert text.startswith(own + " ") or text.endswith(" " + own)
-    # validation lines come from the held-out writers only, the same every time
-    first, again = composed.unipen_valid_lines(20), composed.unipen_valid_lines(20)
-    assert first[1] == again[1] and len(first[0]) == 20
+    # the held-out writers compose no training line: the loader knows which they are
+    assert composed.unipen_held_out.tolist() == characters.held_out().tolist()
+
+
+def test_held_out_lines_are_the_held_out_writers_and_the_same_for_a_seed(characters,
+                                                                          monkeypatch):
+    two = np.array([w in ("s/w0.dat", "s/w1.dat") for w in characters.writers])
+    monkeypatch.setattr(characters, "held_out", lambda: two)
+    lines, texts = held_out_lines(characters, "XO8 ", 20, seed=3)
+    again = held_out_lines(characters, "XO8 ", 20, seed=3)
+    assert texts == again[1] and len(lines) == 20 and all(set(t) <= set("XO8 ") for t in texts)
+    assert all(np.array_equal(a, b) for a, b in zip(lines, again[0]))
+    # made of the held-out writers alone: with none held out, there is nothing to compose
+    monkeypatch.setattr(characters, "held_out", lambda: np.zeros(len(characters), bool))
+    with pytest.raises(ValueError, match="no UNIPEN character"):
+        held_out_lines(characters, "XO8 ", 20)
 
 
 def test_unipen_shares_are_for_models_with_texts_and_add_up_to_one_at_most():
