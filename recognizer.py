@@ -32,6 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from cleaning import level_and_scale
+from composing import held_out_lines
 from iam_ondb import checked_line
 from lstm import LSTM
 from utils import power_of_two_rows
@@ -43,6 +44,7 @@ STRIDE = 2  # frames per point of the second convolution: CTC needs >= 1 frame a
 MAX_POINTS = 6000  # a line to read; IAM-OnDB's longest has 1,940
 STEP_LIMIT = 500  # tablet units: a longer step is a jump to a stray stroke, clamped
 FEATURE_LIMIT = 4.0  # line heights: how far one step may reach in the features
+UNIPEN_VALID_LINES = 200  # composed of held-out UNIPEN writers' characters, read at validation
 PAD_MULTIPLE = 64  # points: batches are padded to a multiple, so XLA sees few shapes
 
 
@@ -241,6 +243,9 @@ class ReadingBatches:
         self.num_batches = loader.num_batches
         self.valid_texts = loader.valid_texts
         self.valid_lines = loader.valid_in_tablet_units()
+        # lines of the held-out UNIPEN writers' characters, when it trains on UNIPEN's
+        self.unipen_valid = (held_out_lines(loader.unipen, alphabet, UNIPEN_VALID_LINES)
+                             if loader.unipen else None)
 
     def next_batch(self):
         lines, texts = self.loader.batch_lines(self.loader.next_lines())

@@ -51,11 +51,11 @@ from utils import (
 # a recogniser logs its CTC loss per line as train_nll, and its character error rates
 LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", "valid_nll_seq",
               "learning_rate", "points_per_s", "skipped", "train_s", "valid_cer",
-              "valid_cer_spaces")
+              "valid_cer_spaces", "valid_unipen_cer")
 # the log's validation columns, and the figures of validate() they hold
 VALID_FIELDS = {"valid_nll_model": "nll_per_point_model", "valid_nll_raw": "nll_per_point_raw",
                 "valid_nll_seq": "nll_per_sequence_raw", "valid_cer": "valid_cer",
-                "valid_cer_spaces": "valid_cer_spaces"}
+                "valid_cer_spaces": "valid_cer_spaces", "valid_unipen_cer": "valid_unipen_cer"}
 RECIPES = {"free": {}, "synthesis": SYNTHESIS_RECIPE, "recognizer": RECOGNIZER_RECIPE}
 MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
 
@@ -284,8 +284,12 @@ class Trainer:
         from evaluate import legibility_figures, score_lines
 
         if self.config.recognizer:
-            return legibility_figures(self.model, self.loader.valid_lines,
-                                      self.loader.valid_texts, prefix="valid_")
+            figures = legibility_figures(self.model, self.loader.valid_lines,
+                                         self.loader.valid_texts, prefix="valid_")
+            if self.loader.unipen_valid:  # the characters of UNIPEN writers it never saw
+                figures.update(legibility_figures(self.model, *self.loader.unipen_valid,
+                                                  prefix="valid_unipen_"))
+            return figures
         if not self.loader.valid_data:
             return {}
         return score_lines(self.model, self.loader.valid_data,

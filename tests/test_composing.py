@@ -195,3 +195,33 @@ def test_a_grown_alphabet_keeps_what_the_network_did_with_the_old_characters(kin
         before = old(x, tf.constant(old_codes))[0]
         after = grown(x, tf.constant(new_codes))[0]
         np.testing.assert_allclose(after, before, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_reader_grown_to_unipen_characters_logs_how_it_reads_held_out_writers(
+        font_data, tmp_path):
+    import evaluate
+    import measures
+    import train
+    from conftest import FONT_FLAGS
+    from model import load_model
+
+    data_dir, _ = font_data
+    many = release(tmp_path / "unipen", writers=40)
+    assert many.held_out().any()
+    model_dir = tmp_path / "reader"
+    common = [*FONT_FLAGS, "--data_dir", str(data_dir), "--model_dir", str(model_dir),
+              "--validate_every", "10", "--cache_dir", str(tmp_path / "cache")]
+    train.main([*common, "--max_steps", "10"])
+    assert "X" not in Config.load(model_dir).alphabet
+    train.main([*common, "--max_steps", "20", "--unipen", str(tmp_path / "unipen"),
+                "--unipen_lines", "0.5", "--grow_alphabet"])
+    assert set("XO8") <= set(Config.load(model_dir).alphabet)
+    rows = train.read_log(model_dir / "log.csv")
+    logged = {int(r["step"]): r["valid_unipen_cer"] for r in rows if r["valid_cer"]}
+    assert logged[10] == "" and 0 <= float(logged[20])
+    got = evaluate.main(["--model_dir", str(model_dir), "--unipen", str(tmp_path / "unipen"),
+                         "--cache_dir", str(tmp_path / "cache"), "--lines", "30", "--json"])
+    lines, texts = held_out_lines(many, Config.load(model_dir).alphabet, 30)
+    read = load_model(model_dir).read(lines)
+    assert got["cer"] == measures.character_error_rate(texts, read, spaces=False)
