@@ -34,6 +34,11 @@ SHIPPED_DIRS = (FREE_MODEL_DIR, SYNTHESIS_DIR, RECOGNIZER_DIR)
 # try costs more than 1.6x one try's time on a two-core CPU (bench.py --only tries;
 # docs/synthesis.md)
 DEFAULT_TRIES = 2
+# the bias a text is written at unless told otherwise, by the web page and sample.py --text
+# (in the model's first named hand): neat, and as legible as people's lines (README);
+# model.write's own default stays 0, the raw model, as a library call expects
+PAGE_BIAS = 0.75
+OWN_HAND = "own"  # sample.py --style own: the model's own hand, however many named hands it has
 MAX_TRIES = 16
 # where train.py puts a new run unless --model_dir says otherwise: never a shipped folder
 RUN_DIRS = {"free": "runs/handwriting", "synthesis": "runs/synthesis",

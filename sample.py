@@ -39,6 +39,8 @@ from config import (
     DEFAULT_TRIES,
     FREE_MODEL_DIR,
     MAX_TRIES,
+    OWN_HAND,
+    PAGE_BIAS,
     RECOGNIZER_DIR,
     SYNTHESIS_DIR,
     holds_model,
@@ -99,9 +101,10 @@ def build_parser():
     p.add_argument("--seed", type=seed_flag, default=None,
                    help="random seed: the same model, seed and flags write the same line "
                         "(default: a fresh seed, printed)")
-    p.add_argument("--bias", type=float, default=0.0,
+    p.add_argument("--bias", type=float, default=None,
                    help="sampling bias b >= 0 (Graves eq. 61-62): larger is neater and less "
-                        "varied")
+                        f"varied (default 0 for free writing, as the original; {PAGE_BIAS} for "
+                        "a text, as the web page)")
     p.add_argument("--prime", metavar="FILE",
                    help="continue this line, in its writer's style: an IAM-OnDB lineStrokes XML "
                         "file, or a .npy of [T, 3] (dx, dy, eos) rows in tablet units, such as a "
@@ -126,8 +129,10 @@ def build_parser():
                            f"(at most {MAX_TEXT_LENGTH}; IAM-OnDB's lines hold 29 on average)")
     text.add_argument("--style", metavar="FILE",
                       help="write in the hand of this line: an IAM-OnDB lineStrokes XML file, "
-                           "a .npy of [T, 3] (dx, dy, eos) rows in tablet units, or the name "
-                           "of one of the model's named hands (hand-1, ...)")
+                           "a .npy of [T, 3] (dx, dy, eos) rows in tablet units, the name "
+                           "of one of the model's named hands (hand-1, ...), or "
+                           f"'{OWN_HAND}', the model's own (default: its first named hand, as "
+                           "the web page writes; its own if it has none)")
     text.add_argument("--style_text",
                       help="what the --style line writes (read from IAM-OnDB's ascii files "
                            "for a lineStrokes XML file if not given)")
@@ -163,6 +168,9 @@ def check_args(parser, args):
         parser.error(f"--sample_length must be positive, not {args.sample_length}")
     if args.num_samples < 1:
         parser.error(f"--num_samples must be positive, not {args.num_samples}")
+    writing = args.text is not None or args.text_file
+    if args.bias is None:
+        args.bias = PAGE_BIAS if writing else 0.0
     if not (math.isfinite(args.bias) and args.bias >= 0):
         parser.error(f"--bias must be zero or positive, not {args.bias}")
     if not (math.isfinite(args.scale_factor) and args.scale_factor > 0):
@@ -178,7 +186,6 @@ def check_args(parser, args):
             parser.error(f"--export {args.export} {target_problem(args.export)}")
     if args.text is not None and args.text_file:
         parser.error("give --text or --text_file, not both")
-    writing = args.text is not None or args.text_file
     if not writing:
         for name in ("style", "style_text"):
             if getattr(args, name):
@@ -211,8 +218,15 @@ def read_text(parser, args):
 
 
 def read_style(parser, args):
-    """(strokes, text) of --style, or None."""
-    if not args.style:
+    """(strokes, text) of --style, the name of a named hand, or None (--style own, or
+    no --style)."""
+    if args.style == OWN_HAND:
+        if args.style_text:
+            parser.error(f"--style {OWN_HAND} is the model's own hand: leave out --style_text")
+        return None
+    if not args.style:  # main then takes the model's first named hand
+        if args.style_text:
+            parser.error("--style_text says what the --style line writes: give --style too")
         return None
     if not Path(args.style).exists():
         try:
@@ -347,6 +361,9 @@ def main(argv=None):
 
     seed = args.seed if args.seed is not None else fresh_seed()
     if writing:
+        if args.style is None and model.config.synthesis:  # as the web page: its first hand
+            style = model.first_hand
+        hand = style if isinstance(style, str) else "its own hand" if style is None else args.style
         if isinstance(style, str):  # a named hand, looked up
             style = model.hand(style)
         lines = check_alphabet(parser, args, model, lines, style)
@@ -354,9 +371,10 @@ def main(argv=None):
             model.reader = open_model(parser, args.recognizer_dir)
         strokes, params, pages = write_pages(model, lines, args, seed, style)
         stops = [info["stop"] for _, infos in pages for info in infos]
-        print(f"wrote {len(lines)} line(s) x {args.num_samples} with {args.model_dir}, "
-              f"--seed {seed}, best of {args.tries}: {stops.count('end')} ended by the stop "
-              f"rule, {stops.count('budget')} by the point budget")
+        print(f"wrote {len(lines)} line(s) x {args.num_samples} with {args.model_dir} in "
+              f"{hand}, --bias {args.bias:g}, --seed {seed}, best of {args.tries}: "
+              f"{stops.count('end')} ended by the stop rule, {stops.count('budget')} by the "
+              "point budget")
         for _, infos in pages:
             for info in infos:
                 if info["reading"] is not None:

@@ -56,4 +56,5 @@ def test_sample_py_writes_a_text_with_no_other_flag(tmp_path, monkeypatch, capsy
     sample.main(["--text", "Hello", "--filename", str(tmp_path / "hello")])
     svg = (tmp_path / "hello.normal.svg").read_text()
     assert "<path" in svg
-    assert "with save/synthesis," in capsys.readouterr().out
+    # the page's settings: the first named hand, its bias, its tries
+    assert "with save/synthesis in hand-1, --bias 0.75," in capsys.readouterr().out

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 import sample
 import ship
-from config import STYLES_NAME, load_styles, save_styles
+from config import DEFAULT_TRIES, PAGE_BIAS, STYLES_NAME, load_styles, save_styles
 from model import load_model
 from webapp.service import create_app
 
@@ -60,14 +60,40 @@ def test_sample_py_and_the_api_write_in_a_named_hand(styled, tiny_models, tmp_pa
     written = sample.main(["--model_dir", str(styled), "--text", "ba", "--style", "hand-1",
                            "--seed", "4", "--tries", "1", "--filename", str(tmp_path / "x")])
     writer = load_model(styled)
-    lines, _ = writer.write_page(["ba"], seed=4, style="hand-1")
+    lines, _ = writer.write_page(["ba"], seed=4, style="hand-1", bias=PAGE_BIAS)
     from drawing import page_as_drawn
 
     np.testing.assert_allclose(written.strokes, page_as_drawn(lines), atol=1e-4)
     client = TestClient(create_app(tiny_models[0], styled, tiny_models[2]))
     answer = client.post("/api/write", json={"text": "ba", "hand": "hand-1", "seed": 4,
-                                             "tries": 1}).json()
+                                             "tries": 1, "bias": PAGE_BIAS}).json()
     np.testing.assert_allclose(np.array(answer["lines"][0]["strokes"]), lines[0], atol=0.06)
+
+
+@pytest.mark.parametrize("flags, hand, bias, tries", [
+    ([], "hand-1", PAGE_BIAS, DEFAULT_TRIES),  # the page's settings
+    (["--style", "own", "--bias", "0", "--tries", "1"], None, 0.0, 1),  # the raw model
+    (["--style", "hand-2", "--bias", "1.5"], "hand-2", 1.5, DEFAULT_TRIES),
+])
+def test_sample_py_writes_a_text_as_the_page_does_unless_told_otherwise(
+        styled, tiny_models, tmp_path, capsys, flags, hand, bias, tries):
+    from drawing import page_as_drawn
+
+    written = sample.main(["--model_dir", str(styled), "--text", "ab c", "--seed", "7",
+                           "--recognizer_dir", str(tiny_models[2]), *flags,
+                           "--filename", str(tmp_path / "x")])
+    writer = load_model(styled)
+    writer.reader = load_model(tiny_models[2])
+    lines, _ = writer.write_page(["ab c"], bias=bias, seed=7, style=hand, tries=tries)
+    np.testing.assert_allclose(written.strokes, page_as_drawn(lines), atol=1e-4)
+    said = capsys.readouterr().out
+    assert f"in {hand or 'its own hand'}, --bias {bias:g}" in said
+    assert f"best of {tries}" in said
+    # free writing keeps the original's default: bias 0
+    free = sample.main(["--model_dir", str(tiny_models[0]), "--seed", "7",
+                        "--sample_length", "30", "--filename", str(tmp_path / "f")])
+    strokes, _ = load_model(tiny_models[0]).sample(30, seed=7, bias=0.0)
+    np.testing.assert_allclose(free.strokes, strokes, atol=1e-5)
 
 
 def test_a_broken_styles_file_says_what_is_wrong(tmp_path):
