@@ -200,10 +200,11 @@ def test_a_grown_alphabet_keeps_what_the_network_did_with_the_old_characters(kin
 @pytest.mark.slow
 def test_a_reader_grown_to_unipen_characters_logs_how_it_reads_held_out_writers(
         font_data, tmp_path):
+    from conftest import FONT_FLAGS
+
     import evaluate
     import measures
     import train
-    from conftest import FONT_FLAGS
     from model import load_model
 
     data_dir, _ = font_data
