@@ -22,7 +22,14 @@ import tensorflow as tf
 
 from mixture import PARAM_KEYS, mixture_from_outputs, sampling_noise
 from model import POINTS_PER_CHAR
-from text import MAX_TEXT_LENGTH, SEED_RANGE, WHITESPACE, seed_message, unwritable_message
+from text import (
+    MAX_TEXT_LENGTH,
+    SEED_RANGE,
+    TYPOGRAPHY,
+    WHITESPACE,
+    seed_message,
+    unwritable_message,
+)
 from utils import START, target_problem
 
 # The inputs of `sample` and `write`, as their signatures take them. The loaded functions
@@ -56,10 +63,20 @@ def checked_seed(seed):
         return tf.identity(seed)
 
 
+def _folds():
+    """text.TYPOGRAPHY as {what is written: the characters written so, for a regex class}."""
+    folds = {}
+    for source, target in TYPOGRAPHY.items():
+        folds[target] = folds.get(target, "") + source
+    return folds
+
+
 def writable_codes(text, alphabet, lookup):
     """A text as model.write takes it (text.check_line, check_writable), in the graph: its
     white space cleaned, then 1 + each character's place in the alphabet [1, U], or an
     InvalidArgumentError that names what it cannot write."""
+    for target, sources in _folds().items():  # text.TYPOGRAPHY, as clean_line folds it
+        text = tf.strings.regex_replace(text, f"[{sources}]", target)
     text = tf.strings.strip(tf.strings.regex_replace(text, f"[{WHITESPACE}]+", " "))
     characters = tf.strings.unicode_split(text, "UTF-8")
     codes = lookup.lookup(characters)

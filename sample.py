@@ -67,6 +67,7 @@ from iam_ondb import read_line_file, transcription_of
 from text import (
     MAX_TEXT_LENGTH,
     check_writable,
+    folding_note,
     fresh_seed,
     page_seeds,
     wrap_text,
@@ -211,6 +212,8 @@ def read_text(parser, args):
             parser.error(f"--text_file {args.text_file}: cannot read it ({err})")
     else:
         text = args.text
+    if folding_note(text):
+        print(f"warning: {folding_note(text)}", file=sys.stderr)
     lines = wrap_text(text, args.line_length)
     if not lines:
         parser.error("--text_file holds no text" if args.text_file else "--text is empty")

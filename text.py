@@ -8,8 +8,11 @@ the web API (webapp/), the model in Python (model.write, write_page) and the Sav
   --on_unknown drop leaves such characters out instead, and says which (writable_lines).
   Reading a data set's texts (training, scoring) is not writing: there a rare character
   is the model's "unknown" symbol, index 0 (encode_text(..., unknown="keep")).
-- White space: every run of white space is one space, and none at the ends of a line
-  (clean_line), whichever entrance the text comes through.
+- Typography and white space: what keyboards and word processors type beyond the
+  alphabet (curly quotes, dashes, an ellipsis, ligatures, fractions: TYPOGRAPHY) is
+  folded onto it, every run of white space is one space, and none at the ends of a line
+  (clean_line), whichever entrance the text comes through; each entrance says what it
+  folded (folding_note).
 - Seeds: whole numbers in [0, SEED_RANGE), refused outside it (check_seed); a page's
   line i has seed + i, wrapping round at SEED_RANGE (line_seeds).
 - The page: which of its lines are written in which model call, with which seed, and in
@@ -95,10 +98,44 @@ def pad_texts(indices, multiple=16):
 
 # ---------------------------------------------------------------- lines
 
+# What keyboards, phones and word processors type, as the handwriting alphabet writes it:
+# folded by clean_line at every entrance, and reported (folded_characters)
+TYPOGRAPHY = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+    "\u2039": "'", "\u203a": "'",  # single quotes, apostrophes, primes and guillemets
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"',
+    "\u00bb": '"',  # double quotes and guillemets
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+    "\u2212": "-", "\u00ad": "",  # hyphens, dashes, the minus sign; a soft hyphen is unseen
+    "\u2026": "...", "\u2022": "-", "\u00b7": ".",  # ellipsis, bullet, middle dot
+    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",  # zero-width marks
+    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+    "\ufb05": "st", "\ufb06": "st",  # ligatures
+    "\u00bd": "1/2", "\u00bc": "1/4", "\u00be": "3/4", "\u2153": "1/3", "\u2154": "2/3",
+    "\u215b": "1/8",  # vulgar fractions
+    "\u00d7": "x", "\u2044": "/", "\u2215": "/",  # multiplication sign, fraction slashes
+}
+_FOLD = str.maketrans(TYPOGRAPHY)
+
 
 def clean_line(line):
-    """A line as it is written: every run of white space one space, none at the ends."""
-    return " ".join(line.split())
+    """A line as it is written: typography folded (TYPOGRAPHY: curly quotes straight,
+    dashes hyphens, an ellipsis three dots, ...), every run of white space one space,
+    none at the ends."""
+    return " ".join(line.translate(_FOLD).split())
+
+
+def folded_characters(text):
+    """{character: what it is written as} of the characters of text clean_line folds,
+    for an entrance to say so."""
+    return {c: TYPOGRAPHY[c] for c in sorted(set(text) & set(TYPOGRAPHY))}
+
+
+def folding_note(text):
+    """One sentence saying how text's typography is written, or "" if it is not folded."""
+    folded = folded_characters(text)
+    return ("written as the alphabet has them: " + ", ".join(
+        f"{c!r} as {t!r}" for c, t in folded.items())) if folded else ""
 
 
 def wrap_text(text, line_length=50):

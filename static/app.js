@@ -607,7 +607,8 @@ async function write() {
     };
     $("seed").value = String(answer.seed);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    setStatus(`Written in ${seconds} s.`);
+    // what the text's typography was written as, if the server folded it
+    setStatus(`Written in ${seconds} s.` + (answer.note ? ` Its ${answer.note}.` : ""));
     describe(answer);
     for (const id of ["replay", "download-svg", "download-png"]) $(id).disabled = false;
     play();
@@ -639,7 +640,8 @@ function describe(answer) {
 function unknownCharacters(text) {
   const alphabet = state.health && state.health.alphabet;
   if (!alphabet) return [];
-  return [...new Set([...text].filter((c) => !alphabet.includes(c)))].map((c) => JSON.stringify(c));
+  return [...new Set([...fold(text)].filter((c) => !alphabet.includes(c)))]
+    .map((c) => JSON.stringify(c));
 }
 
 // ------------------------------------------------------------ the text's limits
@@ -650,9 +652,13 @@ const PY_SPACES = new RegExp("[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u20
 const PY_LINE_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
 const chars = (s) => Array.from(s); // characters as Python counts them (code points)
 
-// A line as the server writes it (text.clean_line): every run of white space one
-// space, none at the ends.
-const cleanLine = (line) => line.split(PY_SPACES).filter((word) => word).join(" ");
+// What the server folds onto the alphabet (text.TYPOGRAPHY, which /api/health gives):
+// curly quotes as straight ones, dashes as hyphens, an ellipsis as three dots, ...
+const fold = (text) => chars(text).map((c) => state.health?.typography?.[c] ?? c).join("");
+
+// A line as the server writes it (text.clean_line): its typography folded, every run of
+// white space one space, none at the ends.
+const cleanLine = (line) => fold(line).split(PY_SPACES).filter((word) => word).join(" ");
 
 // Python's textwrap.wrap(line, width, break_on_hyphens=False) of a clean line, as the
 // server wraps it: at spaces, into lines of at most `width` characters; a word longer

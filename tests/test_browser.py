@@ -417,6 +417,24 @@ def test_the_page_counts_lines_and_characters_as_the_server_does(page):
                          f"{limits['max_text_length']} characters.")
 
 
+def test_typed_typography_is_folded_as_the_server_folds_it(page):
+    # invisible marks a word processor leaves (a zero-width space, a soft hyphen) fold
+    # to nothing: written, and the status line says how the text was written
+    set_value(page, "text", "a\u200bb c\u00adab")
+    hint = page.find_element("id", "text-hint")
+    assert "error" not in hint.get_attribute("class")
+    write_and_watch(page)
+    answer = page.execute_script("return window.writeRnn.state.result.answer")
+    assert [line["text"] for line in answer["lines"]] == ["ab cab"]
+    assert answer["note"] and answer["note"] in page.find_element("id", "status").text
+    # a curly apostrophe is a straight one, which this model cannot write: the page says
+    # so before sending, naming the character the server would name
+    set_value(page, "text", "a\u2019b")
+    assert "error" in hint.get_attribute("class") and "\"'\"" in hint.text
+    status, refused = post(page, "/api/write", {"text": "a\u2019b"})
+    assert status == 422 and "\"'\"" in refused["detail"]
+
+
 def made_up_page(lines=3, letters=50, pitch=480):
     """A page of writing with IAM-OnDB's proportions, as /api/write answers: each letter
     a loop 120 tablet units high (a small letter), 150 from the next, lines `pitch` apart."""

@@ -12,6 +12,7 @@ import evaluate
 import sample
 from export import export_saved_model
 from model import load_model
+from text import TYPOGRAPHY, folding_note
 from webapp.service import create_app, rounded
 
 ALPHABET = tiny.ALPHABET
@@ -186,3 +187,62 @@ def unpadded(call, rows):
     assert all((t, s) == (texts[rows - 1], seeds[rows - 1])
                for t, s in zip(texts[rows:], seeds[rows:]))
     return texts[:rows], seeds[:rows], hand
+
+
+# ---------------------------------------------------------------- typography
+
+
+@pytest.fixture(scope="module")
+def typed_writer(tmp_path_factory):
+    """A tiny synthesis model whose alphabet holds everything TYPOGRAPHY folds onto."""
+    folder = tmp_path_factory.mktemp("typed") / "synthesis"
+    alphabet = "".join(sorted(set("".join(TYPOGRAPHY.values())) | set(ALPHABET)))
+    tiny.save_tiny_model(folder, synthesis=True, alphabet=alphabet, num_layers=2)
+    return folder
+
+
+def typed_texts():
+    """Every character of the table, between letters, in lines of at most 100 when
+    folded: (as typed, as folded by hand)."""
+    typed = [f"a{c}b" for c in sorted(TYPOGRAPHY)]
+    thirds = [typed[k::3] for k in range(3)]
+    return [(" ".join(t), " ".join(f"a{TYPOGRAPHY[w[1]]}b" for w in t)) for t in thirds]
+
+
+def test_typography_is_written_as_its_fold_at_every_entrance(typed_writer, tiny_models,
+                                                             tmp_path, capsys):
+    writer = load_model(typed_writer)
+    folder = tmp_path / "export"
+    export_saved_model(writer, folder)
+    saved = tf.saved_model.load(str(folder))
+    client = TestClient(create_app(tiny_models[0], typed_writer, tiny_models[2]))
+    for k, (typed, folded) in enumerate(typed_texts()):
+        assert set(typed) - set(writer.alphabet) and not set(folded) - set(writer.alphabet)
+        want, info = writer.write(folded, seed=k)
+        got, typed_info = writer.write(typed, seed=k)  # model.write
+        np.testing.assert_array_equal(got, want)
+        assert typed_info["text"] == folded
+        out = saved.write(text=typed, seed=k, bias=0.0)  # the SavedModel, folding in its graph
+        np.testing.assert_array_equal(out["strokes"].numpy(),
+                                      saved.write(text=folded, seed=k, bias=0.0)["strokes"])
+        api = client.post("/api/write", json={"text": typed, "seed": k, "tries": 1}).json()
+        plain = client.post("/api/write", json={"text": folded, "seed": k, "tries": 1}).json()
+        # wrapped into the page's lines as the folded text is
+        assert [line["text"] for line in api["lines"]] == [line["text"] for line in plain["lines"]]
+        assert " ".join(line["text"] for line in api["lines"]) == folded
+        assert api["strokes"] == plain["strokes"]
+        assert api["note"].startswith("written as the alphabet has them") and not plain["note"]
+        flags = ["--model_dir", typed_writer, "--seed", k, "--tries", 1, "--line_length", 100,
+                 "--recognizer_dir", tiny_models[2]]
+        cli_typed = cli(tmp_path, *flags, "--text", typed)
+        assert "warning: written as the alphabet has them" in capsys.readouterr().err
+        cli_folded = cli(tmp_path, *flags, "--text", folded)
+        np.testing.assert_array_equal(cli_typed.strokes, cli_folded.strokes)
+        assert "warning" not in capsys.readouterr().err
+
+
+def test_the_page_folds_typography_as_the_server_does(client):
+    health = client.get("/api/health").json()
+    assert health["typography"] == TYPOGRAPHY
+    assert folding_note("“a”") == "written as the alphabet has them: '“' as '\"', '”' as '\"'"
+    assert folding_note("plain 'text'") == ""

@@ -111,6 +111,9 @@ class WriteAnswer(BaseModel):
     stop: Literal["end", "budget"] = Field(description="end: every line ended by the stop "
                                                        "rule; budget: one ran out of points")
     lines: list[Line]
+    note: str = Field("", description="how the text's typography was written, if it was "
+                                      "folded onto the alphabet (curly quotes as straight "
+                                      "ones, dashes as hyphens, ...), else empty")
 
 
 class SampleAnswer(BaseModel):

@@ -32,7 +32,15 @@ from config import (
     holds_model,
 )
 from drawing import page_as_drawn, strokes_svg
-from text import MAX_TEXT_LENGTH, SEED_RANGE, fresh_seed, hand_of, page_plan
+from text import (
+    MAX_TEXT_LENGTH,
+    SEED_RANGE,
+    TYPOGRAPHY,
+    folding_note,
+    fresh_seed,
+    hand_of,
+    page_plan,
+)
 from utils import DataLoader
 from webapp.batcher import Batcher, Job
 from webapp.middleware import BodyLimit, answer_errors, is_local
@@ -222,7 +230,9 @@ class Service:
                 "stop": "end" if all(i["stop"] == "end" for _, i in written) else "budget",
                 "lines": [{"text": text, "strokes": rounded(strokes), "seed": info["seed"],
                            "stop": info["stop"], "reading": info["reading"]}
-                          for text, (strokes, info) in zip(lines, written)]}
+                          for text, (strokes, info) in zip(lines, written)],
+                "note": folding_note(request.text if request.text is not None
+                                     else "".join(request.lines))}
 
     async def sample(self, request):
         limits = self.limits
@@ -260,7 +270,7 @@ class Service:
                 "alphabet": synthesis.alphabet if synthesis is not None else None,
                 "styles": sorted(synthesis.styles) if synthesis is not None else [],
                 "limits": dataclasses.asdict(self.limits),
-                "bias_max": MAX_BIAS, "seed_range": SEED_RANGE,
+                "bias_max": MAX_BIAS, "seed_range": SEED_RANGE, "typography": TYPOGRAPHY,
                 "styles_from_data": data.status if data else "not asked for (--data_dir)",
                 "queue": batcher.queue.qsize(), "model_calls": batcher.calls,
                 "rows_written": batcher.rows,
