@@ -10,17 +10,16 @@ requests are gathered into batched model calls. The app itself is webapp/ (its
 __init__ says which module does what); this file reads the flags, builds it and runs it.
 """
 
-import argparse
 import logging
 
 from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model
-from flags import add_flags, given
+from flags import ArgumentParser, add_flags, given
 from utils import add_verbose_flag, quiet_tensorflow
 from webapp.schema import Limits
 
 
 def build_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--host", default="127.0.0.1",
                    help="address to serve on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")

@@ -12,7 +12,6 @@ app (app.py under 16 concurrent clients, batched and one request at a time). Pic
 IAM_ONDB environment variable (as the notebook and the tests read it), else data/.
 """
 
-import argparse
 import os
 import platform
 import resource
@@ -24,6 +23,7 @@ import numpy as np
 
 from config import DEFAULT_TRIES, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model
 from evaluate import report
+from flags import ArgumentParser
 from utils import add_verbose_flag, quiet_tensorflow
 
 SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "tries", "app",
@@ -435,7 +435,7 @@ def has_data(data_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data_dir", default=os.environ.get("IAM_ONDB", "data"),
                         help="IAM-OnDB: lineStrokes-all.tar.gz or the folder holding it "
                              "(default: $IAM_ONDB, else data)")

@@ -23,7 +23,6 @@ that a writer who scribbles on past the end of the text shows as a larger share.
 synthesis model's window reads them (overrun_lines), for train.py --exclude FILE.
 """
 
-import argparse
 import functools
 import json
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from config import FREE_MODEL_DIR, RECOGNIZER_DIR, Config, holds_model
-from flags import seed_flag
+from flags import ArgumentParser, seed_flag
 from measures import LOST_SHARE, final_character_share, written_share
 from text import encode_text, line_seeds, pad_texts, page_seeds
 from utils import (
@@ -246,7 +245,7 @@ def page_figures(model, lines, pages=10, bias=0.0, seed=0, style=None, tries=1, 
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model_dir", default=FREE_MODEL_DIR, help="model to score")
     parser.add_argument("--data_dir", default="data",
                         help="folder holding lineStrokes/, or lineStrokes-all.tar.gz")

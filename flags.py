@@ -20,6 +20,15 @@ RANGES = {
 }
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """The commands' parser: a usage error is the error and where the flags are listed,
+    not the whole usage first (forty flags bury the one line that matters)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n(`{self.prog} --help` lists the "
+                     "flags)\n")
+
+
 class FieldError(ValueError):
     """A field out of its range; the message starts with the field's name."""
 

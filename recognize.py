@@ -12,15 +12,15 @@ usage errors answer at once. --verbose (or WRITE_RNN_VERBOSE=1) shows TensorFlow
 own log lines.
 """
 
-import argparse
 
 from config import RECOGNIZER_DIR, holds_model
+from flags import ArgumentParser
 from iam_ondb import read_line_file
 from utils import add_verbose_flag, quiet_tensorflow
 
 
 def build_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="a lineStrokes XML file, or a .npy of [T, 3] (dx, dy, eos) rows in "
                         "tablet units")

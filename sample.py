@@ -27,7 +27,6 @@ usage errors answer at once. --verbose (or WRITE_RNN_VERBOSE=1) shows TensorFlow
 log lines.
 """
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -62,7 +61,7 @@ from drawing import (  # noqa: F401
     write_attention_png,
     write_sample,
 )
-from flags import seed_flag
+from flags import ArgumentParser, seed_flag
 from iam_ondb import read_line_file, transcription_of
 from text import (
     MAX_TEXT_LENGTH,
@@ -81,7 +80,7 @@ if TYPE_CHECKING:
     from model import HandwritingModel
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="Output files: FILENAME.normal.svg, .color.svg, .multi_color.svg, .eos_pdf.svg "
                "and .pdf.svg (with --text: .normal.svg only, unless --all_figures), with --png "

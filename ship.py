@@ -9,7 +9,6 @@ The folder is written beside DEST and then put in its place, so an interrupted c
 leaves DEST as it was.
 """
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from config import CONFIG_NAME, LOG_NAME, RECOGNIZER_DIR, STYLES_NAME, holds_model, save_styles
+from flags import ArgumentParser
 from text import SEED_RANGE
 from utils import add_verbose_flag, quiet_tensorflow
 
@@ -96,7 +96,7 @@ def pick_styles(writer, reader, count, seed=0, candidates_per_style=3, bias=0.5,
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", help="a model folder written by train.py")
     parser.add_argument("dest", help="the folder to write (replaced if it exists)")
     parser.add_argument("--styles", type=int, default=0, metavar="N",

@@ -11,7 +11,6 @@ The flags are read, and checked, before TensorFlow loads: --help and usage error
 answer at once. --verbose (or WRITE_RNN_VERBOSE=1) shows TensorFlow's own log lines.
 """
 
-import argparse
 import csv
 import dataclasses
 import io
@@ -35,7 +34,7 @@ from config import (
     Config,
     holds_model,
 )
-from flags import FieldError, add_flags, check_fields, flag, given
+from flags import ArgumentParser, FieldError, add_flags, check_fields, flag, given
 from iam_ondb import read_line_ids
 from utils import (
     DataLoader,
@@ -98,7 +97,7 @@ class RunOptions:
 def build_parser():
     """The flags: Config's fields, then RunOptions'. Defaults, help and ranges are those
     of the dataclasses; a flag not given is absent from the parsed namespace."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     add_flags(parser.add_argument_group("the model and its training (saved in config.json)"),
               Config)
     add_flags(parser.add_argument_group("this run"), RunOptions)

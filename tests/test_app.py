@@ -454,3 +454,18 @@ def test_warm_up_compiles_the_page_s_first_requests_on_the_model_s_thread(tiny_m
         assert client.post("/api/write", json={"text": text.strip()}).status_code == 200
     assert write_loop.experimental_get_tracing_count() == traced  # nothing new to compile
     assert client.post("/api/sample", json={"num_points": 700}).status_code == 200
+
+
+def test_a_json_body_is_read_whatever_its_content_type_and_any_other_told_what_to_send(server):
+    body = b'{"text": "ab", "seed": 1, "tries": 1}'
+    plain = server.post("/api/write", content=body,
+                        headers={"content-type": "application/json"}).json()
+    for headers in ({}, {"content-type": "application/x-www-form-urlencoded"},  # curl -d
+                    {"content-type": "text/plain"}):
+        answer = server.post("/api/write", content=body, headers=headers)
+        assert answer.status_code == 200 and answer.json()["strokes"] == plain["strokes"]
+    refused = server.post("/api/write", content=b"text=ab",
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert refused.status_code == 422
+    assert "as a JSON object" in refused.json()["detail"]
+    assert "Content-Type: application/json" in refused.json()["detail"]

@@ -152,6 +152,11 @@ def test_a_sentence_is_written_stroke_by_stroke_and_replayed(page):
         (answer["strokes"][-1][2] == 0)
     assert ink_pixels(page) > 100
     assert page.find_element("id", "seed").get_attribute("value") == "12"
+    # the largest seed shows whole in its box
+    set_value(page, "seed", "2147483647")
+    assert page.execute_script("const s = document.getElementById('seed');"
+                               "return s.scrollWidth <= s.clientWidth;")
+    set_value(page, "seed", "12")
     click(page, "replay")
     browser.wait_for(page, "return document.getElementById('paper').dataset.state === "
                            "'drawing'", poll=0.005)
