@@ -102,6 +102,11 @@ def lost_the_text(info):
     return info["stop"] != "end" or share is None or share > LOST_SHARE
 
 
+def reads_as(reading, text):
+    """Whether a reading is the text, spaces aside (the recogniser's CER counts no space)."""
+    return reading.replace(" ", "") == text.replace(" ", "")
+
+
 def best_try(candidates):
     """Which of a line's candidates [(reading, info)] to keep: the one the recogniser
     reads closest to its text (edits over characters, spaces ignored), among those

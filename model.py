@@ -29,7 +29,7 @@ from config import (
 )
 from iam_ondb import checked_line
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
-from measures import best_try, lost_the_text
+from measures import best_try, lost_the_text, reads_as
 from mixture import (
     NOISE_KEYS,
     PARAM_KEYS,
@@ -385,7 +385,7 @@ class SynthesisModel(MixtureNetwork):
         else:
             super().__setattr__(name, value)
 
-    def write(self, text, bias=0.0, seed=None, style=None, tries=1):
+    def write(self, text, bias=0.0, seed=None, style=None, tries=1, max_tries=None):
         """Write text in handwriting (Graves section 5.3).
 
         text: a string, or a list of strings written in one batched, compiled call; each
@@ -399,7 +399,9 @@ class SynthesisModel(MixtureNetwork):
         the one best_try prefers: the one self.reader (a Recognizer, if one is set)
         reads closest to its text, else one that ends by the stop rule without losing
         the text. A line whose every try loses the text (measures.lost_the_text) is
-        written once more with as many new tries, and the best of all is kept.
+        written once more with as many new tries, and the best of all is kept. max_tries
+        (tries to MAX_TRIES): a line whose every try the reader misreads is written again,
+        tries more at a time, until a try reads as its text or max_tries were drawn.
 
         Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
         info = {"text": the line written, "phi": [T, len(text)] the window over it at
@@ -407,8 +409,9 @@ class SynthesisModel(MixtureNetwork):
         gives it), "stop": "end" when the stop rule ended the line, "budget" when the
         point budget (POINTS_PER_CHAR a character) did, "seed", "tries" (how many
         candidates were drawn), and
-        "reading": what self.reader reads of the line, None without a reader}. For a
-        list, lists.
+        "reading": what self.reader reads of the line, None without a reader, and
+        "read_right": whether that reading is the text, spaces aside (None without a
+        reader): False says that no try read right}. For a list, lists.
 
         The stop rule (write_loop): the window has reached the last character and
         moved past it (Graves: phi(t, U + 1) > phi(t, u) for every u <= U), and the
@@ -424,26 +427,49 @@ class SynthesisModel(MixtureNetwork):
         seed = check_seeds(seed, len(texts))
         if not (isinstance(tries, (int, np.integer)) and 1 <= tries <= MAX_TRIES):
             raise ValueError(f"tries must be a whole number from 1 to {MAX_TRIES}, not {tries}")
+        if max_tries is not None and not (isinstance(max_tries, (int, np.integer))
+                                          and tries <= max_tries <= MAX_TRIES):
+            raise ValueError(f"max_tries must be a whole number from tries ({tries}) to "
+                             f"{MAX_TRIES}, not {max_tries}")
         seeds = [seed] * len(texts) if np.ndim(seed) == 0 else seed
         lines = len(texts)
         candidates = self._candidates(texts, [seed, *try_seeds(seed, lines, tries)], seeds,
                                       bias, style)
         # a line whose every try lost the text is written once more, with as many new
-        # tries (try k for k = tries ... 2 tries - 1): rare, so the usual cost stays
-        again = [i for i in range(lines) if tries > 1
-                 and all(lost_the_text(info) for _, info, _ in candidates[i])]
-        if again:
-            later = try_seeds(seed, lines, 2 * tries)[tries - 1:]
+        # tries (try k for k = tries ... 2 tries - 1): rare, so the usual cost stays; with
+        # max_tries, so is a line whose every try the reader misreads, tries more at a
+        # time, until one reads right or max_tries were drawn
+        drawn = tries
+        while True:
+            again = [i for i in range(lines)
+                     if self._try_again(candidates[i], tries, drawn, max_tries)]
+            if not again:
+                break
+            later = try_seeds(seed, lines, drawn + tries)[drawn - 1:]
             more = [[row[i] for i in again] for row in later]
             for i, extra in zip(again, self._candidates([texts[i] for i in again], more,
                                                         [seeds[i] for i in again], bias, style)):
                 candidates[i] += extra
+            drawn += tries
         kept = [tried[best_try([(reading, info) for _, info, reading in tried])]
                 for tried in candidates]
         strokes = [line for line, _, _ in kept]
-        infos = [{**info, "reading": reading, "tries": len(tried)}
+        infos = [{**info, "reading": reading, "tries": len(tried),
+                  "read_right": None if reading is None else reads_as(reading, info["text"])}
                  for (_, info, reading), tried in zip(kept, candidates)]
         return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
+
+    def _try_again(self, tried, tries, drawn, max_tries):
+        """Whether a line's tries so far ([(strokes, info, reading)], drawn of them) call
+        for tries more: every one lost the text (once), or, up to max_tries, every one
+        the reader read was misread."""
+        if tries == 1 or len(tried) < drawn:  # one try is the model's own line
+            return False
+        if all(lost_the_text(info) for _, info, _ in tried):
+            return drawn == tries or (max_tries is not None and drawn + tries <= max_tries)
+        misread = all(reading is not None and not reads_as(reading, info["text"])
+                      for _, info, reading in tried)
+        return misread and max_tries is not None and drawn + tries <= max_tries
 
     def _candidates(self, texts, try_noise_seeds, seeds, bias, style):
         """Every text written once for each entry of try_noise_seeds (the noise seeds of
@@ -521,7 +547,7 @@ class SynthesisModel(MixtureNetwork):
                           "stop": "end" if stop == 1 else "budget", "seed": seeds[row]})
         return strokes, infos
 
-    def write_page(self, lines, bias=0.0, seed=None, style=None, tries=1):
+    def write_page(self, lines, bias=0.0, seed=None, style=None, tries=1, max_tries=None):
         """Several lines in one hand, as text.page_plan plans a page: with a style, all
         of them in one batch primed with it; without, the first line, then the others
         primed with it. Line i has seed + i. Returns write's (strokes, infos) lists."""
@@ -532,7 +558,8 @@ class SynthesisModel(MixtureNetwork):
         for call in page_plan(len(lines), seed, style is not None):
             written, written_infos = self.write([lines[i] for i in call.rows], bias,
                                                 list(call.seeds),
-                                                hand_of(call, style, lines, strokes), tries)
+                                                hand_of(call, style, lines, strokes), tries,
+                                                max_tries)
             for i, line, info in zip(call.rows, written, written_infos):
                 strokes[i], infos[i] = line, info
         return strokes, infos

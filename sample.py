@@ -140,6 +140,10 @@ def build_parser():
                       help=f"write this many candidates of each line in one batched call and "
                            f"keep the one the recogniser (--recognizer_dir) reads best "
                            f"(default {DEFAULT_TRIES}; 1 to {MAX_TRIES})")
+    text.add_argument("--max_tries", type=int, default=None,
+                      help="write a line whose every try the recogniser misreads again, "
+                           "--tries more at a time, until one reads right or this many were "
+                           f"drawn (--tries to {MAX_TRIES}; default: no more)")
     text.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
                       help=f"the recogniser that picks the best try and says what it reads "
                            f"(default {RECOGNIZER_DIR}); without one, tries that end by the "
@@ -195,6 +199,9 @@ def check_args(parser, args):
                      "FILE --style_text TEXT")
     if not 1 <= args.tries <= MAX_TRIES:
         parser.error(f"--tries must be between 1 and {MAX_TRIES}, not {args.tries}")
+    if args.max_tries is not None and not args.tries <= args.max_tries <= MAX_TRIES:
+        parser.error(f"--max_tries must be between --tries ({args.tries}) and {MAX_TRIES}, "
+                     f"not {args.max_tries}")
     if not 1 <= args.line_length <= MAX_TEXT_LENGTH:
         parser.error(f"--line_length must be between 1 and {MAX_TEXT_LENGTH}, "
                      f"not {args.line_length}")
@@ -331,7 +338,8 @@ def write_pages(model, lines, args, seed, style):
     model.sample returns lines: (strokes, params, [(lines, infos)] per page)."""
     pages, strokes, params = [], [], []
     for page_seed in page_seeds(seed, args.num_samples, len(lines)):
-        line_strokes, infos = model.write_page(lines, args.bias, page_seed, style, args.tries)
+        line_strokes, infos = model.write_page(lines, args.bias, page_seed, style, args.tries,
+                                               args.max_tries)
         pages.append((lines, infos))
         strokes.append(page_as_drawn(line_strokes))
         params.append({k: np.concatenate([info["params"][k] for info in infos])
@@ -380,7 +388,10 @@ def main(argv=None):
         for _, infos in pages:
             for info in infos:
                 if info["reading"] is not None:
-                    print(f"  reads: {info['reading']}")
+                    wrong = "" if info["read_right"] else (
+                        f"  (no try of {info['tries']} read as {info['text']!r}"
+                        + ("" if args.max_tries else "; --max_tries writes more") + ")")
+                    print(f"  reads: {info['reading']}{wrong}")
     else:
         strokes, params = model.sample(args.sample_length, num_samples=args.num_samples,
                                        seed=seed, bias=args.bias, prime=prime)

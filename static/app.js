@@ -623,9 +623,11 @@ async function write() {
 function describe(answer) {
   const info = $("result-info");
   const read = (answer.lines || []).map((l) => l.reading);
-  // what the recogniser makes of each line: the writing's legibility, line by line
+  // what the recogniser makes of each line: the writing's legibility, line by line, and
+  // the lines no try of which it read as written
   $("readings").textContent = read.length && read.every((r) => typeof r === "string")
-    ? `Read back: ${read.map((r) => `“${r}”`).join(", ")}` : "";
+    ? `Read back: ${answer.lines.map((l) => `“${l.reading}”` +
+      (l.read_right === false ? " (misread)" : "")).join(", ")}` : "";
   if (!answer.lines) {
     info.textContent = `seed ${answer.seed} · ${answer.strokes.length} points`;
     return;

@@ -469,3 +469,13 @@ def test_a_json_body_is_read_whatever_its_content_type_and_any_other_told_what_t
     assert refused.status_code == 422
     assert "as a JSON object" in refused.json()["detail"]
     assert "Content-Type: application/json" in refused.json()["detail"]
+
+
+def test_max_tries_is_at_least_tries_and_each_line_says_whether_it_read_right(server):
+    answer = server.post("/api/write", json={"text": "ab", "seed": 2, "tries": 2,
+                                             "max_tries": 4})
+    assert answer.status_code == 200
+    for line in answer.json()["lines"]:
+        assert line["read_right"] == (line["reading"].replace(" ", "") == "ab")
+    refused = server.post("/api/write", json={"text": "ab", "tries": 3, "max_tries": 2})
+    assert refused.status_code == 422 and "fewer than tries" in refused.json()["detail"]

@@ -145,8 +145,12 @@ def test_a_sentence_is_written_stroke_by_stroke_and_replayed(page):
     # under the writing, what the recogniser reads of each line
     readings = [line["reading"] for line in answer["lines"]]
     assert all(isinstance(r, str) for r in readings)
-    assert page.find_element("id", "readings").text == \
-        "Read back: " + ", ".join(f"“{r}”" for r in readings)
+    assert [line["read_right"] for line in answer["lines"]] == \
+        [r.replace(" ", "") == line["text"].replace(" ", "")
+         for r, line in zip(readings, answer["lines"])]
+    assert page.find_element("id", "readings").text == "Read back: " + ", ".join(
+        f"“{line['reading']}”" + ("" if line["read_right"] else " (misread)")
+        for line in answer["lines"])
     assert int(done["drawn"]) == int(done["points"]) == len(answer["strokes"])
     assert int(done["strokes"]) == sum(row[2] for row in answer["strokes"]) + \
         (answer["strokes"][-1][2] == 0)

@@ -119,9 +119,9 @@ def test_seeds_derived_from_a_seed_stay_in_the_range(tiny_models, monkeypatch, t
     used = []
     write = writer.write
 
-    def spy(texts, bias=0.0, seed=None, style=None, tries=1):
+    def spy(texts, bias=0.0, seed=None, style=None, tries=1, max_tries=None):
         used.extend([seed] if np.ndim(seed) == 0 else seed)
-        return write(texts, bias, seed, style, tries)
+        return write(texts, bias, seed, style, tries, max_tries)
 
     monkeypatch.setattr(writer, "write", spy)
     evaluate.stop_figures(writer, ["ab", "ba", "cab"], seed=SEED_LIMIT - 2)
@@ -138,9 +138,9 @@ def calls_made(model, monkeypatch):
     """model.write, recording (texts, seeds, the style's text) of every call."""
     calls, write = [], model.write
 
-    def spy(texts, bias=0.0, seed=None, style=None, tries=1):
+    def spy(texts, bias=0.0, seed=None, style=None, tries=1, max_tries=None):
         calls.append((list(texts), list(seed), style and style[1]))
-        return write(texts, bias, seed, style, tries)
+        return write(texts, bias, seed, style, tries, max_tries)
 
     monkeypatch.setattr(model, "write", spy)
     return calls

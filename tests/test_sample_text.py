@@ -89,6 +89,11 @@ BAD = {
     "style text unknown": (["--text", "a", "--style", "STYLE", "--style_text", "Q"],
                            "--style_text: characters the model cannot write: 'Q'"),
     "style without its text": (["--text", "a", "--style", "STYLE"], "--style_text"),
+    "max tries below tries": (["--text", "a", "--tries", "3", "--max_tries", "2"],
+                              "--max_tries must be between --tries (3) and 16"),
+    "style text without style": (["--text", "a", "--style_text", "ab"], "give --style too"),
+    "own hand with a text": (["--text", "a", "--style", "own", "--style_text", "ab"],
+                             "leave out --style_text"),
 }
 
 

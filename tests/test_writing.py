@@ -413,3 +413,31 @@ def test_best_try_prefers_what_reads_right_and_never_a_lost_line():
     # without a reader: the first that ends cleanly
     assert best_try([(None, lost), (None, candidate(stop="budget")), (None, candidate())]) == 2
     assert best_try([(None, lost), (None, lost)]) == 0
+
+
+def test_with_max_tries_a_misread_line_is_written_again_until_a_try_reads_right(tiny_writer):
+    class RightOnCall:  # misreads every line until its `right`-th call, then reads right
+        def __init__(self, right):
+            self.right, self.calls = right, []
+
+        def read(self, lines):
+            self.calls.append(len(lines))
+            good = len(self.calls) >= self.right
+            return ["ab" if good else "zz" for _ in lines]
+
+    for max_tries, right, calls, tries_drawn, read_right in [
+            (None, 9, [2], 2, False),  # without max_tries: two tries, and it says so
+            (6, 2, [2, 2], 4, True),  # the second round reads right: it stops there
+            (6, 9, [2, 2, 2], 6, False),  # never read right: max_tries, and no more
+            (5, 9, [2, 2], 4, False)]:  # a round never goes past max_tries
+        tiny_writer.reader = reader = RightOnCall(right)
+        try:
+            _, info = tiny_writer.write("ab", seed=2, tries=2, max_tries=max_tries)
+        finally:
+            tiny_writer.reader = None
+        assert reader.calls == calls and info["tries"] == tries_drawn
+        assert info["read_right"] is read_right
+        assert info["reading"] == ("ab" if read_right else "zz")
+    assert tiny_writer.write("ab", seed=2)[1]["read_right"] is None  # no reader
+    with pytest.raises(ValueError, match="max_tries must be a whole number from tries"):
+        tiny_writer.write("ab", tries=3, max_tries=2)

@@ -72,6 +72,9 @@ class WriteRequest(Strict):
     tries: Annotated[int, Field(strict=True, ge=1, le=MAX_TRIES,
                                 description="candidates of each line, of which the one the "
                                             "recogniser reads best is kept")] = DEFAULT_TRIES
+    max_tries: Annotated[int | None, Field(strict=True, ge=1, le=MAX_TRIES, description=(
+        "a line whose every try the recogniser misreads is written again, tries more at a "
+        "time, until one reads right or this many were drawn (at least tries)"))] = None
     seed: Seed | None = None
     style: Style | None = Field(None, description="write in this hand (Graves section 5.5)")
     hand: str | None = Field(None, description="or in this named hand of the model's "
@@ -101,6 +104,9 @@ class Line(BaseModel):
     stop: Literal["end", "budget"]
     reading: str | None = Field(description="what the recogniser reads of the line, if "
                                             "there is one")
+    read_right: bool | None = Field(description="whether that reading is the line's text "
+                                                "(spaces aside): false says that no try "
+                                                "read right; null without a recogniser")
 
 
 class WriteAnswer(BaseModel):

@@ -192,25 +192,26 @@ class Service:
         except ValueError as err:  # what the model refuses to write
             raise BadInput(str(err)) from None
 
-    def write_rows(self, bias, style, tries):
+    def write_rows(self, bias, style, tries, max_tries=None):
         """A batcher's run: rows of (text, seed) written in one model.write call."""
         def run(rows):
             texts, seeds = zip(*rows)
             strokes, infos = self.models.synthesis.write(list(texts), bias=bias,
                                                          seed=list(seeds), style=style,
-                                                         tries=tries)
+                                                         tries=tries, max_tries=max_tries)
             return list(zip(strokes, infos))
         return run
 
-    async def write_page(self, lines, bias, seed, style, tries=1):
+    async def write_page(self, lines, bias, seed, style, tries=1, max_tries=None):
         """model.write_page's page (text.page_plan), each call's rows batched with other
         requests': [(strokes, info)] a line."""
         written, strokes = [None] * len(lines), [None] * len(lines)
         for call in page_plan(len(lines), seed, style is not None):
             hand = hand_of(call, style, lines, strokes)
             rows = [(lines[i], s) for i, s in zip(call.rows, call.seeds)]
-            key = ("write", bias, tries, style_key(*hand) if hand is not None else None)
-            run = self.write_rows(bias, hand, tries)
+            key = ("write", bias, tries, max_tries,
+                   style_key(*hand) if hand is not None else None)
+            run = self.write_rows(bias, hand, tries, max_tries)
             for i, line in zip(call.rows, await self.model_call(key, rows, run)):
                 written[i], strokes[i] = line, line[0]
         return written
@@ -223,13 +224,18 @@ class Service:
         lines = lines_of(request, self.limits, synthesis.alphabet)
         style = style_of(request.style, self.limits, synthesis.alphabet, request.hand,
                          synthesis.styles)
+        if request.max_tries is not None and request.max_tries < request.tries:
+            raise BadInput(f"max_tries ({request.max_tries}) is fewer than tries "
+                           f"({request.tries}): give at least as many")
         seed = fresh_seed() if request.seed is None else request.seed
-        written = await self.write_page(lines, request.bias, seed, style, request.tries)
+        written = await self.write_page(lines, request.bias, seed, style, request.tries,
+                                        request.max_tries)
         page = page_as_drawn([strokes for strokes, _ in written])
         return {"strokes": rounded(page), "svg": svg_of(page), "seed": seed,
                 "stop": "end" if all(i["stop"] == "end" for _, i in written) else "budget",
                 "lines": [{"text": text, "strokes": rounded(strokes), "seed": info["seed"],
-                           "stop": info["stop"], "reading": info["reading"]}
+                           "stop": info["stop"], "reading": info["reading"],
+                           "read_right": info["read_right"]}
                           for text, (strokes, info) in zip(lines, written)],
                 "note": folding_note(request.text if request.text is not None
                                      else "".join(request.lines))}
