@@ -22,7 +22,7 @@ CONFIG_NAME = "config.json"
 LOG_NAME = "log.csv"
 CHECKPOINT_NAME = "ckpt"
 CHECKPOINTS_KEPT = 2
-STYLES_NAME = "styles.json"  # a synthesis model's named hands (model.load_styles)
+STYLES_NAME = "styles.json"  # a synthesis model's named hands (load_styles, below)
 
 # the shipped models, relative to the project folder: the commands' defaults
 FREE_MODEL_DIR = "save"  # writes freely (model.sample)

@@ -262,7 +262,7 @@ def read_style(parser, args):
 
 
 def read_line(parser, flag, path):
-    """utils.read_line_file, with argparse errors naming the flag."""
+    """iam_ondb.read_line_file, with argparse errors naming the flag."""
     try:
         return read_line_file(path)
     except OSError as err:

@@ -26,7 +26,6 @@ from typing import NamedTuple
 import numpy as np
 
 MIN_CHAR_COUNT = 3  # a character enters a model's alphabet if the training texts hold it this often
-WEAK_CHAR_COUNT = 50  # ... and is named weak below this: too few examples to learn it well
 # marks a pen draws as strokes of their own after the last letter, which a written
 # line often ends before drawing (its window runs ahead of the pen)
 FINAL_MARKS = ".,;:!?'\"-"

@@ -1,9 +1,12 @@
 """Train the handwriting model on IAM-OnDB.
 
-    python train.py --data_dir path/to/lineStrokes-all.tar.gz --model_dir save
-    python train.py --synthesis --data_dir path/to/iam-ondb --model_dir save/synthesis
+    python train.py --data_dir path/to/lineStrokes-all.tar.gz           # runs/handwriting
+    python train.py --synthesis --data_dir path/to/iam-ondb             # runs/synthesis
+    python train.py --recognizer --data_dir path/to/iam-ondb --unipen path/to/unipen \
+        --unipen_lines 0.2 --unipen_beside 0.15                          # runs/recognizer
 
-Running it again on the same --model_dir resumes where the last run stopped.
+Running it again on the same --model_dir resumes where the last run stopped; a shipped
+model (save/...) is never trained in place: copy it to continue its training.
 --synthesis trains the network that writes a given text (Graves section 5) on whole
 lines with their transcriptions, from the defaults of config.SYNTHESIS_RECIPE.
 

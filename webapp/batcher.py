@@ -38,7 +38,7 @@ class Batcher:
     Every call has at least two rows and a power-of-two count (the last row is
     repeated, its result dropped): XLA compiles once per shape, and a row computes
     bit for bit the same in any batch of two or more rows, so with its own seed
-    (model.batch_noise) a request writes the same whether batched or alone."""
+    (mixture.batch_noise) a request writes the same whether batched or alone."""
 
     def __init__(self, max_batch=16, wait_ms=10.0, max_queue=256):
         self.max_batch, self.wait = max_batch, wait_ms / 1000

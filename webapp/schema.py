@@ -153,7 +153,7 @@ def validation_message(errors):
 
 
 def check_steps(steps, name, limit):
-    """Given strokes -> float32 [T, 3] (utils.checked_line), or BadInput saying what is
+    """Given strokes -> float32 [T, 3] (iam_ondb.checked_line), or BadInput saying what is
     wrong."""
     try:
         return checked_line(steps, name, limit)
