@@ -31,8 +31,11 @@ def executable(path, text):
 def ci(tmp_path, **env):
     calls = tmp_path / "calls"
     calls.unlink(missing_ok=True)
+    # the runner's own WRITE_RNN_VENV (a CI run that chose its environment's place) is not
+    # the stand-ins': only env says where the environment goes
+    outside = {k: v for k, v in os.environ.items() if k != "WRITE_RNN_VENV"}
     run = subprocess.run(["bash", str(ROOT / ".ci" / "run")], capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "PATH": f"{tmp_path / 'bin'}:"
+                         timeout=60, env={**outside, "PATH": f"{tmp_path / 'bin'}:"
                                           f"{os.environ['PATH']}", "CALLS": str(calls),
                                           "STAND_IN": str(tmp_path / "stand-in"), **env})
     assert run.returncode == 0, run.stderr
