@@ -9,6 +9,7 @@ here and makes batches of it.
 """
 
 import io
+import json
 import multiprocessing
 import os
 import re
@@ -163,6 +164,22 @@ def read_line_file(path):
         raise ValueError(f"expected a numeric [T, 3] array of (dx, dy, eos), not "
                          f"{strokes.dtype}")
     return checked_line(strokes)
+
+
+def read_hand_file(path):
+    """A hand in a file: (strokes as checked_line gives them, the text they write), from
+    a JSON object {"text": ..., "strokes": [[dx, dy, eos], ...]} in tablet units, as the
+    web page downloads the hand written on its pad and /api/write takes a style. Raises
+    OSError, or ValueError saying what is wrong with the file."""
+    try:
+        hand = json.loads(Path(path).read_bytes())
+        strokes, text = hand["strokes"], hand["text"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"not a hand file: a JSON object of \"text\" and \"strokes\" "
+                         f"[[dx, dy, eos], ...] ({err})") from None
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("its \"text\", what the strokes write, is empty")
+    return checked_line(strokes), text
 
 
 def read_line_ids(path):

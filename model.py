@@ -14,6 +14,9 @@ from utils import quiet_tensorflow
 
 quiet_tensorflow()  # TensorFlow loads without its start-up lines, as in the commands
 
+import os
+from pathlib import Path
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -27,7 +30,7 @@ from config import (
     Config,
     load_styles,
 )
-from iam_ondb import checked_line
+from iam_ondb import checked_line, read_hand_file
 from lstm import LSTM, KerasRNN, WindowLSTM, char_positions, window_weights
 from measures import best_try, lost_the_text, reads_as
 from mixture import (
@@ -514,8 +517,11 @@ class SynthesisModel(MixtureNetwork):
         return min(self.styles) if self.styles else None
 
     def hand(self, style):
-        """A style as write takes it: None, (strokes, text), or the name of one of the
-        model's named hands (self.styles, "hand-1", ...), looked up."""
+        """A style as write takes it: None, (strokes, text), a hand file (.json, as the web
+        page downloads one: iam_ondb.read_hand_file), or the name of one of the model's
+        named hands (self.styles, "hand-1", ...), looked up."""
+        if isinstance(style, (str, os.PathLike)) and Path(style).suffix.lower() == ".json":
+            return read_hand_file(style)
         if not isinstance(style, str):
             return style
         if style not in self.styles:

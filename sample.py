@@ -62,7 +62,7 @@ from drawing import (  # noqa: F401
     write_sample,
 )
 from flags import ArgumentParser, seed_flag
-from iam_ondb import read_line_file, transcription_of
+from iam_ondb import read_hand_file, read_line_file, transcription_of
 from text import (
     MAX_TEXT_LENGTH,
     check_writable,
@@ -129,7 +129,8 @@ def build_parser():
                            f"(at most {MAX_TEXT_LENGTH}; IAM-OnDB's lines hold 29 on average)")
     text.add_argument("--style", metavar="FILE",
                       help="write in the hand of this line: an IAM-OnDB lineStrokes XML file, "
-                           "a .npy of [T, 3] (dx, dy, eos) rows in tablet units, the name "
+                           "a .npy of [T, 3] (dx, dy, eos) rows in tablet units, a hand file "
+                           "(.json, with its text) as the web page downloads one, the name "
                            "of one of the model's named hands (hand-1, ...), or "
                            f"'{OWN_HAND}', the model's own (default: its first named hand, as "
                            "the web page writes; its own if it has none)")
@@ -251,6 +252,16 @@ def read_style(parser, args):
             parser.error(f"--style {args.style}: no such file, nor a named hand of "
                          f"{args.model_dir} (its named hands: "
                          f"{', '.join(sorted(names)) or 'none'})")
+    if Path(args.style).suffix.lower() == ".json":  # a hand file holds its text
+        if args.style_text:
+            parser.error(f"--style {args.style} is a hand file, which holds its text: leave "
+                         "out --style_text")
+        try:
+            return read_hand_file(args.style)
+        except OSError as err:
+            parser.error(f"--style {args.style}: cannot read it ({err.strerror or err})")
+        except ValueError as err:
+            parser.error(f"--style {args.style}: {err}")
     strokes = read_line(parser, "--style", args.style)
     text = args.style_text
     if text is None and Path(args.style).suffix.lower() == ".xml":

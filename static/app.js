@@ -184,10 +184,45 @@ const round1 = (v) => Math.round(v * 10) / 10;
 // pad can tell whether the pad still holds what was read
 const pad = {strokes: [], current: null, ready: false, version: 0};
 
+// The pad's hand is kept in this browser between visits, and downloads as a hand file,
+// {"text", "strokes": [[dx, dy, eos], ...]} in tablet units as /api/write's style takes
+// it, which sample.py --style and model.write(style=...) take too.
+const PAD_KEY = "write-rnn.pad";
+
+function keepPad() {
+  try {
+    localStorage.setItem(PAD_KEY, JSON.stringify({strokes: pad.strokes,
+                                                  text: $("pad-text").value}));
+  } catch (err) { /* private browsing, or full: the pad is kept for this visit only */ }
+  $("pad-download").disabled = !pad.strokes.length;
+}
+
+function restorePad() {
+  let kept = null;
+  try { kept = JSON.parse(localStorage.getItem(PAD_KEY)); } catch (err) { kept = null; }
+  if (!kept || !Array.isArray(kept.strokes)) return;
+  pad.strokes = kept.strokes;
+  pad.version++;
+  if (!$("pad-text").value) $("pad-text").value = kept.text || "";
+  $("pad-download").disabled = !pad.strokes.length;
+}
+
+function downloadHand() {
+  const text = $("pad-text").value.trim();
+  if (!text) {
+    setStatus("type what you wrote on the pad: the hand file holds its text", true);
+    return;
+  }
+  const strokes = toSteps(pad.strokes, text, state.health.limits.max_style_points);
+  save(new Blob([JSON.stringify({text, strokes})], {type: "application/json"}), "hand.json");
+}
+
 function setupPad() {
   pad.ready = true;
   const canvas = $("pad");
   const ctx = fitCanvas(canvas, canvas.clientWidth, 150);
+  restorePad();
+  drawPad(ctx);
   const point = (e) => ({x: e.offsetX, y: e.offsetY, t: e.timeStamp});
   canvas.addEventListener("pointerdown", (e) => {
     e.preventDefault();
@@ -207,6 +242,7 @@ function setupPad() {
   const end = () => {
     if (!pad.current) return;
     pad.current = null;
+    keepPad();
     scheduleReading();
   };
   canvas.addEventListener("pointerup", end);
@@ -216,8 +252,11 @@ function setupPad() {
     pad.current = null;
     pad.version++;
     forgetReading();
+    keepPad();
     drawPad(ctx);
   });
+  $("pad-download").addEventListener("click", downloadHand);
+  $("pad-text").addEventListener("input", keepPad);
 }
 
 function drawPad(ctx) {
@@ -322,6 +361,7 @@ async function readPad() {
   }
   box.value = text;
   reading.text = text;
+  keepPad();
   if (text) {
     setPadStatus("Read by the recogniser: correct it if needed.", "read");
   } else {

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import browser
 import numpy as np
@@ -21,8 +22,11 @@ import tiny
 import xmlgen
 from conftest import FONT_FLAGS
 
+import sample
 import train
-from config import save_styles
+from config import PAGE_BIAS, save_styles
+from drawing import page_as_drawn
+from model import load_model
 from webapp.harness import running
 
 # the tiny synthesis model's named hands: two lines of the tests' font
@@ -82,7 +86,7 @@ def page(tmp_path_factory, pad_reader):
     with running("--model_dir", root / "free", "--synthesis_dir", root / "synthesis",
                  "--recognizer_dir", pad_reader, "--no_warmup") as url:
         driver = browser.chrome(download_dir=downloads)
-        driver.download_dir = downloads
+        driver.download_dir, driver.models_dir = downloads, root
         try:
             driver.get(url)
             browser.wait_for(driver, "return document.body.dataset.ready")
@@ -191,6 +195,39 @@ def test_writing_in_a_hand_drawn_on_the_pad(page):
     assert ink_pixels(page) > 100
     page.find_element("css selector", 'input[name="style"][value="model"]').click()
     assert not page.find_element("id", "pad").is_displayed()
+
+
+def test_the_pad_s_hand_downloads_for_sample_py_and_is_kept_between_visits(page, tmp_path):
+    page.find_element("css selector", 'input[name="style"][value="hand"]').click()
+    click(page, "pad-clear")
+    assert page.find_element("id", "pad-download").get_attribute("disabled")
+    strokes = [[(20, 60), (30, 40), (40, 60), (50, 40)], [(70, 40), (70, 70), (90, 70)]]
+    browser.write_on_pad(page, strokes)
+    set_value(page, "pad-text", "ab")
+    click(page, "pad-download")
+    hand = json.loads(wait_for_file(page.download_dir, ".json").read_text())
+    assert hand["text"] == "ab" and sum(row[2] for row in hand["strokes"]) == 2
+    assert hand["strokes"] == page.execute_script(
+        "return window.writeRnn.toSteps(window.writeRnn.pad.strokes, 'ab', "
+        "window.writeRnn.state.health.limits.max_style_points)")
+    # the file is a style the command line writes in, as the page does
+    (tmp_path / "hand.json").write_text(json.dumps(hand))
+    models = Path(page.models_dir)
+    written = sample.main(["--model_dir", str(models / "synthesis"), "--text", "cab",
+                           "--style", str(tmp_path / "hand.json"), "--seed", "3", "--tries", "1",
+                           "--filename", str(tmp_path / "out")])
+    writer = load_model(models / "synthesis")
+    lines, _ = writer.write_page(["cab"], bias=PAGE_BIAS, seed=3,
+                                 style=(np.asarray(hand["strokes"], np.float32), "ab"))
+    np.testing.assert_allclose(written.strokes, page_as_drawn(lines), atol=1e-3)
+    # a new visit finds the hand and its text where they were
+    page.refresh()
+    browser.wait_for(page, "return document.body.dataset.ready")
+    page.find_element("css selector", 'input[name="style"][value="hand"]').click()
+    assert page.execute_script("return window.writeRnn.pad.strokes.length") == 2
+    assert page.find_element("id", "pad-text").get_attribute("value") == "ab"
+    assert not page.find_element("id", "pad-download").get_attribute("disabled")
+    click(page, "pad-clear")  # the tests after this one start from an empty pad
 
 
 def test_a_named_hand_from_the_menu_writes_the_page(page):

@@ -184,3 +184,30 @@ def test_ship_writes_named_hands_beside_the_weights(tiny_models, tiny_texts, tmp
     assert sorted(named) == ["hand-1", "hand-2"]
     assert "named hands: hand-1" in capsys.readouterr().out
     assert sorted(load_model(dest).styles) == ["hand-1", "hand-2"]
+
+
+def test_a_hand_file_is_a_style_for_model_write_and_sample_py(styled, tmp_path, capsys):
+    from drawing import page_as_drawn
+    from iam_ondb import read_hand_file
+
+    writer = load_model(styled)
+    strokes, text = writer.styles["hand-2"]
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"text": text, "strokes": strokes.tolist()}))
+    by_file, _ = writer.write("ab", seed=5, style=str(path))
+    by_strokes, _ = writer.write("ab", seed=5, style=(strokes, text))
+    np.testing.assert_array_equal(by_file, by_strokes)
+    written = sample.main(["--model_dir", str(styled), "--text", "ab", "--style", str(path),
+                           "--seed", "5", "--tries", "1", "--filename", str(tmp_path / "x")])
+    lines, _ = writer.write_page(["ab"], bias=PAGE_BIAS, seed=5, style=(strokes, text))
+    np.testing.assert_allclose(written.strokes, page_as_drawn(lines), atol=1e-4)
+    for bad, message in [('{"strokes": [[0, 0, 1]]}', "not a hand file"),
+                         ('{"text": " ", "strokes": [[0, 0, 1], [1, 1, 1]]}', "is empty"),
+                         ("[1, 2]", "not a hand file")]:
+        path.write_text(bad)
+        with pytest.raises(ValueError, match=message):
+            read_hand_file(path)
+        with pytest.raises(SystemExit):
+            sample.main(["--model_dir", str(styled), "--text", "ab", "--style", str(path),
+                         "--filename", str(tmp_path / "y")])
+        assert f"--style {path}: " in capsys.readouterr().err
