@@ -459,6 +459,12 @@ function play() {
   const points = result.points;
   const paper = preparePaper();
   canvas.dataset.state = "drawing";
+  // on a small screen (a phone) the paper is below the controls: bring the writing into
+  // view as it is drawn, rather than under the first screen
+  const box = canvas.getBoundingClientRect();
+  if (box.top >= window.innerHeight || box.bottom <= 0) {
+    canvas.scrollIntoView({block: "start"});
+  }
   canvas.dataset.points = String(points.length);
   canvas.dataset.strokes = String(splitStrokes(points).length);
   canvas.dataset.drawn = "0";

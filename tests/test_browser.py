@@ -548,6 +548,25 @@ def test_a_new_width_or_ink_redraws_the_writing_at_once(page):
         page.execute_script(change, element, value)
 
 
+def test_on_a_small_screen_the_writing_comes_into_view_as_it_is_drawn(page):
+    size = page.get_window_size()
+    page.set_window_size(500, 700)  # a phone's width: the paper is under the controls
+    try:
+        page.execute_script("window.scrollTo(0, 0)")
+        page.find_element("css selector", 'input[name="style"][value="model"]').click()
+        set_value(page, "text", "ab cab")
+        assert page.execute_script("return document.getElementById('paper')"
+                                   ".getBoundingClientRect().top") >= \
+            page.execute_script("return window.innerHeight")
+        write_and_watch(page)
+        top, bottom, height = page.execute_script(
+            "const r = document.getElementById('paper').getBoundingClientRect();"
+            "return [r.top, r.bottom, window.innerHeight];")
+        assert 0 <= top < height and bottom > 0
+    finally:
+        page.set_window_size(size["width"], size["height"])
+
+
 def test_write_stays_in_view_with_the_pad_open(page):
     page.execute_script("window.scrollTo(0, 0)")
     page.find_element("css selector", 'input[name="style"][value="hand"]').click()
