@@ -58,3 +58,29 @@ def test_sample_py_writes_a_text_with_no_other_flag(tmp_path, monkeypatch, capsy
     assert "<path" in svg
     # the page's settings: the first named hand, its bias, its tries
     assert "with save/synthesis in hand-1, --bias 0.75," in capsys.readouterr().out
+
+
+def test_the_shipped_models_write_and_read_as_their_recorded_digests():
+    # recorded by tests/digests.py when the models were shipped: a change to the code
+    # around the networks must not change what they write or read for the same seed
+    import json
+
+    import digests
+
+    recorded = json.loads(digests.DIGESTS.read_text())
+    now = digests.shipped_digests()
+    for key in recorded:
+        assert digests.matches(recorded[key], now[key]), (key, recorded[key], now[key])
+
+
+def test_digests_tell_a_changed_line_from_the_same():
+    import digests
+
+    line = np.random.default_rng(0).normal(size=(50, 3))
+    line[:, 2] = line[:, 2] > 1
+    old = digests.fingerprint(line)
+    assert digests.matches(old, digests.fingerprint(line * (1 + 1e-6)))
+    moved = line.copy()
+    moved[10, 0] += 5.0
+    assert not digests.matches(old, digests.fingerprint(moved))
+    assert not digests.matches(old, digests.fingerprint(line[:-1]))
