@@ -124,6 +124,7 @@ def bench_synthesis(steps, lines=32, points=640, chars=29):
 
     import train
     from config import SYNTHESIS_RECIPE, Config
+    from writer import Writer
 
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, (lines, points + 1, 3)).astype(np.float32)
@@ -153,9 +154,10 @@ def bench_synthesis(steps, lines=32, points=640, chars=29):
             result[f"{name}_points_per_s"] = steps * lines * points / seconds
         if name == "synthesis_train":
             text = "The quick brown fox jumps over the lazy dog"[:40]
-            trainer.model.write(text, bias=0.5, seed=0)
+            writer = Writer(trainer.model)
+            writer.write(text, bias=0.5, seed=0)
             result["synthesis_write_40_chars_ms"] = 1000 * timed(
-                lambda m=trainer.model, t=text: m.write(t, bias=0.5, seed=1), repeat=3)[0]
+                lambda w=writer, t=text: w.write(t, bias=0.5, seed=1), repeat=3)[0]
     return result
 
 
@@ -214,17 +216,19 @@ def bench_sample(model_dir):
 
     from config import Config
     from mixture import draw_point, mixture_from_outputs
-    from model import build_model, load_model
+    from model import build_model, load_network
     from utils import START
+    from writer import FreeWriter
 
     try:
-        model = load_model(model_dir)
+        model = load_network(model_dir)
     except FileNotFoundError:
         model = build_model(Config())  # timing does not depend on the weights
-    first_s, _ = timed(lambda: model.sample(800, seed=0))
-    single_s, _ = timed(lambda: model.sample(800, seed=1), repeat=5)
-    model.sample(800, num_samples=32, seed=0)
-    batch_s, _ = timed(lambda: model.sample(800, num_samples=32, seed=1), repeat=3)
+    writer = FreeWriter(model)
+    first_s, _ = timed(lambda: writer.sample(800, seed=0))
+    single_s, _ = timed(lambda: writer.sample(800, seed=1), repeat=5)
+    writer.sample(800, num_samples=32, seed=0)
+    batch_s, _ = timed(lambda: writer.sample(800, num_samples=32, seed=1), repeat=3)
 
     @tf.function
     def one_point(x, state, noise):
@@ -321,11 +325,11 @@ def bench_precision(units=400, steps=50):
 def bench_eval(data_dir, model_dir, lines):
     from config import Config
     from evaluate import score_lines
-    from model import build_model, load_model
+    from model import build_model, load_network
     from utils import DataLoader
 
     try:
-        model = load_model(model_dir)
+        model = load_network(model_dir)
     except FileNotFoundError:
         model = build_model(Config())
     loader = DataLoader(data_dir, progress=False)

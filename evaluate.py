@@ -344,7 +344,7 @@ def main(argv=None):
         report(result, args.json)
         return result
     if args.overruns:
-        found = overrun_lines(model, loader.data, loader.train_texts)
+        found = overrun_lines(model.network, loader.data, loader.train_texts)
         listed = "".join(f"{loader.train_ids[i]}\n" for i in found)
         write_atomic(Path(args.overruns), (
             f"# the {len(found):,} of {len(loader.data):,} training lines whose ink and text part "
@@ -370,7 +370,7 @@ def main(argv=None):
         lines = [to_model_units(loader.raw_data[i], cfg.limit, cfg.data_scale) for i in chosen]
         texts = [loader.texts[i] for i in chosen]
     start = time.perf_counter()
-    result = score_lines(model, lines, texts)
+    result = score_lines(model.network, lines, texts)
     result["points_per_s"] = result["points"] / (time.perf_counter() - start)
     report(result, args.json)
     return result

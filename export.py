@@ -1,6 +1,6 @@
 """Save a trained model as a TensorFlow SavedModel, for programs without this code.
 
-    python sample.py --export DIR       # or, from Python: export_saved_model(model, DIR)
+    python sample.py --export DIR   # or from Python: export_saved_model(load_network(d), DIR)
 
 The SavedModel has a `sample` and a `step` signature (see saved_model_module), or
 for a synthesis model `write` and `step` (synthesis_module), and runs in TensorFlow
@@ -14,14 +14,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from utils import quiet_tensorflow
-
-quiet_tensorflow()  # TensorFlow loads without its start-up lines, as in the commands
-
 import tensorflow as tf
 
 from mixture import PARAM_KEYS, mixture_from_outputs, sampling_noise
-from model import POINTS_PER_CHAR
 from text import (
     MAX_TEXT_LENGTH,
     SEED_RANGE,
@@ -31,6 +26,7 @@ from text import (
     unwritable_message,
 )
 from utils import START, target_problem
+from writer import POINTS_PER_CHAR, in_tablet_units, sample_loop, write_loop
 
 # The inputs of `sample` and `write`, as their signatures take them. The loaded functions
 # (loaded.sample(...), loaded.write(...)) also take an int32 seed, as tf.constant(3) is,
@@ -100,7 +96,7 @@ def saved_model_module(model):
     sample(num_points int32, seed int64 or int32, bias float32) -> strokes [num_points, 3] of
         (dx, dy, eos) and the mixture of every point (e, pi, mu1, mu2, sigma1, sigma2,
         rho), in tablet units: model.sample(num_points, seed=seed, bias=bias), run by
-        the same loop (model.sample_loop) without XLA. A seed outside [0, SEED_RANGE)
+        the same loop (writer.sample_loop) without XLA. A seed outside [0, SEED_RANGE)
         is refused with an InvalidArgumentError, as model.sample refuses it.
     step(point [B, 3], h0, c0, h1, c1, ... [B, rnn_size]) -> the mixture of the next
         point (e, pi, mu1, ... in model units, no bias) and the new state under the
@@ -122,9 +118,9 @@ def saved_model_module(model):
         tf.debugging.assert_positive(num_points, "num_points must be positive")
         noise = sampling_noise(checked_seed(seed), num_points, 1,
                                config.num_mixture)  # model.sample's
-        points, mixtures = model.sample_loop(num_points, bias, tf.constant([START]),
-                                             model.zero_state(1), noise)
-        strokes, params = model.in_tablet_units(points, mixtures, num_points)
+        points, mixtures = sample_loop(model, num_points, bias, tf.constant([START]),
+                                       model.zero_state(1), noise)
+        strokes, params = in_tablet_units(points, mixtures, num_points, config.data_scale)
         return {"strokes": strokes[0], **{k: v[0] for k, v in params.items()}}
 
     @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="point")]
@@ -147,7 +143,7 @@ def synthesis_module(model):
         in tablet units, phi [T, U] (the window over the text at every step), stop
         (1: by the stop rule, 2: by the point budget, POINTS_PER_CHAR a character) and
         the mixture of every point: model.write(text, bias, seed), run by the same loop
-        (model.write_loop) without XLA. As model.write, it writes the text with its
+        (writer.write_loop) without XLA. As model.write, it writes the text with its
         white space cleaned (a run of it one space) and refuses, with an
         InvalidArgumentError that names them, characters outside the alphabet (the
         `alphabet` variable), an empty text, one of more than MAX_TEXT_LENGTH
@@ -171,10 +167,10 @@ def synthesis_module(model):
         length = tf.shape(chars)[1]
         budget = POINTS_PER_CHAR * length
         noise = sampling_noise(checked_seed(seed), budget, 1, config.num_mixture)  # model.write's
-        points, mixtures, phis, lengths, stops = model.write_loop(
-            budget[None], bias, tf.constant([START]), model.zero_state(1), chars,
+        points, mixtures, phis, lengths, stops = write_loop(
+            model, budget[None], bias, tf.constant([START]), model.zero_state(1), chars,
             length[None], noise)
-        strokes, params = model.in_tablet_units(points, mixtures, lengths[0])
+        strokes, params = in_tablet_units(points, mixtures, lengths[0], config.data_scale)
         return {"strokes": strokes[0], "phi": phis[:lengths[0], 0], "stop": stops[0],
                 **{k: v[0] for k, v in params.items()}}
 

@@ -19,10 +19,6 @@ autodiff, correct but slower. KerasRNN puts Keras' GRU and SimpleRNN behind the
 same interface.
 """
 
-from utils import quiet_tensorflow
-
-quiet_tensorflow()  # TensorFlow loads without its start-up lines, as in the commands
-
 import keras
 import numpy as np
 import tensorflow as tf

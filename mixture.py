@@ -7,10 +7,6 @@ and bench.py all use them. Equation numbers refer to arXiv:1308.0850v5.
 
 import math
 
-from utils import quiet_tensorflow
-
-quiet_tensorflow()  # TensorFlow loads without its start-up lines, as in the commands
-
 import numpy as np
 import tensorflow as tf
 

@@ -23,10 +23,6 @@ within its own length (tf.reverse_sequence), so a line reads the same alone as i
 a padded batch without masks.
 """
 
-from utils import quiet_tensorflow
-
-quiet_tensorflow()  # TensorFlow loads without its start-up lines, as in the commands
-
 import keras
 import numpy as np
 import tensorflow as tf

@@ -77,7 +77,7 @@ from utils import add_verbose_flag, quiet_tensorflow, target_problem
 # TensorFlow, model.py and export.py are imported where they are used, once the flags
 # and the input files have been read
 if TYPE_CHECKING:
-    from model import HandwritingModel
+    from writer import FreeWriter, Writer
 
 def build_parser():
     p = ArgumentParser(
@@ -363,7 +363,7 @@ def write_pages(model, lines, args, seed, style):
 class Sampled(NamedTuple):
     """What main returns: the model, what it sampled, and the files it wrote."""
 
-    model: "HandwritingModel"
+    model: "FreeWriter | Writer"  # as load_model returns it
     strokes: np.ndarray  # as model.sample returns it: [num_samples,] sample_length, 3
     params: dict
     files: list  # every path written
@@ -413,7 +413,7 @@ def main(argv=None):
     if args.export:
         from export import export_saved_model
 
-        files.append(export_saved_model(model, args.export))
+        files.append(export_saved_model(model.network, args.export))
         print(f"wrote {files[-1]}")
     Path(args.filename).parent.mkdir(parents=True, exist_ok=True)
     many = args.num_samples > 1

@@ -27,13 +27,13 @@ def ship(run_dir, dest):
     replacing it. Returns the step shipped."""
     import tensorflow as tf
 
-    from model import checkpoint_for, checkpoint_manager, load_model
+    from model import checkpoint_for, checkpoint_manager, load_network
 
     run_dir, dest = Path(run_dir), Path(dest)
     if dest.resolve() == run_dir.resolve():
         raise ValueError(f"{dest} is the run itself: give another folder to ship to")
-    model = load_model(run_dir)  # says what is wrong with a folder that holds no model
-    # the step and the batch sampler beside the weights load_model has read
+    model = load_network(run_dir)  # says what is wrong with a folder that holds no model
+    # the step and the batch sampler beside the weights load_network has read
     step = tf.Variable(0, dtype=tf.int64)
     rng = tf.Variable("", dtype=tf.string)
     tf.train.Checkpoint(step=step, sampler_state=rng) \

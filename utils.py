@@ -615,9 +615,9 @@ _verbose_asked = False  # a command's --verbose, once given: later calls keep to
 
 
 def quiet_tensorflow(verbose=False):
-    """Load TensorFlow and Keras without their start-up chatter: for a command, and
-    for the modules that import TensorFlow (model.py, lstm.py, ...), which call it
-    first, so that importing them in Python is as quiet as a command.
+    """Load TensorFlow and Keras without their start-up chatter: what a command (and
+    the test suite, tests/conftest.py) calls at its entrance; the modules that import
+    TensorFlow leave it to them, and import without side effects.
 
     Unless verbose (a command's --verbose, from then on, or WRITE_RNN_VERBOSE=1):
     TensorFlow's C++ log keeps only fatal errors (TF_CPP_MIN_LOG_LEVEL=3, unless it is

@@ -100,9 +100,9 @@ def main():
     args = parser.parse_args()
     loader = DataLoader(args.data_dir, texts=True, cache_dir=args.cache_dir)
     quiet_tensorflow()
-    from model import load_model
+    from model import load_network
 
-    model = load_model(args.model_dir)
+    model = load_network(args.model_dir)
     tops, bottoms, xheights, steps = measure(loader, model, args.lines,
                                              np.random.default_rng(0))
     print(f"# {len(xheights)} lines: x-height median {np.median(xheights):.1f} tablet units, "

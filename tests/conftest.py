@@ -13,6 +13,9 @@ import tiny
 import xmlgen
 
 import train
+from utils import quiet_tensorflow
+
+quiet_tensorflow()  # as the commands do at their entrance
 
 
 @pytest.fixture(scope="session")

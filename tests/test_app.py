@@ -447,7 +447,7 @@ def test_warm_up_compiles_the_page_s_first_requests_on_the_model_s_thread(tiny_m
     while client.get("/api/health").json()["model_calls"] < 4:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    write_loop = app.state.models.synthesis._compiled_write_loop
+    write_loop = app.state.models.synthesis._write_loop
     traced = write_loop.experimental_get_tracing_count()
     assert traced == 3  # widths 16, 32 and 48
     for text in ("ab", "abc abc abc abc abc", "abc " * 10):  # one request of each width

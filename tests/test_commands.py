@@ -134,17 +134,18 @@ def test_a_command_prints_its_own_lines_only_and_verbose_brings_tensorflows_back
 
 # what a snippet of the README does: import the project's modules, then use TensorFlow
 IMPORT = "import {module}, tensorflow as tf; tf.constant(1.0) + 1"
+QUIET = "import utils; utils.quiet_tensorflow(); "  # what a command does at its entrance
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module, before, env, quiet", [
-    ("model", "", {}, True),
-    ("recognizer", "", {}, True),
-    ("model", "", {utils.VERBOSE_VARIABLE: "1"}, False),
-    # a command's --verbose: its own call asks, and the modules it imports then keep out
-    ("recognizer", "import utils; utils.quiet_tensorflow(verbose=True); ", {}, False),
+    ("model", QUIET, {}, True),
+    ("recognizer", QUIET, {}, True),
+    ("model", QUIET, {utils.VERBOSE_VARIABLE: "1"}, False),
+    # a command's --verbose: its own call asks, and later calls keep to it
+    ("recognizer", "import utils; utils.quiet_tensorflow(verbose=True); " + QUIET, {}, False),
 ])
-def test_importing_the_project_is_as_quiet_as_a_command(module, before, env, quiet):
+def test_a_command_quiets_tensorflow_at_its_entrance(module, before, env, quiet):
     out = subprocess.run([sys.executable, "-c", before + IMPORT.format(module=module)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env=environment(**env))
@@ -153,3 +154,13 @@ def test_importing_the_project_is_as_quiet_as_a_command(module, before, env, qui
         assert out.stderr == ""
     else:
         assert any(map(is_tensorflow_noise, out.stderr.splitlines())), out.stderr
+
+
+@pytest.mark.parametrize("module", ["mixture", "lstm", "model", "writer", "recognizer"])
+def test_the_networks_and_the_writer_import_without_side_effects(module):
+    # importing them leaves TensorFlow's log level to the command (or the user)
+    probe = f"import os; import {module}; print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env=environment())
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-1] == "None"

@@ -11,7 +11,7 @@ import tiny
 import xmlgen
 
 import evaluate
-from model import load_model
+from model import load_network
 from utils import START, DataLoader
 
 
@@ -43,7 +43,7 @@ def test_line_batches_follow_the_protocol(lines):
 
 
 def test_scores_equal_a_line_by_line_computation(lines, tiny_model_dir):
-    model = load_model(tiny_model_dir)
+    model = load_network(tiny_model_dir)
     data_scale = model.config.data_scale
     got = evaluate.score_lines(model, lines)
     nll, points = reference.line_by_line_nll(model, lines)
@@ -95,7 +95,7 @@ def test_command_line_scores_every_line_under_data_dir(tmp_path, tiny_model_dir,
     # the oracle: the generated lines as steps, clamped and scaled, each scored alone
     lines = [in_model_units(xmlgen.steps_of(strokes)) for strokes in generated.values()]
     assert max(np.abs(line[:, :2]).max() for line in lines) == 500 / 20  # the clamp acts
-    want = oracle_figures(load_model(tiny_model_dir), lines)
+    want = oracle_figures(load_network(tiny_model_dir), lines)
     assert result["points"] == want["points"]
     assert result["nll_per_point_raw"] == pytest.approx(want["nll_per_point_raw"], rel=1e-5)
     assert result["nll_per_sequence_raw"] == pytest.approx(want["nll_per_sequence_raw"],

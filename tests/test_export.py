@@ -13,6 +13,7 @@ import tiny
 from export import export_saved_model
 from mixture import mixture_from_outputs
 from utils import START, target_problem
+from writer import FreeWriter, Writer
 
 CLEAN_SCRIPT = r"""
 import json, sys
@@ -56,7 +57,7 @@ print(json.dumps({
 def exported(tmp_path_factory):
     """A tiny model, its sample of 50 points with seed 3, and its export."""
     model = tiny.save_tiny_model(tmp_path_factory.mktemp("model"))
-    strokes, _ = model.sample(50, seed=3)
+    strokes, _ = FreeWriter(model).sample(50, seed=3)
     folder = tmp_path_factory.mktemp("export") / "saved"
     assert export_saved_model(model, folder) == str(folder)
     return model, strokes, folder
@@ -132,7 +133,7 @@ print(json.dumps({
 @pytest.mark.slow
 def test_a_synthesis_export_writes_text_in_a_process_without_the_project(tmp_path):
     model = tiny.save_tiny_model(tmp_path / "model", synthesis=True, alphabet="abc ", num_layers=2)
-    strokes, info = model.write("ab ca", bias=0.5, seed=5)
+    strokes, info = Writer(model).write("ab ca", bias=0.5, seed=5)
     export_saved_model(model, tmp_path / "saved")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     run = subprocess.run([sys.executable, "-c", WRITE_SCRIPT, str(tmp_path / "saved"), "ab ca"],

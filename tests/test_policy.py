@@ -29,8 +29,8 @@ def client(tiny_models):
 @pytest.fixture(scope="module")
 def exported(tiny_models, tmp_path_factory):
     folder = tmp_path_factory.mktemp("exports")
-    export_saved_model(load_model(tiny_models[0]), folder / "free")
-    export_saved_model(load_model(tiny_models[1]), folder / "synthesis")
+    export_saved_model(load_model(tiny_models[0]).network, folder / "free")
+    export_saved_model(load_model(tiny_models[1]).network, folder / "synthesis")
     return (tf.saved_model.load(str(folder / "free")),
             tf.saved_model.load(str(folder / "synthesis")))
 
@@ -213,7 +213,7 @@ def test_typography_is_written_as_its_fold_at_every_entrance(typed_writer, tiny_
                                                              tmp_path, capsys):
     writer = load_model(typed_writer)
     folder = tmp_path / "export"
-    export_saved_model(writer, folder)
+    export_saved_model(writer.network, folder)
     saved = tf.saved_model.load(str(folder))
     client = TestClient(create_app(tiny_models[0], typed_writer, tiny_models[2]))
     for k, (typed, folded) in enumerate(typed_texts()):

@@ -10,8 +10,8 @@ import pytest
 
 from config import Config
 from iam_ondb import read_line_file
-from model import HandwritingModel
 from sample import main
+from writer import FreeWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "{http://www.w3.org/2000/svg}"
@@ -250,7 +250,7 @@ def test_run_as_a_script_leaves_model_and_drawing_functions(tiny_model_dir, tmp_
                                       str(tmp_path / "r"), "--sample_length", "20"])
     namespace = runpy.run_path(str(ROOT / "sample.py"), run_name="__main__")
     assert (tmp_path / "r.normal.svg").is_file()
-    assert isinstance(namespace["model"], HandwritingModel)
+    assert isinstance(namespace["model"], FreeWriter)
     assert namespace["strokes"].shape == (20, 3)
     strokes, params = namespace["model"].sample(30, seed=1)
     svg = namespace["draw_strokes"](strokes)

@@ -1,4 +1,4 @@
-"""model.sample draws from the distribution it claims, with its state carried."""
+"""writer.FreeWriter.sample draws from the distribution it claims, with its state carried."""
 
 import numpy as np
 import pytest
@@ -9,6 +9,7 @@ import mixture
 import model as M
 from config import Config
 from utils import START
+from writer import FreeWriter
 
 MIXTURE = 3
 # three well separated components, so that each drawn point tells its component
@@ -19,6 +20,12 @@ RHO = np.array([0.0, 0.6, -0.5])
 E = 0.3
 
 
+def mixture_params(network, x):
+    """The mixture the network gives for inputs x [B, T, 3], as numpy arrays."""
+    params = mixture.mixture_from_outputs(network.outputs_for(x))
+    return {k: params[k].numpy() for k in mixture.PARAM_KEYS}
+
+
 def fixed_output_model():
     """A tiny model whose output layer ignores its input: every step has the same
     mixture, so drawn points are independent draws from it."""
@@ -27,7 +34,7 @@ def fixed_output_model():
                         np.log(SIGMA2), np.arctanh(RHO)])
     model.head.kernel.assign(tf.zeros_like(model.head.kernel))
     model.head.bias.assign(z.astype(np.float32))
-    return model
+    return FreeWriter(model)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +104,7 @@ def test_bias_zero_is_plain_sampling_and_a_large_bias_sharpens():
 
 
 def test_seeds_reproduce_and_differ():
-    model = M.build_model(Config(rnn_size=8, num_mixture=MIXTURE))
+    model = FreeWriter(M.build_model(Config(rnn_size=8, num_mixture=MIXTURE)))
     a, _ = model.sample(300, seed=1)
     b, _ = model.sample(300, seed=1)
     c, _ = model.sample(300, seed=2)
@@ -116,28 +123,28 @@ def test_noise_capacity_is_the_next_power_of_two_from_256():
 def test_the_state_is_carried_from_point_to_point():
     """The mixture the sampler used at every step is the one the network gives
     when it reads the whole sampled line at once, which needs the state carried."""
-    model = M.build_model(Config(rnn_size=8, num_mixture=MIXTURE))
+    model = FreeWriter(M.build_model(Config(rnn_size=8, num_mixture=MIXTURE)))
     strokes, history = model.sample(120, seed=4)
     data_scale = model.config.data_scale
     inputs = np.concatenate([[START], strokes[:-1] * [1 / data_scale, 1 / data_scale, 1]])
-    whole = model.mixture_params(inputs[None].astype(np.float32))
+    whole = mixture_params(model.network, inputs[None].astype(np.float32))
     np.testing.assert_allclose(history["pi"], whole["pi"][0], atol=2e-5)
     np.testing.assert_allclose(history["mu1"] / data_scale, whole["mu1"][0], atol=2e-5)
     np.testing.assert_allclose(history["e"], whole["e"][0], atol=2e-5)
     # a sampler that restarted from a zero state at every point would not match
-    fresh = [model.mixture_params(inputs[None, t:t + 1].astype(np.float32))["pi"][0, 0]
+    fresh = [mixture_params(model.network, inputs[None, t:t + 1].astype(np.float32))["pi"][0, 0]
              for t in range(len(inputs))]
     assert not np.allclose(history["pi"], np.array(fresh), atol=1e-3)
 
 
 def test_priming_continues_from_the_state_after_the_line():
-    model = M.build_model(Config(rnn_size=8, num_mixture=MIXTURE))
+    model = FreeWriter(M.build_model(Config(rnn_size=8, num_mixture=MIXTURE)))
     prime, _ = model.sample(60, seed=8)
     prime[0, :2] = 0  # a line starts with a zero step
     _, history = model.sample(10, seed=9, prime=prime)
     data_scale = model.config.data_scale
     inputs = np.concatenate([[START], prime[1:] * [1 / data_scale, 1 / data_scale, 1]])
-    after = model.mixture_params(inputs[None].astype(np.float32))
+    after = mixture_params(model.network, inputs[None].astype(np.float32))
     np.testing.assert_allclose(history["pi"][0], after["pi"][0, -1], atol=2e-5)
     with pytest.raises(ValueError, match="two points"):
         model.sample(10, prime=prime[:1])

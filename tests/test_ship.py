@@ -5,7 +5,7 @@ import pytest
 import tiny
 
 import ship
-from model import load_model
+from model import load_network
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def run_dir(tmp_path):
 
 
 def weights(model_dir):
-    return [w.numpy() for w in load_model(model_dir).weights]
+    return [w.numpy() for w in load_network(model_dir).weights]
 
 
 def test_the_shipped_folder_replaces_what_was_there_and_loads_the_same_weights(run_dir,

@@ -22,7 +22,7 @@ import reference
 import tiny
 
 import train
-from model import load_model
+from model import load_network
 from ship import ship
 from utils import DataLoader
 
@@ -73,14 +73,14 @@ def test_resumed_run_equals_uninterrupted_run(random_data_dir, tmp_path):
     run(random_data_dir, tmp_path / "whole", "--max_steps", 12, "--seed", 3, "--keep_prob", 0.7)
     run(random_data_dir, tmp_path / "split", "--max_steps", 5, "--seed", 3, "--keep_prob", 0.7)
     run(random_data_dir, tmp_path / "split", "--max_steps", 12, "--seed", 3, "--keep_prob", 0.7)
-    whole, split = load_model(tmp_path / "whole"), load_model(tmp_path / "split")
+    whole, split = load_network(tmp_path / "whole"), load_network(tmp_path / "split")
     for a, b in zip(whole.weights, split.weights, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
     assert [r["step"] for r in read_log(tmp_path / "split")] == [str(s) for s in range(1, 13)]
     # the uninterrupted run's own weights moved, so the comparison means something
-    fresh = load_model(tmp_path / "split")
+    fresh = load_network(tmp_path / "split")
     run(random_data_dir, tmp_path / "split", "--max_steps", 14, "--seed", 3, "--keep_prob", 0.7)
-    moved = load_model(tmp_path / "split")
+    moved = load_network(tmp_path / "split")
     assert not np.allclose(fresh.weights[0].numpy(), moved.weights[0].numpy())
 
 
@@ -95,7 +95,7 @@ def test_a_different_architecture_is_refused(random_data_dir, tmp_path, capsys):
     # --overwrite starts afresh with the new shape
     train.main(["--data_dir", str(random_data_dir), "--model_dir", str(tmp_path), *TINY,
                 "--rnn_size", "32", "--max_steps", "1", "--overwrite"])
-    assert load_model(tmp_path).config.rnn_size == 32
+    assert load_network(tmp_path).config.rnn_size == 32
 
 
 def resume(data_dir, model_dir, *flags):
@@ -139,7 +139,7 @@ def test_a_given_architecture_flag_must_match_the_saved_model(random_data_dir, t
 
 def test_non_finite_steps_are_skipped_then_stop_the_run(random_data_dir, tmp_path, monkeypatch):
     run(random_data_dir, tmp_path, "--max_steps", 3, "--seed", 1)
-    before = [w.numpy() for w in load_model(tmp_path).weights]
+    before = [w.numpy() for w in load_network(tmp_path).weights]
     real = train.DataLoader.next_batch
 
     def poisoned(self):
@@ -149,7 +149,7 @@ def test_non_finite_steps_are_skipped_then_stop_the_run(random_data_dir, tmp_pat
     monkeypatch.setattr(train.DataLoader, "next_batch", poisoned)
     with pytest.raises(FloatingPointError, match="non-finite"):
         run(random_data_dir, tmp_path, "--max_steps", 100)
-    after = load_model(tmp_path)
+    after = load_network(tmp_path)
     for a, b in zip(before, after.weights, strict=True):
         np.testing.assert_array_equal(a, b.numpy())
     assert read_log(tmp_path)[-1]["skipped"] == str(train.MAX_BAD_STEPS)
@@ -171,7 +171,7 @@ def test_sigint_leaves_a_loadable_checkpoint(random_data_dir, tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGINT, err[-2000:]
     assert "saved" in err
-    model = load_model(model_dir)
+    model = load_network(model_dir)
     steps = int(read_log(model_dir)[-1]["step"])
     assert steps >= 3 and model.config.rnn_size == 16
     assert (model_dir / f"ckpt-{steps}.index").exists()
@@ -271,13 +271,13 @@ def test_multi_worker_strategy_on_two_processes_trains_as_one_process(random_dat
         assert "replicas 2" in out  # one replica in each process, in sync
     train.main([*flags, "--model_dir", str(tmp_path / "one")])
     one = read_log(tmp_path / "one")
-    single = load_model(tmp_path / "one")
+    single = load_network(tmp_path / "one")
     for index in range(2):
         rows = read_log(tmp_path / f"worker{index}")
         assert [row["step"] for row in rows] == [row["step"] for row in one]
         for row, want in zip(rows, one, strict=True):  # the log holds 6 significant digits
             assert float(row["train_nll"]) == pytest.approx(float(want["train_nll"]), rel=1e-5)
-        model = load_model(tmp_path / f"worker{index}")
+        model = load_network(tmp_path / f"worker{index}")
         for a, b in zip(model.weights, single.weights, strict=True):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -318,7 +318,7 @@ def test_validation_fills_its_columns_every_validate_every_steps_and_at_the_end(
     assert len({row["valid_nll_model"] for row in validated}) == 3  # the model moved
     # the last figures: the saved weights on the validation lines, each line alone
     lines = DataLoader(random_data_dir, seq_length=20, progress=False).valid_data
-    nll, points = reference.line_by_line_nll(load_model(tmp_path), lines)
+    nll, points = reference.line_by_line_nll(load_network(tmp_path), lines)
     assert len(lines) == 2 and points == sum(len(line) - 1 for line in lines)
     last = rows[-1]
     assert float(last["valid_nll_model"]) == pytest.approx(nll.sum() / points, rel=1e-4)
@@ -358,7 +358,7 @@ def test_rmsprop_trains_keeps_its_accumulators_in_the_checkpoint_and_resumes_exa
     run(random_data_dir, tmp_path / "whole", "--max_steps", 10, *flags)
     run(random_data_dir, tmp_path / "split", "--max_steps", 4, *flags)
     run(random_data_dir, tmp_path / "split", "--max_steps", 10, *flags)
-    whole, split = load_model(tmp_path / "whole"), load_model(tmp_path / "split")
+    whole, split = load_network(tmp_path / "whole"), load_network(tmp_path / "split")
     assert whole.config.optimizer == "rmsprop"
     for a, b in zip(whole.weights, split.weights, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
@@ -393,7 +393,7 @@ def test_max_minutes_stops_the_run_and_saves(random_data_dir, tmp_path, monkeypa
     assert 1 <= steps <= 7
     assert f"saved {tmp_path / f'ckpt-{steps}'}" in capsys.readouterr().err
     assert checkpoint_step(tmp_path / f"ckpt-{steps}") == steps
-    assert load_model(tmp_path).config.rnn_size == 16
+    assert load_network(tmp_path).config.rnn_size == 16
 
 
 def signal_after_step(monkeypatch, at, signum):
@@ -539,10 +539,10 @@ def test_a_resumed_synthesis_run_equals_an_uninterrupted_one(font_data, tmp_path
     flags = ("--seed", 5, "--keep_prob", 0.9)
     run(data_dir, tmp_path / "whole", *SYNTHESIS, "--max_steps", 6, *flags)
     run(data_dir, tmp_path / "split", *SYNTHESIS, "--max_steps", 3, *flags)
-    halfway = [w.numpy() for w in load_model(tmp_path / "split").weights]
+    halfway = [w.numpy() for w in load_network(tmp_path / "split").weights]
     # the same --synthesis and --window_mixtures as the saved model's: no clash
     run(data_dir, tmp_path / "split", *SYNTHESIS, "--max_steps", 6, *flags)
-    whole, split = load_model(tmp_path / "whole"), load_model(tmp_path / "split")
+    whole, split = load_network(tmp_path / "whole"), load_network(tmp_path / "split")
     assert whole.config.synthesis and whole.alphabet == "abcdef"
     for a, b in zip(whole.weights, split.weights, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
@@ -559,7 +559,7 @@ def test_synthesis_validation_scores_the_validation_lines_with_their_texts(font_
     run(data_dir, tmp_path, *SYNTHESIS, "--max_steps", 4, "--validate_every", 2, "--seed", 1)
     rows = read_log(tmp_path)
     assert [row["step"] for row in rows if row["valid_nll_model"]] == ["2", "4"]
-    model = load_model(tmp_path)
+    model = load_network(tmp_path)
     # the unconditional model's validation lines (every 20th longer than seq_length + 2
     # points) with their texts
     loader = DataLoader(data_dir, seq_length=20, texts=True, alphabet=model.alphabet,
@@ -582,7 +582,7 @@ def test_non_finite_synthesis_steps_are_skipped_then_stop_the_run(font_data, tmp
                                                                    monkeypatch):
     data_dir, _ = font_data
     run(data_dir, tmp_path, *SYNTHESIS, "--max_steps", 2, "--seed", 1)
-    before = [w.numpy() for w in load_model(tmp_path).weights]
+    before = [w.numpy() for w in load_network(tmp_path).weights]
     real = train.DataLoader.next_batch
 
     def poisoned(self):
@@ -592,7 +592,7 @@ def test_non_finite_synthesis_steps_are_skipped_then_stop_the_run(font_data, tmp
     monkeypatch.setattr(train.DataLoader, "next_batch", poisoned)
     with pytest.raises(FloatingPointError, match="non-finite"):
         run(data_dir, tmp_path, *SYNTHESIS, "--max_steps", 100)
-    for a, b in zip(before, load_model(tmp_path).weights, strict=True):
+    for a, b in zip(before, load_network(tmp_path).weights, strict=True):
         np.testing.assert_array_equal(a, b.numpy())
     assert read_log(tmp_path)[-1]["skipped"] == str(train.MAX_BAD_STEPS)
 
@@ -650,7 +650,7 @@ def test_a_checkpoint_without_optimizer_state_resumes_with_a_fresh_optimizer(ran
     import tensorflow as tf
 
     run(random_data_dir, tmp_path / "full", "--max_steps", 4, "--seed", 3)
-    model = load_model(tmp_path / "full")
+    model = load_network(tmp_path / "full")
     small = tmp_path / "small"
     assert ship(tmp_path / "full", small) == 4
     assert not any(n.startswith("optimizer/") for n, _ in
@@ -660,7 +660,7 @@ def test_a_checkpoint_without_optimizer_state_resumes_with_a_fresh_optimizer(ran
     assert "holds no optimizer state: adam starts afresh" in capsys.readouterr().err
     rows = read_log(small)
     assert [r["step"] for r in rows] == [str(i) for i in range(1, 9)]  # the log goes on
-    assert not np.allclose(load_model(small).weights[0].numpy(), model.weights[0].numpy())
+    assert not np.allclose(load_network(small).weights[0].numpy(), model.weights[0].numpy())
     # fresh moments: the learning rate warms up again over --warmup_steps, then holds
     rates = [float(r["learning_rate"]) / 0.01 for r in rows[4:]]
     assert rates == pytest.approx([1 / 3, 2 / 3, 1, 1])

@@ -1,4 +1,4 @@
-"""model.write: the stop rule on a model whose outputs are fixed, its input checks,
+"""writer.Writer.write: the stop rule on a model whose outputs are fixed, its input checks,
 style priming, batches, and scoring a synthesis model against a line-by-line oracle."""
 
 import numpy as np
@@ -10,15 +10,17 @@ import tiny
 from config import Config
 from evaluate import overrun_lines, page_figures, score_lines, stop_figures
 from lstm import char_positions, window_weights
-from model import POINTS_PER_CHAR, HandwritingModel, MixtureNetwork, SynthesisModel
+from mixture import mixture_from_outputs
+from model import HandwritingModel, MixtureNetwork, SynthesisModel
 from text import encode_text
 from utils import to_model_units
+from writer import POINTS_PER_CHAR, Writer
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz"
 PEN_UP_EVERY = 4  # the scripted writer lifts its pen on every 4th point
 
 
-class ScriptedWriter(SynthesisModel):
+class ScriptedNetwork(SynthesisModel):
     """A synthesis model whose step is scripted: the window moves `pace` characters a
     step (all components together, width 1/sqrt(4)), and the pen lifts on every 4th
     point. Its state is the step count."""
@@ -49,10 +51,15 @@ class ScriptedWriter(SynthesisModel):
         return z, (t + 1,), (phi, alpha, beta, kappa)
 
 
+def scripted(pace, mixture=None):
+    """A Writer of a ScriptedNetwork."""
+    return Writer(ScriptedNetwork(pace, mixture))
+
+
 @pytest.mark.parametrize("text", ["abc", "hello", "a b"])
 def test_the_line_ends_at_the_first_pen_lift_after_the_window_passes_the_text(text):
     pace = 0.25
-    strokes, info = ScriptedWriter(pace).write(text, seed=0)
+    strokes, info = scripted(pace).write(text, seed=0)
     # kappa_t = pace (t + 1): phi(U + 1) > phi(U) from kappa > U + 1/2 on
     past = next(t for t in range(1000) if pace * (t + 1) > len(text) + 0.5)
     end = next(t for t in range(past, 1000) if (t + 1) % PEN_UP_EVERY == 0)
@@ -63,14 +70,14 @@ def test_the_line_ends_at_the_first_pen_lift_after_the_window_passes_the_text(te
 
 
 def test_a_window_that_never_reaches_the_end_stops_at_the_budget():
-    strokes, info = ScriptedWriter(pace=0.01).write("abc", seed=0)
+    strokes, info = scripted(pace=0.01).write("abc", seed=0)
     assert info["stop"] == "budget" and len(strokes) == POINTS_PER_CHAR * 3
 
 
 def test_rows_of_a_batch_stop_on_their_own():
     texts = ["ab", "abcdefg", "abcd"]
-    strokes, infos = ScriptedWriter(0.25).write(texts, seed=0)
-    alone = [ScriptedWriter(0.25).write(t, seed=0)[0] for t in texts]
+    strokes, infos = scripted(0.25).write(texts, seed=0)
+    alone = [scripted(0.25).write(t, seed=0)[0] for t in texts]
     assert [len(s) for s in strokes] == [len(s) for s in alone]
     assert [i["stop"] for i in infos] == ["end"] * 3
 
@@ -110,7 +117,7 @@ def test_page_figures_count_the_lines_and_pages_that_lose_the_text():
 
 def test_stop_figures_count_the_ends_and_measure_the_final_character():
     pace, texts = 0.25, ["abc", "hello", "a b", "abcdefg"]
-    figures = stop_figures(ScriptedWriter(pace), texts)
+    figures = stop_figures(scripted(pace), texts)
     shares = []
     for text in texts:
         u = len(text)
@@ -125,7 +132,7 @@ def test_stop_figures_count_the_ends_and_measure_the_final_character():
     assert figures["final_character_share_p90"] == pytest.approx(np.percentile(shares, 90))
     assert figures["final_character_share_above_2"] == sum(s > 2 for s in shares)
     # a window too slow for the budget: the last character never reached, no share
-    slow = stop_figures(ScriptedWriter(0.01), ["abc"])
+    slow = stop_figures(scripted(0.01), ["abc"])
     assert slow["hit_budget"] == 1 and slow["clean"] == 0
     assert "final_character_share_median" not in slow
 
@@ -136,7 +143,7 @@ def test_the_writer_never_draws_from_a_resting_pen():
     mixture = np.array([2.0, -2.0, 0.0, 1.0, 0.0, 0.0, -6.0, -3.0, -6.0, -3.0, 0.0, 0.0],
                        np.float32)
     for bias in (0.0, 2.0):
-        strokes, info = ScriptedWriter(0.25, mixture).write("abc", bias=bias, seed=3)
+        strokes, info = scripted(0.25, mixture).write("abc", bias=bias, seed=3)
         assert np.allclose(info["params"]["pi"][:, 0], 0.0)
         # every step is the moving component's: 20 units, give or take its spread
         np.testing.assert_allclose(strokes[:, 0], 20.0, atol=20 * 4 * np.exp(-3.0))
@@ -148,9 +155,9 @@ def test_the_writer_never_draws_from_a_resting_pen():
 
 @pytest.fixture(scope="module")
 def writer(tmp_path_factory):
-    """A tiny untrained synthesis model."""
-    return tiny.save_tiny_model(tmp_path_factory.mktemp("writer"), synthesis=True,
-                                alphabet=ALPHABET, num_layers=2)
+    """A Writer of a tiny untrained synthesis model."""
+    return Writer(tiny.save_tiny_model(tmp_path_factory.mktemp("writer"), synthesis=True,
+                                       alphabet=ALPHABET, num_layers=2))
 
 
 @pytest.mark.parametrize("text, style, match", [
@@ -205,13 +212,13 @@ def noise_lines(rng, lengths):
     return lines
 
 
-def share_alone(writer, line, text):
+def share_alone(network, line, text):
     """The oracle of the final character's share: the line run alone through the
     network, where its window first peaks on the last character, over the steps the line
     is scored on; None if it never does."""
     x = np.concatenate([[[0, 0, 1]], line[1:-1]]).astype(np.float32)[None]
     chars = np.array([[ALPHABET.find(c) + 1 for c in text]], np.int32)
-    peaks = np.argmax(writer.run(x, chars)[2][0].numpy(), axis=1)
+    peaks = np.argmax(network.run(x, chars)[2][0].numpy(), axis=1)
     on_last = np.flatnonzero(peaks == len(text) - 1)
     return (len(peaks) - on_last[0]) * len(text) / len(peaks) if len(on_last) else None
 
@@ -221,18 +228,18 @@ def test_score_lines_of_a_synthesis_model_equals_a_line_by_line_oracle(writer):
     line alone through the network and takes eq. 26 from tests/reference.py."""
     texts = ["abc", "hello world", "z", "queue"]
     lines = noise_lines(np.random.default_rng(0), (40, 130, 70, 300))
-    got = score_lines(writer, lines, texts)
-    nll, points = reference.line_by_line_nll(writer, lines, texts)
+    got = score_lines(writer.network, lines, texts)
+    nll, points = reference.line_by_line_nll(writer.network, lines, texts)
     assert got["points"] == points
     assert got["nll_per_point_model"] == pytest.approx(nll.sum() / points, rel=1e-4)
     # the final character's share, each line alone
     shares = [share for line, text in zip(lines, texts)
-              if (share := share_alone(writer, line, text)) is not None]
+              if (share := share_alone(writer.network, line, text)) is not None]
     assert shares  # an untrained window drifts onto the last character of some line
     assert got["final_character_share_median"] == pytest.approx(np.median(shares))
     assert got["final_character_share_p90"] == pytest.approx(np.percentile(shares, 90))
     with pytest.raises(ValueError, match="texts"):
-        score_lines(writer, lines)
+        score_lines(writer.network, lines)
 
 
 def test_overrun_lines_are_those_whose_window_ends_late_or_never_line_by_line(writer):
@@ -241,25 +248,26 @@ def test_overrun_lines_are_those_whose_window_ends_late_or_never_line_by_line(wr
     steps, or never happens."""
     texts = ["ab", "hello world", "abcdef", "queue", "a", "zzzzzzzzzzzzzzzz", "xyz", "ab c"]
     lines = noise_lines(np.random.default_rng(1), (300, 40, 200, 120, 60, 90, 250, 30))
-    shares = [share_alone(writer, line, text) for line, text in zip(lines, texts)]
+    shares = [share_alone(writer.network, line, text) for line, text in zip(lines, texts)]
     want = [k for k, share in enumerate(shares) if share is None or share > 2]
     assert 0 < len(want) < len(lines)  # both kinds among these lines
-    assert overrun_lines(writer, lines, texts) == want
+    assert overrun_lines(writer.network, lines, texts) == want
 
 
-def test_mixture_params_reads_the_text_and_the_networks_share_only_what_they_share(writer):
+def test_the_network_reads_the_text_and_the_networks_share_only_what_they_share(writer):
+    network = writer.network
     x = np.zeros((1, 5, 3), np.float32)
     chars = encode_text("abc", ALPHABET)[None]
-    params = writer.mixture_params(x, chars=chars)
-    z, _ = writer(tf.constant(x), tf.constant(chars))
+    params = mixture_from_outputs(network.outputs_for(x, chars))
+    z, _ = network(tf.constant(x), tf.constant(chars))
     want = reference.mixture(z.numpy())
     for k in ("e", "pi", "rho"):
         np.testing.assert_allclose(params[k], want[k], rtol=1e-4, atol=1e-6)
     with pytest.raises(ValueError, match="texts"):
-        writer.mixture_params(x)
-    # the two networks share their mixture head, not their ways of writing
-    assert not hasattr(writer, "sample") and hasattr(writer, "write")
-    assert isinstance(writer, MixtureNetwork) and not isinstance(writer, HandwritingModel)
+        network.outputs_for(x)
+    # the two networks share their mixture head; writing with them is the writer's
+    assert not hasattr(network, "sample") and not hasattr(network, "write")
+    assert isinstance(network, MixtureNetwork) and not isinstance(network, HandwritingModel)
 
 
 # ---------------------------------------------------------------- the best of several tries
@@ -279,8 +287,8 @@ class RecordingReader:
 
 @pytest.fixture(scope="module")
 def tiny_writer(tmp_path_factory):
-    return tiny.save_tiny_model(tmp_path_factory.mktemp("writer"), synthesis=True,
-                                alphabet=tiny.ALPHABET, num_layers=2)
+    return Writer(tiny.save_tiny_model(tmp_path_factory.mktemp("writer"), synthesis=True,
+                                       alphabet=tiny.ALPHABET, num_layers=2))
 
 
 def test_tries_keep_the_candidate_the_reader_reads_best(tiny_writer):
@@ -339,9 +347,9 @@ class CallsReader:
 
 def test_a_line_whose_every_try_loses_the_text_is_written_again_with_new_tries(
         tiny_writer, monkeypatch):
-    import model
+    import writer as writer_module
 
-    monkeypatch.setattr(model, "lost_the_text", lambda info: info["text"] == "cab")
+    monkeypatch.setattr(writer_module, "lost_the_text", lambda info: info["text"] == "cab")
     tiny_writer.reader = reader = CallsReader()
     try:
         strokes, infos = tiny_writer.write(["ab", "cab"], seed=[3, 4], tries=2)

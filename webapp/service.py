@@ -89,8 +89,8 @@ def style_key(strokes, text):
 
 @dataclasses.dataclass
 class Models:
-    free: object  # a HandwritingModel, for free writing
-    synthesis: object = None  # a SynthesisModel, or None ...
+    free: object  # a writer.FreeWriter, for free writing
+    synthesis: object = None  # a writer.Writer, or None ...
     why_not: str = ""  # ... and then why not
     reader: object = None  # a Recognizer, or None ...
     why_not_reading: str = ""  # ... and then why not
