@@ -13,7 +13,7 @@ __init__ says which module does what); this file reads the flags, builds it and 
 import logging
 
 from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model
-from flags import ArgumentParser, add_flags, given
+from flags import ArgumentParser, add_flags, between, given
 from utils import add_verbose_flag, quiet_tensorflow
 from webapp.schema import Limits
 
@@ -22,7 +22,7 @@ def build_parser():
     p = ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--host", default="127.0.0.1",
                    help="address to serve on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=between(1, 65535), default=8000, help="port (default 8000)")
     p.add_argument("--model_dir", default=FREE_MODEL_DIR,
                    help=f"the free-writing model (default {FREE_MODEL_DIR})")
     p.add_argument("--synthesis_dir", default=SYNTHESIS_DIR,
@@ -47,8 +47,6 @@ def main(argv=None):
         limits = Limits(**given(args, Limits))
     except ValueError as err:
         parser.error(str(err))
-    if not 0 < args.port < 65536:
-        parser.error(f"--port must be between 1 and 65535, not {args.port}")
     if not holds_model(args.model_dir):
         parser.error(f"--model_dir {args.model_dir} holds no model ({CONFIG_NAME}): run from "
                      f"the project folder, whose {FREE_MODEL_DIR}/ holds the shipped one")

@@ -123,7 +123,8 @@ def bench_synthesis(steps, lines=32, points=640, chars=29):
     import tensorflow as tf
 
     import train
-    from config import SYNTHESIS_RECIPE, Config
+    from config import Config
+    from kinds import SYNTHESIS_RECIPE
     from writer import Writer
 
     rng = np.random.default_rng(0)
@@ -170,7 +171,8 @@ def bench_recognizer(steps, recognizer_dir, data_dir=None, lines=64):
 
     import recognizer
     import train
-    from config import RECOGNIZER_RECIPE, Config
+    from config import Config
+    from kinds import RECOGNIZER_RECIPE
     from model import load_model
 
     rng = np.random.default_rng(0)

@@ -40,27 +40,10 @@ DEFAULT_TRIES = 2
 PAGE_BIAS = 0.75
 OWN_HAND = "own"  # sample.py --style own: the model's own hand, however many named hands it has
 MAX_TRIES = 16
-# where train.py puts a new run unless --model_dir says otherwise: never a shipped folder
-RUN_DIRS = {"free": "runs/handwriting", "synthesis": "runs/synthesis",
-            "recognizer": "runs/recognizer"}
 # Fields that fix the shape of the weights: a model_dir holding other values
 # cannot be resumed with these.
 ARCHITECTURE = ("model", "rnn_size", "num_layers", "num_mixture", "skip_connections", "peephole",
                 "synthesis", "window_mixtures", "alphabet", "recognizer")
-
-# What `train.py --synthesis` starts from, where the flags say nothing: Graves' three
-# layers of 400 (section 5.2) with skip connections, and what fits the 12 hours this
-# model had on a two-core CPU (docs/synthesis.md, "Sizing": 6,200 points/s measured).
-SYNTHESIS_RECIPE = {"rnn_size": 400, "num_layers": 3, "skip_connections": True,
-                    "batch_size": 32, "learning_rate": 0.001, "keep_prob": 0.9,
-                    "num_epochs": 30}
-
-# What `train.py --recognizer` starts from: a reader of ~1.1 M parameters (two 1-D
-# convolutions, three bidirectional LSTMs of 128 each way) sized to train in under
-# four hours on a two-core CPU (README "Reading handwriting").
-RECOGNIZER_RECIPE = {"rnn_size": 128, "num_layers": 3, "batch_size": 32, "learning_rate": 0.001,
-                     "keep_prob": 0.9, "grad_clip": 5.0, "num_epochs": 40, "decay_rate": 0.95}
-
 
 @dataclasses.dataclass
 class Config:
@@ -89,10 +72,10 @@ class Config:
     optimizer: str = flag("adam", "adam or rmsprop", choices=("adam", "rmsprop"))
     synthesis: bool = flag(False, "the network that writes a given text (section 5), trained "
                            "on whole lines with their texts; other defaults then "
-                           "from config.SYNTHESIS_RECIPE")
+                           "from kinds.SYNTHESIS_RECIPE")
     recognizer: bool = flag(False, "the network that reads handwriting (strokes in, text out), "
                             "trained with CTC on whole lines with their texts; other defaults "
-                            "then from config.RECOGNIZER_RECIPE")
+                            "then from kinds.RECOGNIZER_RECIPE")
     window_mixtures: int = flag(10, "K, the Gaussians of the soft window", check="positive")
     clean: str = flag(NO_CLEANING, "clean the training lines (the validation lines stay raw): "
                       f"a comma-separated list of {', '.join(STEPS)}, or all "
@@ -147,8 +130,13 @@ class Config:
     def output_size(self):
         return 1 + 6 * self.num_mixture
 
+    @property
+    def kind(self):
+        """The name of the model's kind (kinds.py): what its flags asked for."""
+        return "reader" if self.recognizer else "synthesis" if self.synthesis else "free"
+
     def save(self, model_dir):
-        text = json.dumps(dataclasses.asdict(self), indent=2) + "\n"
+        text = json.dumps({"kind": self.kind, **dataclasses.asdict(self)}, indent=2) + "\n"
         write_atomic(Path(model_dir) / CONFIG_NAME, text.encode())
 
     @classmethod
@@ -161,14 +149,19 @@ class Config:
                 f"no {CONFIG_NAME} in '{model_dir}': give a folder train.py wrote (a new "
                 f"run goes to runs/), or one of the shipped models: {', '.join(SHIPPED_DIRS)}"
             ) from None
+        kind = fields.pop("kind", None)  # named since kinds.py; before, by the fields alone
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(fields) - known
         if unknown:
             raise ValueError(f"{path}: unknown fields {sorted(unknown)}")
         try:
-            return cls(**fields)
+            config = cls(**fields)
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
+        if kind not in (None, config.kind):
+            raise ValueError(f"{path}: kind {kind!r}, but its fields describe a "
+                             f"{config.kind!r} model")
+        return config
 
 
 def holds_model(model_dir):

@@ -31,8 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from config import FREE_MODEL_DIR, RECOGNIZER_DIR, Config, holds_model
-from flags import ArgumentParser, seed_flag
+import kinds
+from config import FREE_MODEL_DIR, MAX_TRIES, RECOGNIZER_DIR, Config, holds_model
+from flags import ArgumentParser, between, ranged, seed_flag
+from kinds import READER, SYNTHESIS
 from measures import LOST_SHARE, final_character_share, written_share
 from text import encode_text, line_seeds, pad_texts, page_seeds
 from utils import (
@@ -116,13 +118,13 @@ def scored_batches(model, lines, texts=None, max_points=60_000):
     each line of indices or None for an unconditional model)."""
     import tensorflow as tf
 
-    if model.config.synthesis and texts is None:
+    if model.config.kind == SYNTHESIS and texts is None:
         raise ValueError("a synthesis model is scored on lines with their texts")
     if not any(len(line) > 1 for line in lines):
         raise ValueError("no line of two points or more to score")
     for batch, x, y, mask in line_batches(lines, max_points):
         chars = shares = None
-        if model.config.synthesis:
+        if model.config.kind == SYNTHESIS:
             indices = [encode_text(texts[i], model.alphabet, unknown="keep") for i in batch]
             chars = pad_texts(indices + [indices[0][:0]] * (len(x) - len(batch)))
         nll, sse, peaks = _compiled_score_batch()(model, tf.constant(x), tf.constant(y),
@@ -244,7 +246,7 @@ def page_figures(model, lines, pages=10, bias=0.0, seed=0, style=None, tries=1, 
             "page_shares": shares, **legibility}
 
 
-def main(argv=None):
+def build_parser():
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model_dir", default=FREE_MODEL_DIR, help="model to score")
     parser.add_argument("--data_dir", default="data",
@@ -259,15 +261,16 @@ def main(argv=None):
     parser.add_argument("--sentences", metavar="FILE",
                         help="a synthesis model: write each line of FILE and count how the "
                              "lines end (no data set needed)")
-    parser.add_argument("--bias", type=float, default=0.0, help="bias for --sentences")
+    parser.add_argument("--bias", type=ranged("non-negative"), default=0.0,
+                        help="bias for --sentences")
     parser.add_argument("--seed", type=seed_flag, default=0, help="first seed for --sentences")
-    parser.add_argument("--tries", type=int, default=1,
+    parser.add_argument("--tries", type=between(1, MAX_TRIES), default=1,
                         help="--sentences: write the best of this many tries of each line, "
                              "picked by the recogniser (model.write's tries)")
-    parser.add_argument("--pages", type=int, default=0, metavar="N",
+    parser.add_argument("--pages", type=ranged("non-negative", int), default=0, metavar="N",
                         help="--sentences: write FILE's lines as one page (write_page) on N "
                              "seeds instead, and count the lines that lose the text")
-    parser.add_argument("--rounds", type=int, default=1, metavar="N",
+    parser.add_argument("--rounds", type=ranged("positive", int), default=1, metavar="N",
                         help="--sentences: write FILE N times, each round on the seeds after "
                              "the last's (the per-character counts of a short file are small)")
     parser.add_argument("--style", default=None,
@@ -285,86 +288,124 @@ def main(argv=None):
                         help="a recogniser: read --lines lines composed of the held-out UNIPEN "
                              "writers' characters (the release, as train.py --unipen takes it) "
                              "instead of IAM-OnDB's, with the per-character table")
-    parser.add_argument("--lines", type=int, default=400,
+    parser.add_argument("--lines", type=ranged("positive", int), default=400,
                         help="--unipen: how many composed lines (seeded by --seed)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_verbose_flag(parser)
+    return parser
+
+
+def main(argv=None):
+    """One mode a run, by the model's kind and the flags: --unipen (a reader, on UNIPEN's
+    held-out writers), --sentences or --overruns (a synthesis model), the reader's own
+    figures, or the protocol's scores of a handwriting model on the data."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:  # config.json and the data first: their errors come before TensorFlow loads
         cfg = Config.load(args.model_dir)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--model_dir {args.model_dir}: {err}")
-    if args.rounds < 1 or (args.rounds > 1 and (args.pages or not args.sentences)):
-        parser.error(f"--rounds {args.rounds}: give a whole number from 1, with --sentences "
-                     "and without --pages (whose N seeds are its rounds)")
-    if (args.sentences or args.overruns) and not cfg.synthesis:
+    if args.rounds > 1 and (args.pages or not args.sentences):
+        parser.error(f"--rounds {args.rounds}: give it with --sentences and without --pages "
+                     "(whose N seeds are its rounds)")
+    if (args.sentences or args.overruns) and cfg.kind != SYNTHESIS:
         flag = "--sentences" if args.sentences else "--overruns"
         parser.error(f"{flag}: the model in {args.model_dir} does not write text")
-    if args.unipen:
-        if not cfg.recognizer:
-            parser.error(f"--unipen: the model in {args.model_dir} is not a recogniser")
-        return unipen_figures(args, cfg, parser)
-    reading = args.sentences and holds_model(args.recognizer_dir)
-    loader = None
-    if not args.sentences or (reading and not args.pages):
-        try:
-            shortest = (cfg.seq_length if args.split == "valid" or reading or args.overruns
-                        else 0)
-            paired = cfg.synthesis or cfg.recognizer or args.paired
-            loader = DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
-                                limit=cfg.limit, cache_dir=args.cache_dir, texts=paired,
-                                alphabet=cfg.alphabet if cfg.synthesis else None)
-        except (FileNotFoundError, ValueError) as err:
-            if not args.sentences:
-                parser.error(f"--data_dir: {err}")
-            print(f"human_cer needs the validation lines: --data_dir: {err}", file=sys.stderr)
+    if args.unipen and cfg.kind != READER:
+        parser.error(f"--unipen: the model in {args.model_dir} is not a recogniser")
+    mode = (unipen_figures if args.unipen else sentence_figures if args.sentences
+            else overrun_list if args.overruns else reader_figures if cfg.kind == READER
+            else protocol_scores)
+    result = mode(args, cfg, parser)
+    report(result, args.json)
+    return result
+
+
+def open_data(args, cfg, parser, shortest, paired=None, required=True):
+    """The DataLoader of --data_dir for the model's config; its errors through parser, or
+    None (with a note) where the mode can do without it."""
+    try:
+        return DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
+                          limit=cfg.limit, cache_dir=args.cache_dir,
+                          texts=kinds.of(cfg).paired or args.paired if paired is None else paired,
+                          alphabet=cfg.alphabet if cfg.kind == SYNTHESIS else None)
+    except (FileNotFoundError, ValueError) as err:
+        if required:
+            parser.error(f"--data_dir: {err}")
+        print(f"human_cer needs the validation lines: --data_dir: {err}", file=sys.stderr)
+        return None
+
+
+def open_models(args, parser, *folders):
+    """load_model of each folder (None for a None), TensorFlow quieted first; errors
+    through parser."""
     quiet_tensorflow(args.verbose)
     from model import load_model
 
     try:
-        model = load_model(args.model_dir)
-        reader = load_model(args.recognizer_dir) if reading else None
+        return [None if folder is None else load_model(folder) for folder in folders]
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--model_dir {args.model_dir}, --recognizer_dir: {err}")
-    if args.sentences:
-        try:
-            sentences = [line.strip() for line in open(args.sentences, encoding="utf-8")
-                         if line.strip()] * args.rounds
-            model.reader = reader
-            result = (page_figures(model, sentences, args.pages, args.bias, args.seed,
-                                   args.style, args.tries, reader) if args.pages else
-                      stop_figures(model, sentences, args.bias, args.seed, reader=reader,
-                                   tries=args.tries, style=args.style))
-        except (OSError, ValueError) as err:
-            parser.error(f"--sentences {args.sentences}: {err}")
-        if reader and loader and loader.valid_data:
-            human = legibility_figures(reader, loader.valid_in_tablet_units(),
-                                       loader.valid_texts, "human_")
-            result.update(human_cer=human["human_cer"], human_cer_spaces=human["human_cer_spaces"])
-        report(result, args.json)
-        return result
-    if args.overruns:
-        found = overrun_lines(model.network, loader.data, loader.train_texts)
-        listed = "".join(f"{loader.train_ids[i]}\n" for i in found)
-        write_atomic(Path(args.overruns), (
-            f"# the {len(found):,} of {len(loader.data):,} training lines whose ink and text part "
-            f"ways at the end, read by {args.model_dir} (evaluate.py --overruns)\n"
-            + listed).encode())
-        result = {"training_lines": len(loader.data), "overruns": len(found)}
-        report(result, args.json)
-        return result
-    if cfg.recognizer:  # the reader's own figures, on the validation lines people wrote
-        lines = loader.valid_in_tablet_units() if args.split == "valid" else [
-            loader.in_tablet_units(line) for line in loader.data + loader.valid_data]
-        texts = loader.valid_texts if args.split == "valid" else (loader.train_texts
-                                                                 + loader.valid_texts)
-        result = legibility_figures(model, lines, texts, prefix="")
-        result["lines"] = len(lines)
-        report(result, args.json)
-        return result
+
+
+def sentence_figures(args, cfg, parser):
+    """--sentences: FILE's lines written (as pages with --pages), how they end, and how
+    legible they are by --recognizer_dir, beside the validation lines people wrote."""
+    reading = holds_model(args.recognizer_dir)
+    loader = (open_data(args, cfg, parser, cfg.seq_length, required=False)
+              if reading and not args.pages else None)
+    writer, reader = open_models(args, parser, args.model_dir,
+                                 args.recognizer_dir if reading else None)
+    try:
+        sentences = [line.strip() for line in open(args.sentences, encoding="utf-8")
+                     if line.strip()] * args.rounds
+        writer.reader = reader
+        result = (page_figures(writer, sentences, args.pages, args.bias, args.seed,
+                               args.style, args.tries, reader) if args.pages else
+                  stop_figures(writer, sentences, args.bias, args.seed, reader=reader,
+                               tries=args.tries, style=args.style))
+    except (OSError, ValueError) as err:
+        parser.error(f"--sentences {args.sentences}: {err}")
+    if reader and loader and loader.valid_data:
+        human = legibility_figures(reader, loader.valid_in_tablet_units(),
+                                   loader.valid_texts, "human_")
+        result.update(human_cer=human["human_cer"], human_cer_spaces=human["human_cer_spaces"])
+    return result
+
+
+def overrun_list(args, cfg, parser):
+    """--overruns FILE: the ids of the training lines whose ink and text part ways."""
+    loader = open_data(args, cfg, parser, cfg.seq_length)
+    (writer,) = open_models(args, parser, args.model_dir)
+    found = overrun_lines(writer.network, loader.data, loader.train_texts)
+    listed = "".join(f"{loader.train_ids[i]}\n" for i in found)
+    write_atomic(Path(args.overruns), (
+        f"# the {len(found):,} of {len(loader.data):,} training lines whose ink and text part "
+        f"ways at the end, read by {args.model_dir} (evaluate.py --overruns)\n"
+        + listed).encode())
+    return {"training_lines": len(loader.data), "overruns": len(found)}
+
+
+def reader_figures(args, cfg, parser):
+    """A reader's own figures, on the lines people wrote (--split)."""
+    loader = open_data(args, cfg, parser, cfg.seq_length if args.split == "valid" else 0)
+    (reader,) = open_models(args, parser, args.model_dir)
+    if args.split == "valid":
+        lines, texts = loader.valid_in_tablet_units(), loader.valid_texts
+    else:
+        lines = [loader.in_tablet_units(line) for line in loader.data + loader.valid_data]
+        texts = loader.train_texts + loader.valid_texts
+    return {**legibility_figures(reader, lines, texts, prefix=""), "lines": len(lines)}
+
+
+def protocol_scores(args, cfg, parser):
+    """A handwriting model's NLL and SSE by the fixed protocol (score_lines), on --split."""
+    loader = open_data(args, cfg, parser, cfg.seq_length if args.split == "valid" else 0)
+    (model,) = open_models(args, parser, args.model_dir)
     if args.split == "valid":
         lines, texts = loader.valid_data, getattr(loader, "valid_texts", None)
     else:
+        paired = kinds.of(cfg).paired or args.paired
         chosen = [i for i, raw in enumerate(loader.raw_data)
                   if len(raw) > 1 and (loader.texts[i] is not None or not paired)]
         lines = [to_model_units(loader.raw_data[i], cfg.limit, cfg.data_scale) for i in chosen]
@@ -372,7 +413,6 @@ def main(argv=None):
     start = time.perf_counter()
     result = score_lines(model.network, lines, texts)
     result["points_per_s"] = result["points"] / (time.perf_counter() - start)
-    report(result, args.json)
     return result
 
 
@@ -387,13 +427,8 @@ def unipen_figures(args, cfg, parser):
         lines, texts = held_out_lines(characters, cfg.alphabet, args.lines, args.seed)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--unipen: {err}")
-    quiet_tensorflow(args.verbose)
-    from model import load_model
-
-    result = legibility_figures(load_model(args.model_dir), lines, texts, prefix="")
-    result["lines"] = len(lines)
-    report(result, args.json)
-    return result
+    (reader,) = open_models(args, parser, args.model_dir)
+    return {**legibility_figures(reader, lines, texts, prefix=""), "lines": len(lines)}
 
 
 def report(figures, as_json=False):

@@ -2,7 +2,7 @@
 
     python sample.py --export DIR   # or from Python: export_saved_model(load_network(d), DIR)
 
-The SavedModel has a `sample` and a `step` signature (see saved_model_module), or
+The SavedModel has a `sample` and a `step` signature (free_writing_module), or
 for a synthesis model `write` and `step` (synthesis_module), and runs in TensorFlow
 alone, e.g. in TensorFlow Serving.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+import kinds
 from mixture import PARAM_KEYS, mixture_from_outputs, sampling_noise
 from text import (
     MAX_TEXT_LENGTH,
@@ -71,7 +72,7 @@ def writable_codes(text, alphabet, lookup):
     """A text as model.write takes it (text.check_line, check_writable), in the graph: its
     white space cleaned, then 1 + each character's place in the alphabet [1, U], or an
     InvalidArgumentError that names what it cannot write."""
-    for target, sources in _folds().items():  # text.TYPOGRAPHY, as clean_line folds it
+    for target, sources in _folds().items():  # text.TYPOGRAPHY, as as_written folds it
         text = tf.strings.regex_replace(text, f"[{sources}]", target)
     text = tf.strings.strip(tf.strings.regex_replace(text, f"[{WHITESPACE}]+", " "))
     characters = tf.strings.unicode_split(text, "UTF-8")
@@ -90,8 +91,15 @@ def writable_codes(text, alphabet, lookup):
         return tf.identity(codes)[None]
 
 
-def saved_model_module(model):
-    """A tf.Module with two signatures that drive the model without this project's code.
+def saved_model_module(network):
+    """A tf.Module with two signatures that drive the network without this project's
+    code, as its kind makes it (kinds.Kind.saved_model): free_writing_module or
+    synthesis_module."""
+    return kinds.of(network.config).saved_model(network)
+
+
+def free_writing_module(model):
+    """saved_model_module for a model that writes freely: two signatures.
 
     sample(num_points int32, seed int64 or int32, bias float32) -> strokes [num_points, 3] of
         (dx, dy, eos) and the mixture of every point (e, pi, mu1, mu2, sigma1, sigma2,
@@ -107,8 +115,6 @@ def saved_model_module(model):
     not part of this interface. data_scale, start and config (JSON) come along as
     variables for Python users.
     """
-    if model.config.synthesis:
-        return synthesis_module(model)
     config = model.config
     zero = model.zero_state(1)
     names = [f"{'hc'[j]}{i}" for i, layer in enumerate(zero) for j in range(len(layer))]
@@ -216,7 +222,7 @@ def export_saved_model(model, export_dir):
     module = saved_model_module(model)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
-        first = "write" if model.config.synthesis else "sample"
+        first = "write" if hasattr(module, "write") else "sample"
         signature = getattr(module, first).get_concrete_function(*INPUTS[first])  # int64
         tf.saved_model.save(module, str(staging),
                             signatures={first: signature, "step": module.step})

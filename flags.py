@@ -25,6 +25,10 @@ class ArgumentParser(argparse.ArgumentParser):
     not the whole usage first (forty flags bury the one line that matters)."""
 
     def error(self, message):
+        # argparse's own "argument --flag: must be ..." in the commands' words: "--flag must be"
+        if message.startswith("argument --") and ": " in message:
+            name, rest = message[len("argument "):].split(": ", 1)
+            message = f"{name} {rest}"
         self.exit(2, f"{self.prog}: error: {message}\n(`{self.prog} --help` lists the "
                      "flags)\n")
 
@@ -90,6 +94,33 @@ def given(args, cls):
     """The fields of cls among the parsed flags args: those given on the command line."""
     names = {field.name for field in dataclasses.fields(cls)}
     return {k: v for k, v in vars(args).items() if k in names}
+
+
+def ranged(check, kind=float):
+    """The type of a numeric flag that must lie in RANGES[check] ("positive", ...):
+    argparse then refuses another value in the range's words, as a Config field's."""
+    within, rule = RANGES[check]
+    return _numeric(kind, lambda v: math.isfinite(v) and within(v), rule)
+
+
+def between(low, high):
+    """The type of a whole-number flag from low to high."""
+    return _numeric(int, lambda v: low <= v <= high, f"must be between {low} and {high}")
+
+
+def _numeric(kind, within, rule):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "whole number" if kind is int else "number"
+            raise argparse.ArgumentTypeError(f"must be a {what}, not {text!r}") from None
+        if not within(value):
+            raise argparse.ArgumentTypeError(f"{rule}, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def seed_flag(value):

@@ -22,7 +22,7 @@ from xml.parsers import expat
 
 import numpy as np
 
-from text import clean_line
+from text import as_written
 
 ARCHIVE_NAME = "lineStrokes-all.tar.gz"
 ASCII_ARCHIVE_NAME = "ascii-all.tar.gz"
@@ -347,7 +347,7 @@ TEXT_SKIPPED = {"no_transcription": "in forms without a transcription",
 
 def normalize_text(line):
     """A transcribed line as the writer wrote it: single spaces, no tokenisation spaces."""
-    return _TOKEN_SPACE.sub("", clean_line(line))
+    return _TOKEN_SPACE.sub("", as_written(line))
 
 
 def csr_lines(text):

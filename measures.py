@@ -1,7 +1,7 @@
 """How well a line is written, in numbers, without TensorFlow: the edit distance of a
 reading to its text and the character error rates and per-character table made of
 it (the recogniser's measures, recognizer.py), and how much of a written line comes
-after its window reached the last character (the writer's, model.write).
+after its window reached the last character (the writer's, writer.Writer.write).
 """
 
 import numpy as np
@@ -26,38 +26,31 @@ def edit_alignment(ref, hyp):
     (ref character or None, hyp character or None) from start to end (None: an
     insertion or a deletion)."""
     n, m = len(ref), len(hyp)
-    d = np.zeros((n + 1, m + 1), np.int32)
-    d[:, 0] = np.arange(n + 1)
-    d[0, :] = np.arange(m + 1)
+    d = [list(range(m + 1))]  # d[i][j]: the distance of ref[:i] to hyp[:j]
     for i in range(1, n + 1):
+        row = [i]
         for j in range(1, m + 1):
-            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1,
-                          d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]))
+            row.append(min(d[i - 1][j] + 1, row[j - 1] + 1,
+                           d[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1])))
+        d.append(row)
     pairs, i, j = [], n, m
     while i or j:
-        if i and j and d[i, j] == d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]):
+        if i and j and d[i][j] == d[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1]):
             pairs.append((ref[i - 1], hyp[j - 1]))
             i, j = i - 1, j - 1
-        elif i and d[i, j] == d[i - 1, j] + 1:
+        elif i and d[i][j] == d[i - 1][j] + 1:
             pairs.append((ref[i - 1], None))
             i -= 1
         else:
             pairs.append((None, hyp[j - 1]))
             j -= 1
-    return int(d[n, m]), pairs[::-1]
+    return d[n][m], pairs[::-1]
 
 
 def edit_distance(ref, hyp):
     """Levenshtein distance between two strings (insertions, deletions and
-    substitutions cost 1), by rows."""
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1]
+    substitutions cost 1): edit_alignment's."""
+    return edit_alignment(ref, hyp)[0]
 
 
 def character_error_rate(refs, hyps, spaces=True):
@@ -88,7 +81,7 @@ LOST_SHARE = 2  # a final-character share above this: the pen lost the text, nea
 
 
 def written_share(info):
-    """final_character_share of a line model.write wrote, from its info: the window's
+    """final_character_share of a line Writer.write wrote, from its info: the window's
     phi [T, len(text)] over its text."""
     phi = info["phi"]
     peaks = phi.argmax(axis=1) if len(phi) else np.zeros(0, int)
@@ -96,7 +89,7 @@ def written_share(info):
 
 
 def lost_the_text(info):
-    """Whether a line model.write wrote failed to end cleanly: stopped by the point
+    """Whether a line Writer.write wrote failed to end cleanly: stopped by the point
     budget rather than the stop rule, or with a final_character_share above LOST_SHARE."""
     share = written_share(info)
     return info["stop"] != "end" or share is None or share > LOST_SHARE

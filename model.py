@@ -15,13 +15,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+import kinds
 from config import (
     CHECKPOINT_NAME,
     CHECKPOINTS_KEPT,
     CONFIG_NAME,
     FREE_MODEL_DIR,
     Config,
-    load_styles,
 )
 from lstm import LSTM, KerasRNN, WindowLSTM
 from mixture import masked_mean, mixture_from_outputs, point_nll
@@ -236,15 +236,10 @@ class SynthesisModel(MixtureNetwork):
 # ---------------------------------------------------------------- building and loading
 
 
-def build_model(config, **kwargs):
-    """The model config describes, built; kwargs go to SynthesisModel (chars_per_step)."""
-    if config.recognizer:
-        from recognizer import build_recognizer
-
-        return build_recognizer(config)
-    model = SynthesisModel(config, **kwargs) if config.synthesis else HandwritingModel(config)
-    model.build()
-    return model
+def build_model(config, loader=None):
+    """The network config describes, built (kinds.Kind.build); loader: a new run's
+    training data (a synthesis window starts at its pace)."""
+    return kinds.of(config).build(config, loader)
 
 
 def model_variables(model):
@@ -303,29 +298,30 @@ def checkpoint_manager(checkpoint, model_dir, max_to_keep=CHECKPOINTS_KEPT):
                                       checkpoint_name=CHECKPOINT_NAME)
 
 
-def load_model(model_dir=FREE_MODEL_DIR):
-    """The model saved in model_dir, ready to use: a writer.FreeWriter (sample) or a
-    writer.Writer (write, write_page; with the folder's named hands) around its network,
-    or the recogniser itself (read)."""
-    from writer import FreeWriter, Writer
-
-    network = load_network(model_dir)
-    if network.config.recognizer:
-        return network
-    if network.config.synthesis:
-        return Writer(network, styles=load_styles(model_dir))
-    return FreeWriter(network)
+def load_model(model_dir=FREE_MODEL_DIR, kind=None):
+    """The model saved in model_dir, ready to use (kinds.Kind.ready): a writer.FreeWriter
+    (sample) or a writer.Writer (write, write_page; with the folder's named hands) around
+    its network, or the recogniser itself (read). kind (kinds.FREE, SYNTHESIS, READER):
+    the kind the caller needs, else a ValueError that says what the folder holds and how
+    to train the kind asked for."""
+    network = load_network(model_dir, kind)
+    return kinds.of(network.config).ready(network, model_dir)
 
 
-def load_network(model_dir=FREE_MODEL_DIR):
-    """The network saved in model_dir (config.json + checkpoint), its weights read."""
+def load_network(model_dir=FREE_MODEL_DIR, kind=None):
+    """The network saved in model_dir (config.json + checkpoint), its weights read;
+    kind as load_model's."""
     config = Config.load(model_dir)
+    if kind is not None and config.kind != kind:
+        wanted = kinds.KINDS[kind]
+        raise ValueError(f"{model_dir} holds {kinds.of(config).what}, not {wanted.what}: "
+                         f"{wanted.how_to_train(model_dir)}")
     model = build_model(config)
     latest = tf.train.latest_checkpoint(str(model_dir))
     if latest is None:
         raise FileNotFoundError(
-            f"'{model_dir}' has {CONFIG_NAME} but no checkpoint: train with "
-            f"`python train.py --model_dir {model_dir}` or use the shipped {FREE_MODEL_DIR}/")
+            f"'{model_dir}' has {CONFIG_NAME} but no checkpoint: "
+            f"{kinds.of(config).how_to_train(model_dir)}, or use a shipped model")
     try:
         checkpoint_for(model).read(latest).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError) as err:

@@ -27,7 +27,6 @@ usage errors answer at once. --verbose (or WRITE_RNN_VERBOSE=1) shows TensorFlow
 log lines.
 """
 
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -61,8 +60,9 @@ from drawing import (  # noqa: F401
     write_attention_png,
     write_sample,
 )
-from flags import ArgumentParser, seed_flag
+from flags import ArgumentParser, between, ranged, seed_flag
 from iam_ondb import read_hand_file, read_line_file, transcription_of
+from kinds import SYNTHESIS
 from text import (
     MAX_TEXT_LENGTH,
     check_writable,
@@ -89,19 +89,20 @@ def build_parser():
                "FILENAME-0.normal.svg, FILENAME-1.normal.svg, ...")
     p.add_argument("--filename", default="sample",
                    help="name of the output files, without extension (folders are created)")
-    p.add_argument("--sample_length", type=int, default=800, help="number of points to sample")
-    p.add_argument("--scale_factor", type=float, default=10,
+    p.add_argument("--sample_length", type=ranged("positive", int), default=800,
+                   help="number of points to sample")
+    p.add_argument("--scale_factor", type=ranged("positive"), default=10,
                    help="factor to scale down by for svg output. smaller means bigger output")
     p.add_argument("--model_dir", default=None,
                    help=f"directory of the trained model (config.json and checkpoint); "
                         f"default {FREE_MODEL_DIR}, or {SYNTHESIS_DIR} with --text")
-    p.add_argument("--num_samples", type=int, default=1,
+    p.add_argument("--num_samples", type=ranged("positive", int), default=1,
                    help="number of samples; more than one numbers the files FILENAME-0.*, "
                         "FILENAME-1.*, ...")
     p.add_argument("--seed", type=seed_flag, default=None,
                    help="random seed: the same model, seed and flags write the same line "
                         "(default: a fresh seed, printed)")
-    p.add_argument("--bias", type=float, default=None,
+    p.add_argument("--bias", type=ranged("non-negative"), default=None,
                    help="sampling bias b >= 0 (Graves eq. 61-62): larger is neater and less "
                         f"varied (default 0 for free writing, as the original; {PAGE_BIAS} for "
                         "a text, as the web page)")
@@ -124,7 +125,7 @@ def build_parser():
     text.add_argument("--text_file", metavar="FILE",
                       help="the text to write, read from FILE: one line of the page per line "
                            "of the file (long lines wrapped)")
-    text.add_argument("--line_length", type=int, default=50,
+    text.add_argument("--line_length", type=between(1, MAX_TEXT_LENGTH), default=50,
                       help="wrap the text into lines of at most this many characters "
                            f"(at most {MAX_TEXT_LENGTH}; IAM-OnDB's lines hold 29 on average)")
     text.add_argument("--style", metavar="FILE",
@@ -137,7 +138,7 @@ def build_parser():
     text.add_argument("--style_text",
                       help="what the --style line writes (read from IAM-OnDB's ascii files "
                            "for a lineStrokes XML file if not given)")
-    text.add_argument("--tries", type=int, default=DEFAULT_TRIES,
+    text.add_argument("--tries", type=between(1, MAX_TRIES), default=DEFAULT_TRIES,
                       help=f"write this many candidates of each line in one batched call and "
                            f"keep the one the recogniser (--recognizer_dir) reads best "
                            f"(default {DEFAULT_TRIES}; 1 to {MAX_TRIES})")
@@ -169,17 +170,9 @@ def build_parser():
 
 def check_args(parser, args):
     """Everything that can be checked without TensorFlow, so mistakes fail fast."""
-    if args.sample_length < 1:
-        parser.error(f"--sample_length must be positive, not {args.sample_length}")
-    if args.num_samples < 1:
-        parser.error(f"--num_samples must be positive, not {args.num_samples}")
     writing = args.text is not None or args.text_file
     if args.bias is None:
         args.bias = PAGE_BIAS if writing else 0.0
-    if not (math.isfinite(args.bias) and args.bias >= 0):
-        parser.error(f"--bias must be zero or positive, not {args.bias}")
-    if not (math.isfinite(args.scale_factor) and args.scale_factor > 0):
-        parser.error(f"--scale_factor must be positive, not {args.scale_factor}")
     out = Path(args.filename)
     if not out.name or out.name in (".", ".."):
         parser.error(f"--filename needs a file name, not '{args.filename}'")
@@ -198,14 +191,9 @@ def check_args(parser, args):
     elif args.prime:
         parser.error("--prime continues free writing; to write a text in a hand, use --style "
                      "FILE --style_text TEXT")
-    if not 1 <= args.tries <= MAX_TRIES:
-        parser.error(f"--tries must be between 1 and {MAX_TRIES}, not {args.tries}")
     if args.max_tries is not None and not args.tries <= args.max_tries <= MAX_TRIES:
         parser.error(f"--max_tries must be between --tries ({args.tries}) and {MAX_TRIES}, "
                      f"not {args.max_tries}")
-    if not 1 <= args.line_length <= MAX_TEXT_LENGTH:
-        parser.error(f"--line_length must be between 1 and {MAX_TEXT_LENGTH}, "
-                     f"not {args.line_length}")
     if args.model_dir is None:
         args.model_dir = SYNTHESIS_DIR if writing else FREE_MODEL_DIR
 
@@ -285,7 +273,7 @@ def read_line(parser, flag, path):
 def check_alphabet(parser, args, model, lines, style):
     """Lines the model can write: unknown characters are an error naming them, or are
     dropped with a warning (--on_unknown). A style's text must be writable as it is."""
-    if not model.config.synthesis:
+    if model.config.kind != SYNTHESIS:
         parser.error(f"--model_dir {args.model_dir}: this model writes freely and reads no "
                      f"text; use a synthesis model (train.py --synthesis), such as "
                      f"{SYNTHESIS_DIR}")
@@ -382,7 +370,7 @@ def main(argv=None):
 
     seed = args.seed if args.seed is not None else fresh_seed()
     if writing:
-        if args.style is None and model.config.synthesis:  # as the web page: its first hand
+        if args.style is None and model.config.kind == SYNTHESIS:  # as the web page: its first hand
             style = model.first_hand
         hand = style if isinstance(style, str) else "its own hand" if style is None else args.style
         if isinstance(style, str):  # a named hand, looked up

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from config import CONFIG_NAME, LOG_NAME, RECOGNIZER_DIR, STYLES_NAME, holds_model, save_styles
-from flags import ArgumentParser
+from flags import ArgumentParser, ranged
+from kinds import SYNTHESIS
 from text import SEED_RANGE
 from utils import add_verbose_flag, quiet_tensorflow
 
@@ -99,7 +100,7 @@ def main(argv=None):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", help="a model folder written by train.py")
     parser.add_argument("dest", help="the folder to write (replaced if it exists)")
-    parser.add_argument("--styles", type=int, default=0, metavar="N",
+    parser.add_argument("--styles", type=ranged("non-negative", int), default=0, metavar="N",
                         help="a synthesis model: also pick N named hands (hand-1, ...) of its "
                              "own writing, the ones the recogniser reads best, into "
                              f"DEST/{STYLES_NAME}")
@@ -109,8 +110,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not holds_model(args.run_dir):
         parser.error(f"{args.run_dir} holds no {CONFIG_NAME}: give a folder train.py wrote")
-    if args.styles < 0:
-        parser.error(f"--styles must be zero or more, not {args.styles}")
     if args.styles and not holds_model(args.recognizer_dir):
         parser.error(f"--styles needs a recogniser: --recognizer_dir {args.recognizer_dir} "
                      f"holds none")
@@ -122,9 +121,10 @@ def main(argv=None):
     if args.styles:
         from model import load_model
 
-        writer = load_model(args.dest)
-        if not writer.config.synthesis:
-            parser.error(f"--styles: {args.run_dir} holds a model that writes no text")
+        try:
+            writer = load_model(args.dest, kind=SYNTHESIS)
+        except ValueError as err:
+            parser.error(f"--styles: {err}")
         styles, scores = pick_styles(writer, load_model(args.recognizer_dir), args.styles)
         save_styles(args.dest, styles)
         print("named hands: " + ", ".join(f"{name} (CER {score:.3f})"

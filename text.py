@@ -11,7 +11,7 @@ the web API (webapp/), the model in Python (model.write, write_page) and the Sav
 - Typography and white space: what keyboards and word processors type beyond the
   alphabet (curly quotes, dashes, an ellipsis, ligatures, fractions: TYPOGRAPHY) is
   folded onto it, every run of white space is one space, and none at the ends of a line
-  (clean_line), whichever entrance the text comes through; each entrance says what it
+  (as_written), whichever entrance the text comes through; each entrance says what it
   folded (folding_note).
 - Seeds: whole numbers in [0, SEED_RANGE), refused outside it (check_seed); a page's
   line i has seed + i, wrapping round at SEED_RANGE (line_seeds).
@@ -71,7 +71,7 @@ def writable_lines(lines, alphabet, on_unknown="error", hint=""):
     if missing and on_unknown == "error":
         raise ValueError(unwritable_message(missing, alphabet, hint))
     if missing:
-        lines = [clean_line("".join(c for c in line if c in alphabet)) for line in lines]
+        lines = [as_written("".join(c for c in line if c in alphabet)) for line in lines]
     return [line for line in lines if line], missing
 
 
@@ -98,7 +98,7 @@ def pad_texts(indices, multiple=16):
 # ---------------------------------------------------------------- lines
 
 # What keyboards, phones and word processors type, as the handwriting alphabet writes it:
-# folded by clean_line at every entrance, and reported (folded_characters)
+# folded by as_written at every entrance, and reported (folded_characters)
 TYPOGRAPHY = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
     "\u2039": "'", "\u203a": "'",  # single quotes, apostrophes, primes and guillemets
@@ -117,7 +117,7 @@ TYPOGRAPHY = {
 _FOLD = str.maketrans(TYPOGRAPHY)
 
 
-def clean_line(line):
+def as_written(line):
     """A line as it is written: typography folded (TYPOGRAPHY: curly quotes straight,
     dashes hyphens, an ellipsis three dots, ...), every run of white space one space,
     none at the ends."""
@@ -125,7 +125,7 @@ def clean_line(line):
 
 
 def folded_characters(text):
-    """{character: what it is written as} of the characters of text clean_line folds,
+    """{character: what it is written as} of the characters of text as_written folds,
     for an entrance to say so."""
     return {c: TYPOGRAPHY[c] for c in sorted(set(text) & set(TYPOGRAPHY))}
 
@@ -139,10 +139,10 @@ def folding_note(text):
 
 def wrap_text(text, line_length=50):
     """The lines of a page: the text's own line breaks kept, each line cleaned
-    (clean_line) and wrapped at spaces into lines of at most line_length characters,
+    (as_written) and wrapped at spaces into lines of at most line_length characters,
     blank lines dropped. IAM-OnDB's lines hold 29 characters on average and 64 at most."""
     return [line for paragraph in text.splitlines()
-            for line in textwrap.wrap(clean_line(paragraph), line_length,
+            for line in textwrap.wrap(as_written(paragraph), line_length,
                                       break_on_hyphens=False)]
 
 
@@ -150,7 +150,7 @@ def check_line(line):
     """A line model.write can take, cleaned, or a ValueError saying why not."""
     if not isinstance(line, str) or not line.strip():
         raise ValueError(f"cannot write {line!r}: give a non-empty string")
-    line = clean_line(line)
+    line = as_written(line)
     if len(line) > MAX_TEXT_LENGTH:
         raise ValueError(f"a line holds at most {MAX_TEXT_LENGTH} characters, not "
                          f"{len(line)}: split the text into lines")

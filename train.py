@@ -8,7 +8,7 @@
 Running it again on the same --model_dir resumes where the last run stopped; a shipped
 model (save/...) is never trained in place: copy it to continue its training.
 --synthesis trains the network that writes a given text (Graves section 5) on whole
-lines with their transcriptions, from the defaults of config.SYNTHESIS_RECIPE.
+lines with their transcriptions, from the defaults of kinds.SYNTHESIS_RECIPE.
 
 The flags are read, and checked, before TensorFlow loads: --help and usage errors
 answer at once. --verbose (or WRITE_RNN_VERBOSE=1) shows TensorFlow's own log lines.
@@ -26,14 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+import kinds
 from config import (
     ARCHITECTURE,
     CHECKPOINT_NAME,
     LOG_NAME,
-    RECOGNIZER_RECIPE,
-    RUN_DIRS,
     SHIPPED_DIRS,
-    SYNTHESIS_RECIPE,
     Config,
     holds_model,
 )
@@ -43,7 +41,6 @@ from utils import (
     DataLoader,
     add_verbose_flag,
     quiet_tensorflow,
-    raw_units_offset,
     write_atomic,
 )
 
@@ -58,7 +55,6 @@ LOG_FIELDS = ("step", "epoch", "train_nll", "valid_nll_model", "valid_nll_raw", 
 VALID_FIELDS = {"valid_nll_model": "nll_per_point_model", "valid_nll_raw": "nll_per_point_raw",
                 "valid_nll_seq": "nll_per_sequence_raw", "valid_cer": "valid_cer",
                 "valid_cer_spaces": "valid_cer_spaces", "valid_unipen_cer": "valid_unipen_cer"}
-RECIPES = {"free": {}, "synthesis": SYNTHESIS_RECIPE, "recognizer": RECOGNIZER_RECIPE}
 MAX_BAD_STEPS = 20  # consecutive non-finite steps before giving up
 
 
@@ -126,11 +122,9 @@ def resolve_config(args, parser):
     try:
         run = RunOptions(**given(args, RunOptions))
         flags = given(args, Config)
-        # which network a new run trains: its default folder and recipe
-        kind = ("synthesis" if flags.get("synthesis")
-                else "recognizer" if flags.get("recognizer") else "free")
+        kind = kinds.asked(flags)  # which network a new run trains: its folder and recipe
         if run.model_dir is None:
-            run = dataclasses.replace(run, model_dir=RUN_DIRS[kind])
+            run = dataclasses.replace(run, model_dir=kind.run_dir)
         model_dir = Path(run.model_dir)
         if shipped(model_dir):
             parser.error(f"--model_dir {run.model_dir} is a model this project ships, which "
@@ -138,7 +132,7 @@ def resolve_config(args, parser):
                          f"continue its training, e.g. `cp -r {run.model_dir} runs/mine` and "
                          f"--model_dir runs/mine")
         if run.overwrite or not holds_model(model_dir):
-            return Config(**{**RECIPES[kind], **flags}), run, False
+            return Config(**{**kind.recipe, **flags}), run, False
         saved = Config.load(model_dir)
         clash = [f"--{f} {v} (saved: {getattr(saved, f)})"
                  for f, v in flags.items() if f in ARCHITECTURE and v != getattr(saved, f)]
@@ -174,10 +168,8 @@ class Trainer:
         self.model_dir = Path(model_dir)
         if seed is not None:
             keras.utils.set_random_seed(seed)
-        # a synthesis window starts at the pace of the training lines
-        pace = {"chars_per_step": loader.chars_per_point} if config.synthesis else {}
         with strategy.scope():
-            self.model = build_model(config, **pace)
+            self.model = build_model(config, loader)
             make = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
             self.optimizer = make[config.optimizer](learning_rate=config.learning_rate)
             self.optimizer.build(self.model.trainable_variables)
@@ -283,19 +275,7 @@ class Trainer:
     def validate(self):
         """The validation figures, or {} when the data has no validation line (a small
         synthesis set whose lines are all shorter than seq_length + 2 points)."""
-        from evaluate import legibility_figures, score_lines
-
-        if self.config.recognizer:
-            figures = legibility_figures(self.model, self.loader.valid_lines,
-                                         self.loader.valid_texts, prefix="valid_")
-            if self.loader.unipen_valid:  # the characters of UNIPEN writers it never saw
-                figures.update(legibility_figures(self.model, *self.loader.unipen_valid,
-                                                  prefix="valid_unipen_"))
-            return figures
-        if not self.loader.valid_data:
-            return {}
-        return score_lines(self.model, self.loader.valid_data,
-                           self.loader.valid_texts if self.config.synthesis else None)
+        return kinds.of(self.config).validate(self.model, self.loader)
 
 
 class StopFlag:
@@ -319,9 +299,9 @@ class StopFlag:
 
 
 def read_log(path, through_step=None):
-    """The rows of a log.csv as dicts, [] if there is none. A log of an earlier layout
-    is first rewritten in LOG_FIELDS' layout: its wall_s column, a Unix time, becomes
-    train_s by _seconds_of_training. With through_step, rows of later steps (logged
+    """The rows of a log.csv as dicts, [] if there is none. A log of fewer columns (one
+    written before the reader's figures were logged, as the shipped save/log.csv) is
+    first rewritten in LOG_FIELDS' layout. With through_step, rows of later steps (logged
     after the checkpoint a run resumes from, and about to be trained again) go."""
     try:
         with open(path, newline="") as f:
@@ -334,10 +314,6 @@ def read_log(path, through_step=None):
         rows = [row for row in rows if int(row["step"]) <= through_step]
     if fields is None or (tuple(fields) == LOG_FIELDS and not later):
         return rows
-    if "wall_s" in fields and rows:
-        times = _seconds_of_training([float(row["wall_s"]) for row in rows])
-        for row, seconds in zip(rows, times):
-            row["train_s"] = f"{seconds:.6g}"
     rows = [{k: row.get(k, "") for k in LOG_FIELDS} for row in rows]
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, LOG_FIELDS, lineterminator="\r\n")
@@ -345,17 +321,6 @@ def read_log(path, through_step=None):
     writer.writerows(rows)
     write_atomic(path, buffer.getvalue().encode())
     return rows
-
-
-def _seconds_of_training(unix_times):
-    """Unix times of log rows -> the seconds of training at each row: the gaps between
-    rows added up, where a gap of more than ten typical ones (the run stopped there and
-    was resumed later) counts as one typical gap, and so does the time to the first
-    row. An estimate, for logs written before train_s."""
-    gaps = np.diff(unix_times)
-    typical = float(np.median(gaps)) if len(gaps) else 0.0
-    gaps = np.where(gaps > 10 * typical, typical, gaps)
-    return typical + np.concatenate([[0.0], np.cumsum(gaps)])
 
 
 class Log:
@@ -417,7 +382,7 @@ def load_data(config, run, parser, exclude, characters, alphabet):
     try:
         return DataLoader(run.data_dir, config.batch_size, config.seq_length, config.data_scale,
                           config.limit, seed=run.seed, cache_dir=run.cache_dir,
-                          strict=run.strict, texts=config.synthesis or config.recognizer,
+                          strict=run.strict, texts=kinds.of(config).paired,
                           alphabet=alphabet, clean=config.clean, oversample=config.oversample,
                           oversample_cap=config.oversample_cap,
                           oversample_chars=config.oversample_chars, unipen=characters,
@@ -467,7 +432,7 @@ def train(config, run, resuming, parser, verbose=False):
     characters = read_unipen(config, run, parser)
     loader = load_data(config, run, parser, exclude, characters,
                        config.alphabet if resuming and not run.grow_alphabet else None)
-    if (config.synthesis or config.recognizer) and not resuming:
+    if kinds.of(config).paired and not resuming:
         # the characters it will write, or read: its training texts'
         config = dataclasses.replace(config, alphabet=loader.alphabet)
     quiet_tensorflow(verbose)
@@ -479,10 +444,7 @@ def train(config, run, resuming, parser, verbose=False):
             config = grow_checkpoint(model_dir, config, grown)
         if grown != loader.alphabet:
             loader = load_data(config, run, parser, exclude, characters, grown)
-    if config.recognizer:
-        from recognizer import ReadingBatches
-
-        loader = ReadingBatches(loader, config.alphabet)
+    loader = kinds.of(config).batches(loader, config)
     strategy = make_strategy(run.strategy)
     if config.batch_size % strategy.num_replicas_in_sync:
         parser.error(f"--batch_size {config.batch_size} does not split evenly over "
@@ -504,17 +466,10 @@ def train(config, run, resuming, parser, verbose=False):
         log.close()
 
 
-def _postfix(epoch, train, valid, speed, recognizer=False):
-    """The progress bar's figures: both losses in raw nats per point, the unit of
-    evaluate.py's nll_per_point_raw and of the README; for a recogniser, its CTC
-    loss per line and its validation character error rate (spaces ignored)."""
-    shown = lambda value, form: "-" if value in (None, "") else format(value, form)  # noqa: E731
-    if recognizer:
-        figures = f"CTC nats/line: train {shown(train, '.2f')}, valid CER {shown(valid, '.4f')}"
-    else:
-        figures = (f"nats/point (raw units): train {shown(train, '.3f')}, "
-                   f"valid {shown(valid, '.3f')}")
-    return f"epoch {epoch} | {figures} | {shown(speed, ',.0f')} points/s"
+def _postfix(epoch, train, valid, speed, kind):
+    """The progress bar's figures: the epoch, the kind's losses (Kind.progress), speed."""
+    speed = "-" if speed in (None, "") else format(speed, ",.0f")
+    return f"epoch {epoch} | {kind.progress(train, valid)} | {speed} points/s"
 
 
 def _give_up_if_bad(bad_in_a_row, step, model_dir):
@@ -528,10 +483,8 @@ def _give_up_if_bad(bad_in_a_row, step, model_dir):
 def _loop(trainer, loader, log, run, total, deadline, stop):
     from tqdm.auto import tqdm
 
-    config = trainer.config
-    # model units -> raw tablet units; a recogniser's loss has no units
-    offset = 0.0 if config.recognizer else raw_units_offset(config.data_scale)
-    shown_valid = "valid_cer" if config.recognizer else "nll_per_point_raw"
+    config, kind = trainer.config, kinds.of(trainer.config)
+    offset = kind.loss_offset(config)  # the training loss in the progress bar's units
     step = int(trainer.step.numpy())
     losses, skipped, bad_in_a_row, valid, last_valid = [], 0, 0, {}, None
     # points/s counts from the end of the session's first step, which compiles
@@ -568,7 +521,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
             if run.validate_every and (step % run.validate_every == 0 or last):
                 validation_started = time.perf_counter()
                 valid = trainer.validate()
-                last_valid = valid.get(shown_valid, last_valid)
+                last_valid = valid.get(kind.progress_figure, last_valid)
                 clock += time.perf_counter() - validation_started  # points/s: training only
             if step % run.log_every == 0 or valid:
                 now = time.perf_counter()
@@ -580,8 +533,7 @@ def _loop(trainer, loader, log, run, total, deadline, stop):
                        "train_s": log.train_s + now - started}
                 log.write(row)
                 train_raw = row["train_nll"] + offset if losses else None
-                bar.set_postfix_str(_postfix(epoch, train_raw, last_valid, speed,
-                                             config.recognizer))
+                bar.set_postfix_str(_postfix(epoch, train_raw, last_valid, speed, kind))
                 losses, valid, clock, points = [], {}, time.perf_counter(), 0
             bar.update(1)
             _give_up_if_bad(bad_in_a_row, step, run.model_dir)

@@ -164,3 +164,19 @@ def test_the_networks_and_the_writer_import_without_side_effects(module):
                          text=True, timeout=120, env=environment())
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split()[-1] == "None"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--tries", "0"], "--tries must be between 1 and 16, not 0"),
+    (["--bias", "-1"], "--bias must be zero or positive, not -1"),
+    (["--lines", "x"], "--lines must be a whole number, not 'x'"),
+    (["--bias", "nan"], "--bias must be zero or positive, not nan"),
+])
+def test_every_command_refuses_a_flag_out_of_range_in_one_style(argv, message, capsys):
+    import evaluate
+
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main(["--model_dir", str(ROOT / "save")] + argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: {message}" in err and "usage:" not in err

@@ -79,3 +79,37 @@ def test_load_model_restores_weights_and_refuses_misfits(tmp_path):
         M.load_model(tmp_path)
     with pytest.raises(FileNotFoundError, match="train.py"):
         M.load_model(tmp_path / "empty")
+
+
+def test_a_model_folder_names_its_kind_and_the_shipped_folders_load_as_theirs(tmp_path):
+    import json
+    from pathlib import Path
+
+    import kinds
+
+    for fields, name in (({}, "free"), ({"synthesis": True, "alphabet": "ab "}, "synthesis"),
+                         ({"recognizer": True, "alphabet": "ab "}, "reader")):
+        folder = tmp_path / name
+        folder.mkdir()
+        tiny_config(**fields).save(folder)
+        assert json.loads((folder / "config.json").read_text())["kind"] == name
+        assert Config.load(folder).kind == name and kinds.of(Config.load(folder)).name == name
+    # a config.json whose kind and fields disagree is refused, naming the file
+    saved = json.loads((tmp_path / "free" / "config.json").read_text())
+    (tmp_path / "free" / "config.json").write_text(json.dumps({**saved, "kind": "reader"}))
+    with pytest.raises(ValueError, match="config.json: kind 'reader'"):
+        Config.load(tmp_path / "free")
+    # the shipped folders, saved before kinds were named, load as what they are
+    root = Path(__file__).resolve().parents[1] / "save"
+    assert [Config.load(d).kind for d in (root, root / "synthesis", root / "recognizer")] == [
+        "free", "synthesis", "reader"]
+    assert kinds.asked({"recognizer": True}).name == "reader"
+    assert kinds.asked({"synthesis": True}).run_dir == "runs/synthesis"
+    assert kinds.asked({}).name == "free"
+
+
+def test_load_model_asked_for_another_kind_says_what_the_folder_holds(tmp_path):
+    save_model(M.build_model(tiny_config()), tmp_path)
+    with pytest.raises(ValueError, match="writes freely, not a synthesis model.*--synthesis"):
+        M.load_model(tmp_path, kind="synthesis")
+    assert M.load_model(tmp_path, kind="free").config == tiny_config()

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from config import DEFAULT_TRIES, MAX_TRIES
 from flags import check_fields, flag
 from iam_ondb import checked_line
-from text import SEED_RANGE, check_seed, clean_line, wrap_text, writable_lines
+from text import SEED_RANGE, as_written, check_seed, wrap_text, writable_lines
 
 MAX_BIAS = 10.0  # beyond this every mixture has collapsed to its mean anyway
 
@@ -200,7 +200,7 @@ def style_of(style, limits, alphabet, hand=None, named=None):
         return named[hand]
     if style is None:
         return None
-    text = clean_line(style.text)
+    text = as_written(style.text)
     if not text:
         raise BadInput("a style needs the text its strokes write (style.text is empty)")
     if len(text) > limits.max_style_text:

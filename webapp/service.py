@@ -32,6 +32,7 @@ from config import (
     holds_model,
 )
 from drawing import page_as_drawn, strokes_svg
+from kinds import FREE, READER, SYNTHESIS
 from text import (
     MAX_TEXT_LENGTH,
     SEED_RANGE,
@@ -106,12 +107,9 @@ def load_reader(recognizer_dir):
         return None, f"reading handwriting needs the recogniser, and {recognizer_dir} holds " \
                      f"none: {how}"
     try:
-        reader = load_model(recognizer_dir)
+        return load_model(recognizer_dir, kind=READER), ""
     except (OSError, ValueError) as err:
         return None, f"the recogniser in {recognizer_dir} cannot be loaded ({err}): {how}"
-    if not reader.config.recognizer:
-        return None, f"{recognizer_dir} holds a writer, not a recogniser: {how}"
-    return reader, ""
 
 
 def load_models(model_dir, synthesis_dir, recognizer_dir=RECOGNIZER_DIR):
@@ -128,11 +126,12 @@ def load_writers(model_dir, synthesis_dir):
     """The free-writing model (which must load) and the synthesis model if there is one."""
     from model import load_model
 
-    free = load_model(model_dir)
-    if free.config.synthesis:
-        raise ValueError(f"{model_dir} holds a synthesis model: give it as --synthesis_dir, "
-                         f"and an unconditional model (such as {FREE_MODEL_DIR}/) as "
-                         f"--model_dir")
+    try:
+        free = load_model(model_dir, kind=FREE)
+    except ValueError as err:
+        raise ValueError(f"--model_dir: {err}; a synthesis model goes to --synthesis_dir, "
+                         f"and an unconditional model (such as {FREE_MODEL_DIR}/) to "
+                         f"--model_dir") from None
     path = Path(synthesis_dir)
     how = (f"train one with `python train.py --synthesis --model_dir {synthesis_dir}`; "
            f"until then the page writes freely only")
@@ -140,14 +139,10 @@ def load_writers(model_dir, synthesis_dir):
         return Models(free, None, f"writing a given text needs the synthesis model, and "
                                   f"{synthesis_dir} holds none yet: {how}")
     try:
-        synthesis = load_model(path)
+        return Models(free, load_model(path, kind=SYNTHESIS))
     except (OSError, ValueError) as err:
         return Models(free, None, f"the synthesis model in {synthesis_dir} cannot be loaded "
                                   f"({err}): {how}")
-    if not synthesis.config.synthesis:
-        return Models(free, None, f"{synthesis_dir} holds a model that writes freely, not a "
-                                  f"synthesis model: {how}")
-    return Models(free, synthesis)
 
 
 class DataStyles:
