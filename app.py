@@ -14,7 +14,7 @@ import logging
 
 from config import CONFIG_NAME, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model
 from flags import ArgumentParser, add_flags, between, given
-from utils import add_verbose_flag, quiet_tensorflow
+from quiet import add_verbose_flag, quiet_tensorflow
 from webapp.schema import Limits
 
 

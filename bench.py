@@ -24,7 +24,7 @@ import numpy as np
 from config import DEFAULT_TRIES, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model
 from evaluate import report
 from flags import ArgumentParser
-from utils import add_verbose_flag, quiet_tensorflow
+from quiet import add_verbose_flag, quiet_tensorflow
 
 SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "tries", "app",
             "precision")

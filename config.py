@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from cleaning import NO_CLEANING, STEPS, parse_steps, spec_of
+from files import write_atomic
 from flags import FieldError, check_fields, flag
-from utils import MAX_REPEATS, write_atomic
+from utils import MAX_REPEATS
 
 # a model folder: its config, its training log (train.py) and its checkpoints,
 # ckpt-STEP, of which training keeps the last CHECKPOINTS_KEPT (model.checkpoint_manager)

@@ -16,7 +16,7 @@ from IPython.display import SVG
 
 import cleaning
 from cleaning import SMOOTHING_WINDOW
-from utils import write_atomic
+from files import write_atomic
 
 # the five drawings of the original, by file suffix
 SVG_KINDS = ("normal", "color", "multi_color", "eos_pdf", "pdf")

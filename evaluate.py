@@ -33,20 +33,13 @@ import numpy as np
 
 import kinds
 from config import FREE_MODEL_DIR, MAX_TRIES, RECOGNIZER_DIR, Config, holds_model
+from files import write_atomic
 from flags import ArgumentParser, between, ranged, seed_flag
 from kinds import READER, SYNTHESIS
 from measures import LOST_SHARE, final_character_share, written_share
+from quiet import add_verbose_flag, quiet_tensorflow
 from text import encode_text, line_seeds, pad_texts, page_seeds
-from utils import (
-    DataLoader,
-    add_verbose_flag,
-    pad_lines,
-    power_of_two_rows,
-    quiet_tensorflow,
-    raw_units_offset,
-    to_model_units,
-    write_atomic,
-)
+from utils import DataLoader, pad_lines, power_of_two_rows, raw_units_offset, to_model_units
 
 # TensorFlow and model.py are imported where they are used: the flags, config.json
 # and the data are read first, so that --help and usage errors answer at once.

@@ -17,6 +17,7 @@ from pathlib import Path
 import tensorflow as tf
 
 import kinds
+from files import target_problem
 from mixture import PARAM_KEYS, mixture_from_outputs, sampling_noise
 from text import (
     MAX_TEXT_LENGTH,
@@ -26,7 +27,7 @@ from text import (
     seed_message,
     unwritable_message,
 )
-from utils import START, target_problem
+from utils import START
 from writer import POINTS_PER_CHAR, in_tablet_units, sample_loop, write_loop
 
 # The inputs of `sample` and `write`, as their signatures take them. The loaded functions

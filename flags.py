@@ -28,7 +28,7 @@ class ArgumentParser(argparse.ArgumentParser):
         # argparse's own "argument --flag: must be ..." in the commands' words: "--flag must be"
         if message.startswith("argument --") and ": " in message:
             name, rest = message[len("argument "):].split(": ", 1)
-            message = f"{name} {rest}"
+            message = f"{name} {rest}" if rest.startswith("must") else f"{name}: {rest}"
         self.exit(2, f"{self.prog}: error: {message}\n(`{self.prog} --help` lists the "
                      "flags)\n")
 

@@ -16,7 +16,7 @@ own log lines.
 from config import RECOGNIZER_DIR, holds_model
 from flags import ArgumentParser
 from iam_ondb import read_line_file
-from utils import add_verbose_flag, quiet_tensorflow
+from quiet import add_verbose_flag, quiet_tensorflow
 
 
 def build_parser():

@@ -60,9 +60,11 @@ from drawing import (  # noqa: F401
     write_attention_png,
     write_sample,
 )
+from files import target_problem
 from flags import ArgumentParser, between, ranged, seed_flag
 from iam_ondb import read_hand_file, read_line_file, transcription_of
 from kinds import SYNTHESIS
+from quiet import add_verbose_flag, quiet_tensorflow
 from text import (
     MAX_TEXT_LENGTH,
     check_writable,
@@ -72,7 +74,6 @@ from text import (
     wrap_text,
     writable_lines,
 )
-from utils import add_verbose_flag, quiet_tensorflow, target_problem
 
 # TensorFlow, model.py and export.py are imported where they are used, once the flags
 # and the input files have been read
@@ -120,7 +121,17 @@ def build_parser():
     p.add_argument("--loop", action="store_true",
                    help="the animation plays again and again, a second on the finished line "
                         "in between (writes it without --animate too)")
-    text = p.add_argument_group("writing a given text (a synthesis model)")
+    add_text_flags(p.add_argument_group("writing a given text (a synthesis model)"))
+    p.add_argument("--export", metavar="DIR",
+                   help="also save the model as a TensorFlow SavedModel in DIR, with a `sample` "
+                        "and a `step` signature, for programs without this code (e.g. "
+                        "TensorFlow Serving)")
+    add_verbose_flag(p)
+    return p
+
+
+def add_text_flags(text):
+    """The flags of writing a given text, into the argument group text."""
     text.add_argument("--text", help="the text to write; long lines are wrapped")
     text.add_argument("--text_file", metavar="FILE",
                       help="the text to write, read from FILE: one line of the page per line "
@@ -157,12 +168,6 @@ def build_parser():
     text.add_argument("--on_unknown", choices=("error", "drop"), default="error",
                       help="characters the model cannot write: stop with an error naming "
                            "them, or drop them with a warning")
-    p.add_argument("--export", metavar="DIR",
-                   help="also save the model as a TensorFlow SavedModel in DIR, with a `sample` "
-                        "and a `step` signature, for programs without this code (e.g. "
-                        "TensorFlow Serving)")
-    add_verbose_flag(p)
-    return p
 
 
 # ---------------------------------------------------------------- input checks

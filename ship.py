@@ -19,8 +19,8 @@ import numpy as np
 from config import CONFIG_NAME, LOG_NAME, RECOGNIZER_DIR, STYLES_NAME, holds_model, save_styles
 from flags import ArgumentParser, ranged
 from kinds import SYNTHESIS
+from quiet import add_verbose_flag, quiet_tensorflow
 from text import SEED_RANGE
-from utils import add_verbose_flag, quiet_tensorflow
 
 
 def ship(run_dir, dest):

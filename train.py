@@ -35,14 +35,11 @@ from config import (
     Config,
     holds_model,
 )
+from files import write_atomic
 from flags import ArgumentParser, FieldError, add_flags, check_fields, flag, given
 from iam_ondb import read_line_ids
-from utils import (
-    DataLoader,
-    add_verbose_flag,
-    quiet_tensorflow,
-    write_atomic,
-)
+from quiet import add_verbose_flag, quiet_tensorflow
+from utils import DataLoader
 
 # TensorFlow, Keras and the modules built on them (evaluate, model) are imported where
 # they are used, so that reading the flags does not wait for TensorFlow to load.

@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from config import DEFAULT_TRIES, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model  # noqa: E402
 from drawing import as_drawn, draw_strokes, page_as_drawn, write_attention_png  # noqa: E402
+from quiet import quiet_tensorflow  # noqa: E402
 from text import wrap_text  # noqa: E402
-from utils import quiet_tensorflow  # noqa: E402
 
 PAGE = ("Handwriting synthesis writes any text you type, in a hand of its own or in "
         "yours. It reads the text through a soft window that slides along the letters "

@@ -23,8 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cleaning import baseline_slope  # noqa: E402
+from quiet import quiet_tensorflow  # noqa: E402
 from text import encode_text, pad_texts  # noqa: E402
-from utils import DataLoader, pad_lines, quiet_tensorflow  # noqa: E402
+from utils import DataLoader, pad_lines  # noqa: E402
 
 X_LETTERS = set("acemnorsuvwxz")
 MIN_SPAN = 3  # points of a stroke that measures a character

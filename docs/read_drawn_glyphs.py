@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from config import RECOGNIZER_DIR, SYNTHESIS_DIR  # noqa: E402
 from glyphs import with_glyph  # noqa: E402
-from utils import quiet_tensorflow  # noqa: E402
+from quiet import quiet_tensorflow  # noqa: E402
 
 # each glyph, and the writer's lines it is put in front of (a + where an X goes)
 MARKS = ("marks the spot where the treasure lies.", "and Y marks the spot.", "the box")

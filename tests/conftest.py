@@ -13,7 +13,7 @@ import tiny
 import xmlgen
 
 import train
-from utils import quiet_tensorflow
+from quiet import quiet_tensorflow
 
 quiet_tensorflow()  # as the commands do at their entrance
 

@@ -1,7 +1,7 @@
 """What every command does before its work: --help and usage errors answer without
 loading TensorFlow, and TensorFlow's start-up lines stay out of the output unless
---verbose or WRITE_RNN_VERBOSE=1 asks for them; importing the project's modules in
-Python is as quiet."""
+--verbose or WRITE_RNN_VERBOSE=1 asks for them; the project's modules import without
+quieting TensorFlow themselves (a command does it at its entrance)."""
 
 import os
 import subprocess
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import utils
+import quiet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,7 @@ USAGE_ERRORS = {
 def environment(**extra):
     """This environment without the variables that set TensorFlow's or our verbosity."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("TF_CPP_MIN_LOG_LEVEL", utils.VERBOSE_VARIABLE)}
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", quiet.VERBOSE_VARIABLE)}
     return {**env, **extra}
 
 
@@ -84,7 +84,7 @@ def test_what_loads_quietly_drops_known_noise_and_passes_on_the_rest(tmp_path, m
                     b"a line of the module's own\\n")
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
-    utils._import_filtering_stderr("noisy")
+    quiet._import_filtering_stderr("noisy")
     err = capfd.readouterr().err
     assert err == ("E0000 00:00:1795766530.854849   17528 something.cc:52] a real error\n"
                    "a line of the module's own\n")
@@ -94,16 +94,16 @@ def test_what_fails_to_load_still_says_why(tmp_path, monkeypatch, capfd):
     (tmp_path / "broken.py").write_text("import os\nos.write(2, b'on the way down\\n')\n1 / 0\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ZeroDivisionError):
-        utils._import_filtering_stderr("broken")
+        quiet._import_filtering_stderr("broken")
     assert capfd.readouterr().err == "on the way down\n"
 
 
 @pytest.mark.parametrize("value, verbose", [("", False), ("0", False), ("1", True),
                                             ("yes", True)])
 def test_the_environment_variable_asks_for_verbosity(monkeypatch, value, verbose):
-    monkeypatch.setenv(utils.VERBOSE_VARIABLE, value)
-    assert utils.is_verbose() is verbose
-    assert utils.is_verbose(True)
+    monkeypatch.setenv(quiet.VERBOSE_VARIABLE, value)
+    assert quiet.is_verbose() is verbose
+    assert quiet.is_verbose(True)
 
 
 def run_sample(model_dir, out, *flags, **env):
@@ -114,36 +114,36 @@ def run_sample(model_dir, out, *flags, **env):
 
 
 def is_tensorflow_noise(line):
-    return bool(utils._LOAD_NOISE.fullmatch(line)) or any(
+    return bool(quiet._LOAD_NOISE.fullmatch(line)) or any(
         word in line for word in ("cuInit", "XLA", "absl", "oneDNN"))
 
 
 @pytest.mark.slow
 def test_a_command_prints_its_own_lines_only_and_verbose_brings_tensorflows_back(
         tiny_model_dir, tmp_path):
-    quiet = run_sample(tiny_model_dir, tmp_path / "q")
-    assert quiet.returncode == 0, quiet.stderr[-3000:]
-    assert quiet.stderr == ""
-    assert quiet.stdout.startswith("sampled 1 x 20 points")
+    silent = run_sample(tiny_model_dir, tmp_path / "q")
+    assert silent.returncode == 0, silent.stderr[-3000:]
+    assert silent.stderr == ""
+    assert silent.stdout.startswith("sampled 1 x 20 points")
     for verbose in (run_sample(tiny_model_dir, tmp_path / "v", "--verbose"),
                     run_sample(tiny_model_dir, tmp_path / "e",
-                               **{utils.VERBOSE_VARIABLE: "1"})):
+                               **{quiet.VERBOSE_VARIABLE: "1"})):
         assert verbose.returncode == 0, verbose.stderr[-3000:]
         assert any(map(is_tensorflow_noise, verbose.stderr.splitlines()))
 
 
 # what a snippet of the README does: import the project's modules, then use TensorFlow
 IMPORT = "import {module}, tensorflow as tf; tf.constant(1.0) + 1"
-QUIET = "import utils; utils.quiet_tensorflow(); "  # what a command does at its entrance
+QUIET = "import quiet; quiet.quiet_tensorflow(); "  # what a command does at its entrance
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module, before, env, quiet", [
     ("model", QUIET, {}, True),
     ("recognizer", QUIET, {}, True),
-    ("model", QUIET, {utils.VERBOSE_VARIABLE: "1"}, False),
+    ("model", QUIET, {quiet.VERBOSE_VARIABLE: "1"}, False),
     # a command's --verbose: its own call asks, and later calls keep to it
-    ("recognizer", "import utils; utils.quiet_tensorflow(verbose=True); " + QUIET, {}, False),
+    ("recognizer", "import quiet; quiet.quiet_tensorflow(verbose=True); " + QUIET, {}, False),
 ])
 def test_a_command_quiets_tensorflow_at_its_entrance(module, before, env, quiet):
     out = subprocess.run([sys.executable, "-c", before + IMPORT.format(module=module)],

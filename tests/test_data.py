@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import xmlgen
 
+import files
 import iam_ondb
 import utils
 
@@ -718,8 +719,8 @@ def test_an_interrupted_cache_write_leaves_nothing(iam_root, monkeypatch, module
 
 def test_write_atomic_replaces_whole_files(tmp_path):
     target = tmp_path / "f.bin"
-    utils.write_atomic(target, b"old")
-    utils.write_atomic(target, b"new contents")
+    files.write_atomic(target, b"old")
+    files.write_atomic(target, b"new contents")
     assert target.read_bytes() == b"new contents"
     assert os.listdir(tmp_path) == ["f.bin"]
 

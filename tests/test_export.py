@@ -11,8 +11,9 @@ import tensorflow as tf
 import tiny
 
 from export import export_saved_model
+from files import target_problem
 from mixture import mixture_from_outputs
-from utils import START, target_problem
+from utils import START
 from writer import FreeWriter, Writer
 
 CLEAN_SCRIPT = r"""

@@ -1,0 +1,33 @@
+"""Files written so that an interruption never leaves half of one (write_atomic), and
+whether a folder may take a SavedModel export (target_problem): what the caches, the
+model folders, the pictures and the exports are written with. No TensorFlow.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path, data):
+    """Write bytes via a temp file in the same folder and a rename: a crash or a
+    kill leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private, unlike a normal save
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def target_problem(folder):
+    """Why folder cannot take a SavedModel export (export.py), or None if it can:
+    replacing an earlier export is fine, anything else in the way is left alone."""
+    target = Path(folder)
+    if target.exists() and not (target / "saved_model.pb").is_file() and (
+            not target.is_dir() or any(target.iterdir())):
+        return "exists and is not a SavedModel: choose a new folder"
+    return None
