@@ -38,7 +38,7 @@ from flags import ArgumentParser, between, ranged, seed_flag
 from kinds import READER, SYNTHESIS
 from measures import LOST_SHARE, final_character_share, written_share
 from quiet import add_verbose_flag, quiet_tensorflow
-from text import encode_text, line_seeds, pad_texts, page_seeds
+from text import as_written, encode_text, line_seeds, pad_texts, page_seeds, split_marks
 from utils import DataLoader, pad_lines, power_of_two_rows, raw_units_offset, to_model_units
 
 # TensorFlow and model.py are imported where they are used: the flags, config.json
@@ -201,10 +201,11 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None,
         seeds = line_seeds(seed, len(batch), first=start)  # one seed per sentence
         lines, infos = model.write(batch, bias=bias, seed=seeds, style=style, tries=tries)
         written += lines
-        readings += [info["reading"] for info in infos]  # model.reader's, when it has one
-        for text, info in zip(batch, infos):
+        # model.reader's, when it has one, of the line before its accents were added
+        readings += [None if info["marks"] else info["reading"] for info in infos]
+        for info in infos:
             peaks = info["phi"].argmax(axis=1)
-            reached = len(set(peaks)) == len(text)
+            reached = len(set(peaks)) == info["phi"].shape[1]  # the text as written
             shares.append(written_share(info))
             ended = info["stop"] == "end"
             counts["stopped_by_rule"] += ended
@@ -212,7 +213,8 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None,
             counts["every_character_reached"] += reached
             counts["clean"] += ended and reached
     known = None if None in readings else readings
-    legibility = legibility_figures(reader, written, sentences, read=known) if reader else {}
+    letters = [split_marks(as_written(s))[0] for s in sentences]  # the reader reads no accents
+    legibility = legibility_figures(reader, written, letters, read=known) if reader else {}
     return {**counts, **share_figures(shares), **legibility}
 
 
@@ -227,10 +229,11 @@ def page_figures(model, lines, pages=10, bias=0.0, seed=0, style=None, tries=1, 
         strokes, infos = model.write_page(lines, bias, page_seed, style, tries)
         shares.append([written_share(info) for info in infos])
         written += strokes
-        readings += [info.get("reading") for info in infos]
+        readings += [None if info.get("marks") else info.get("reading") for info in infos]
     lost = [[s is not None and s > LOST_SHARE for s in page] for page in shares]
     known = None if None in readings else readings
-    legibility = (legibility_figures(reader, written, list(lines) * pages, "page_", known)
+    letters = [split_marks(as_written(line))[0] for line in lines] * pages  # no accents read
+    legibility = (legibility_figures(reader, written, letters, "page_", known)
                   if reader else {})
     return {"pages": pages, "page_lines": pages * len(lines),
             "page_lines_above_2": int(sum(map(sum, lost))),

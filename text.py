@@ -21,6 +21,7 @@ the web API (webapp/), the model in Python (model.write, write_page) and the Sav
 
 import random
 import textwrap
+import unicodedata
 from typing import NamedTuple
 
 import numpy as np
@@ -45,8 +46,10 @@ def alphabet_from_counts(counts, min_count=MIN_CHAR_COUNT):
 
 
 def unwritable(text, alphabet):
-    """The characters of text outside the model's alphabet, sorted."""
-    return sorted(set(text) - set(alphabet))
+    """The characters of text the model cannot write, sorted: outside its alphabet, and
+    not an accented letter of a base letter in it (letter_and_marks)."""
+    return sorted(c for c in set(text) - set(alphabet)
+                  if (accented := letter_and_marks(c)) is None or accented[0] not in alphabet)
 
 
 def unwritable_message(characters, alphabet, hint=""):
@@ -71,7 +74,7 @@ def writable_lines(lines, alphabet, on_unknown="error", hint=""):
     if missing and on_unknown == "error":
         raise ValueError(unwritable_message(missing, alphabet, hint))
     if missing:
-        lines = [as_written("".join(c for c in line if c in alphabet)) for line in lines]
+        lines = [as_written("".join(c for c in line if c not in missing)) for line in lines]
     return [line for line in lines if line], missing
 
 
@@ -113,15 +116,68 @@ TYPOGRAPHY = {
     "\u00bd": "1/2", "\u00bc": "1/4", "\u00be": "3/4", "\u2153": "1/3", "\u2154": "2/3",
     "\u215b": "1/8",  # vulgar fractions
     "\u00d7": "x", "\u2044": "/", "\u2215": "/",  # multiplication sign, fraction slashes
+    "\u00df": "ss", "\u1e9e": "SS", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe",
+    "\u0152": "OE",  # sharp s, and the ligatures of Danish, Norwegian and French
 }
 _FOLD = str.maketrans(TYPOGRAPHY)
 
 
 def as_written(line):
-    """A line as it is written: typography folded (TYPOGRAPHY: curly quotes straight,
-    dashes hyphens, an ellipsis three dots, ...), every run of white space one space,
-    none at the ends."""
-    return " ".join(line.translate(_FOLD).split())
+    """A line as it is written: its accents composed with their letters (Unicode NFC: an
+    e and a combining acute are one é), typography folded (TYPOGRAPHY: curly quotes
+    straight, dashes hyphens, an ellipsis three dots, ...), every run of white space one
+    space, none at the ends."""
+    return " ".join(unicodedata.normalize("NFC", line).translate(_FOLD).split())
+
+
+# ---------------------------------------------------------------- accents
+
+# The accents of the Latin letters European languages write, as Unicode decomposes them
+# (NFD: é is e and U+0301), by the names accents.MARKS draws them under
+COMBINING_MARKS = {
+    "\u0300": "grave", "\u0301": "acute", "\u0302": "circumflex", "\u0303": "tilde",
+    "\u0304": "macron", "\u0306": "breve", "\u0307": "dot", "\u0308": "diaeresis",
+    "\u030a": "ring", "\u030b": "double_acute", "\u030c": "caron", "\u0327": "cedilla",
+    "\u0328": "ogonek",
+}
+# letters Unicode does not decompose: their base letter and the mark drawn across it
+CROSSED = {"\u00f8": ("o", "stroke"), "\u00d8": ("O", "stroke"), "\u0142": ("l", "stroke"),
+           "\u0141": ("L", "stroke"), "\u0111": ("d", "bar"), "\u0110": ("D", "bar")}
+
+
+def letter_and_marks(character):
+    """(its base letter, [the names of its marks]) for an accented letter (é: ("e",
+    ["acute"])), or None for any other character."""
+    if character in CROSSED:
+        base, mark = CROSSED[character]
+        return base, [mark]
+    decomposed = unicodedata.normalize("NFD", character)
+    if len(decomposed) > 1 and all(m in COMBINING_MARKS for m in decomposed[1:]):
+        return decomposed[0], [COMBINING_MARKS[m] for m in decomposed[1:]]
+    return None
+
+
+def split_marks(line):
+    """A line -> (the line in base letters, [(position, mark name)]): what the network
+    writes, and the marks accents.add_marks adds to the letters at those positions."""
+    letters, marks = [], []
+    for position, character in enumerate(line):
+        accented = letter_and_marks(character)
+        letters.append(character if accented is None else accented[0])
+        marks += [] if accented is None else [(position, mark) for mark in accented[1]]
+    return "".join(letters), marks
+
+
+def accented_letters(alphabet):
+    """{accented letter: its base letter} of the Latin-1 and Latin Extended-A letters a
+    model with this alphabet writes (for the web page, which checks a text as it is
+    typed)."""
+    letters = {}
+    for code in range(0xC0, 0x180):
+        accented = letter_and_marks(chr(code))
+        if accented is not None and accented[0] in alphabet:
+            letters[chr(code)] = accented[0]
+    return letters
 
 
 def folded_characters(text):

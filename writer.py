@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from accents import add_marks
 from config import MAX_TRIES
 from iam_ondb import checked_line, read_hand_file
 from lstm import char_positions, window_weights
@@ -39,6 +40,7 @@ from text import (
     hand_of,
     pad_texts,
     page_plan,
+    split_marks,
     try_seeds,
 )
 from utils import (
@@ -50,6 +52,17 @@ from utils import (
 )
 
 POINTS_PER_CHAR = 60  # write()'s budget, the stop rule's guard: IAM-OnDB writes ~22
+
+
+def check_tries(tries, max_tries):
+    """A ValueError unless tries (1 to MAX_TRIES) and max_tries (None, or tries to
+    MAX_TRIES) are whole numbers in range."""
+    if not (isinstance(tries, (int, np.integer)) and 1 <= tries <= MAX_TRIES):
+        raise ValueError(f"tries must be a whole number from 1 to {MAX_TRIES}, not {tries}")
+    if max_tries is not None and not (isinstance(max_tries, (int, np.integer))
+                                      and tries <= max_tries <= MAX_TRIES):
+        raise ValueError(f"max_tries must be a whole number from tries ({tries}) to "
+                         f"{MAX_TRIES}, not {max_tries}")
 
 
 def draw_from(params, noise_t, t):
@@ -257,7 +270,9 @@ class Writer:
         tries more at a time, until a try reads as its text or max_tries were drawn.
 
         Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
-        info = {"text": the line written, "phi": [T, len(text)] the window over it at
+        info = {"text": the line written (an accented letter is written as its base
+        letter, the mark added as a pen adds it: accents.add_marks; "marks" lists them),
+        "phi": [T, len(text)] the window over it at
         every step, "params": the mixture each point was drawn from (as model.sample
         gives it), "stop": "end" when the stop rule ended the line, "budget" when the
         point budget (POINTS_PER_CHAR a character) did, "seed", "tries" (how many
@@ -276,41 +291,46 @@ class Writer:
         if not texts:
             raise ValueError("nothing to write: give a text or a list of texts")
         style = self.hand(style)
-        texts = [check_line(t) for t in texts]
+        typed = [check_line(t) for t in texts]
+        split = [split_marks(t) for t in typed]  # the letters the network writes
+        texts = [letters for letters, _ in split]
         seed = check_seeds(seed, len(texts))
-        if not (isinstance(tries, (int, np.integer)) and 1 <= tries <= MAX_TRIES):
-            raise ValueError(f"tries must be a whole number from 1 to {MAX_TRIES}, not {tries}")
-        if max_tries is not None and not (isinstance(max_tries, (int, np.integer))
-                                          and tries <= max_tries <= MAX_TRIES):
-            raise ValueError(f"max_tries must be a whole number from tries ({tries}) to "
-                             f"{MAX_TRIES}, not {max_tries}")
+        check_tries(tries, max_tries)
         seeds = [seed] * len(texts) if np.ndim(seed) == 0 else seed
-        lines = len(texts)
-        candidates = self._candidates(texts, [seed, *try_seeds(seed, lines, tries)], seeds,
-                                      bias, style)
-        # a line whose every try lost the text is written once more, with as many new
-        # tries (try k for k = tries ... 2 tries - 1): rare, so the usual cost stays; with
-        # max_tries, so is a line whose every try the reader misreads, tries more at a
-        # time, until one reads right or max_tries were drawn
-        drawn = tries
+        candidates = self._candidates(texts, [seed, *try_seeds(seed, len(texts), tries)],
+                                      seeds, bias, style)
+        self._write_again(candidates, texts, seed, seeds, bias, style, tries, max_tries)
+        kept = [tried[best_try([(reading, info) for _, info, reading in tried])]
+                for tried in candidates]
+        strokes, infos = [], []
+        for (line, info, reading), tried, as_typed, (letters, marks) in zip(
+                kept, candidates, typed, split):
+            line, source = add_marks(line, info["phi"], marks, letters)
+            strokes.append(line)
+            infos.append({**info, "text": as_typed, "marks": marks, "phi": info["phi"][source],
+                          "params": {k: v[source] for k, v in info["params"].items()},
+                          "reading": reading, "tries": len(tried),
+                          "read_right": None if reading is None else reads_as(reading, letters)})
+        return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
+
+    def _write_again(self, candidates, texts, seed, seeds, bias, style, tries, max_tries):
+        """Add to candidates (a list of tries a line) the lines written again: a line whose
+        every try lost the text is written once more, with as many new tries (try k for
+        k = tries ... 2 tries - 1): rare, so the usual cost stays; with max_tries, so is a
+        line whose every try the reader misreads, tries more at a time, until one reads
+        right or max_tries were drawn."""
+        drawn, lines = tries, len(texts)
         while True:
             again = [i for i in range(lines)
                      if self._try_again(candidates[i], tries, drawn, max_tries)]
             if not again:
-                break
+                return
             later = try_seeds(seed, lines, drawn + tries)[drawn - 1:]
             more = [[row[i] for i in again] for row in later]
             for i, extra in zip(again, self._candidates([texts[i] for i in again], more,
                                                         [seeds[i] for i in again], bias, style)):
                 candidates[i] += extra
             drawn += tries
-        kept = [tried[best_try([(reading, info) for _, info, reading in tried])]
-                for tried in candidates]
-        strokes = [line for line, _, _ in kept]
-        infos = [{**info, "reading": reading, "tries": len(tried),
-                  "read_right": None if reading is None else reads_as(reading, info["text"])}
-                 for (_, info, reading), tried in zip(kept, candidates)]
-        return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
 
     def _try_again(self, tried, tries, drawn, max_tries):
         """Whether a line's tries so far ([(strokes, info, reading)], drawn of them) call
@@ -386,7 +406,7 @@ class Writer:
             return np.zeros(0, np.int32)
         if not isinstance(style[1], str) or not style[1].strip():
             raise ValueError("a style needs the text its strokes write")
-        return encode_text(as_written(style[1]) + " ", self.alphabet)
+        return encode_text(split_marks(as_written(style[1]))[0] + " ", self.alphabet)
 
     def _lines_written(self, out, texts, seeds, prefix):
         """write_loop's output -> (strokes, infos), a line each, as write returns them."""

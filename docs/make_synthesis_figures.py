@@ -26,6 +26,9 @@ PAGE = ("Handwriting synthesis writes any text you type, in a hand of its own or
         "as the pen moves, and it stops when the window has passed the last one.")
 SENTENCE = "A quick brown fox jumps over the lazy dog."
 BIASES = (0.0, 0.5, 1.0, 2.0)
+ACCENTED = ("Hélène et Gérard vont à l'école en été.",
+            "Müller fährt über die Straße nach München.",
+            "El niño comió piñas en Málaga.")
 # lines of docs/sentences.txt for a model's before-and-after picture: digits, capitals
 COMPARISON = ("The quick brown fox jumps over the lazy dog.",
               "She bought 3 apples, 12 pears and 7 plums.",
@@ -60,6 +63,10 @@ def main():
     lines = wrap_text(PAGE, 45)
     strokes, _ = model.write_page(lines, bias=0.75, seed=5, style=hand, tries=tries)
     draw_strokes(page_as_drawn(strokes), factor=10, svg_filename=str(out / "synthesis.page.svg"))
+    # French, German and Spanish as the page writes them: accents added to their letters
+    strokes, _ = model.write(list(ACCENTED), bias=0.75, seed=[1, 2, 3], style=hand, tries=tries)
+    draw_strokes(page_as_drawn(strokes), factor=10,
+                 svg_filename=str(out / "synthesis.accents.svg"))
     model.reader = None  # the other pictures: one try, the model's own legibility
 
     # the same sentence at four biases, one under another, each with the same seed

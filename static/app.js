@@ -688,7 +688,9 @@ function describe(answer) {
 function unknownCharacters(text) {
   const alphabet = state.health && state.health.alphabet;
   if (!alphabet) return [];
-  return [...new Set([...fold(text)].filter((c) => !alphabet.includes(c)))]
+  // an accented letter whose base letter the model writes is written, the mark added
+  const accented = state.health.accented || {};
+  return [...new Set([...fold(text)].filter((c) => !alphabet.includes(c) && !(c in accented)))]
     .map((c) => JSON.stringify(c));
 }
 
@@ -700,11 +702,13 @@ const PY_SPACES = new RegExp("[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u20
 const PY_LINE_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
 const chars = (s) => Array.from(s); // characters as Python counts them (code points)
 
-// What the server folds onto the alphabet (text.TYPOGRAPHY, which /api/health gives):
+// What the server folds onto the alphabet (text.TYPOGRAPHY, which /api/health gives; an
+// accent typed as a letter and a combining mark composed, as NFC does):
 // curly quotes as straight ones, dashes as hyphens, an ellipsis as three dots, ...
-const fold = (text) => chars(text).map((c) => state.health?.typography?.[c] ?? c).join("");
+const fold = (text) =>
+  chars(text.normalize("NFC")).map((c) => state.health?.typography?.[c] ?? c).join("");
 
-// A line as the server writes it (text.clean_line): its typography folded, every run of
+// A line as the server writes it (text.as_written): its typography folded, every run of
 // white space one space, none at the ends.
 const cleanLine = (line) => fold(line).split(PY_SPACES).filter((word) => word).join(" ");
 

@@ -481,6 +481,19 @@ def test_typed_typography_is_folded_as_the_server_folds_it(page):
     assert status == 422 and "\"'\"" in refused["detail"]
 
 
+def test_an_accented_letter_is_written_with_its_mark(page):
+    # "ä" (typed as a and a combining diaeresis) is the model's a with a mark added: no
+    # warning before sending, and the line comes back as typed, a stroke longer
+    set_value(page, "text", "ca\u0308b")
+    hint = page.find_element("id", "text-hint")
+    assert "error" not in hint.get_attribute("class")
+    write_and_watch(page)
+    answer = page.execute_script("return window.writeRnn.state.result.answer")
+    assert [line["text"] for line in answer["lines"]] == ["c\u00e4b"]
+    set_value(page, "text", "c\u00e4b \u0436")  # what has no letter in the alphabet is named
+    assert "error" in hint.get_attribute("class") and "\u0436" in hint.text
+
+
 def made_up_page(lines=3, letters=50, pitch=480):
     """A page of writing with IAM-OnDB's proportions, as /api/write answers: each letter
     a loop 120 tablet units high (a small letter), 150 from the next, lines `pitch` apart."""

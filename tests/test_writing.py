@@ -449,3 +449,17 @@ def test_with_max_tries_a_misread_line_is_written_again_until_a_try_reads_right(
     assert tiny_writer.write("ab", seed=2)[1]["read_right"] is None  # no reader
     with pytest.raises(ValueError, match="max_tries must be a whole number from tries"):
         tiny_writer.write("ab", tries=3, max_tries=2)
+
+
+def test_an_accented_letter_is_written_as_its_letter_with_the_mark_added(tiny_writer):
+    plain, plain_info = tiny_writer.write("cab ba", seed=6)
+    accented, info = tiny_writer.write("cáb bä", seed=6)
+    assert info["text"] == "cáb bä" and info["marks"] == [(1, "acute"), (5, "diaeresis")]
+    # the network wrote the same letters; the marks are three strokes more
+    assert accented[:, 2].sum() == plain[:, 2].sum() + 3
+    assert len(info["phi"]) == len(info["params"]["e"]) == len(accented)
+    # and every point of the plain line is where it was
+    a, p = np.cumsum(accented[:, :2], 0), np.cumsum(plain[:, :2], 0)
+    assert np.abs(a[None] - p[:, None]).sum(-1).min(1).max() < 1e-2
+    with pytest.raises(ValueError, match="'ж'"):
+        tiny_writer.write("cáb ж")
