@@ -463,14 +463,19 @@ def test_the_page_counts_lines_and_characters_as_the_server_does(page):
                          f"{limits['max_text_length']} characters.")
 
 
-def test_typed_typography_is_folded_as_the_server_folds_it(page):
-    # invisible marks a word processor leaves (a zero-width space, a soft hyphen) fold
-    # to nothing: written, and the status line says how the text was written
-    set_value(page, "text", "a\u200bb c\u00adab")
+def write_typed(page, typed):
+    """Type a text, see that the page takes it, write it: (the hint, the API's answer)."""
+    set_value(page, "text", typed)
     hint = page.find_element("id", "text-hint")
     assert "error" not in hint.get_attribute("class")
     write_and_watch(page)
-    answer = page.execute_script("return window.writeRnn.state.result.answer")
+    return hint, page.execute_script("return window.writeRnn.state.result.answer")
+
+
+def test_typed_typography_is_folded_as_the_server_folds_it(page):
+    # invisible marks a word processor leaves (a zero-width space, a soft hyphen) fold
+    # to nothing: written, and the status line says how the text was written
+    hint, answer = write_typed(page, "a\u200bb c\u00adab")
     assert [line["text"] for line in answer["lines"]] == ["ab cab"]
     assert answer["note"] and answer["note"] in page.find_element("id", "status").text
     # a curly apostrophe is a straight one, which this model cannot write: the page says
@@ -484,11 +489,7 @@ def test_typed_typography_is_folded_as_the_server_folds_it(page):
 def test_an_accented_letter_is_written_with_its_mark(page):
     # "ä" (typed as a and a combining diaeresis) is the model's a with a mark added: no
     # warning before sending, and the line comes back as typed, a stroke longer
-    set_value(page, "text", "ca\u0308b")
-    hint = page.find_element("id", "text-hint")
-    assert "error" not in hint.get_attribute("class")
-    write_and_watch(page)
-    answer = page.execute_script("return window.writeRnn.state.result.answer")
+    hint, answer = write_typed(page, "ca\u0308b")
     assert [line["text"] for line in answer["lines"]] == ["c\u00e4b"]
     set_value(page, "text", "c\u00e4b \u0436")  # what has no letter in the alphabet is named
     assert "error" in hint.get_attribute("class") and "\u0436" in hint.text
