@@ -217,6 +217,47 @@ function downloadHand() {
   save(new Blob([JSON.stringify({text, strokes})], {type: "application/json"}), "hand.json");
 }
 
+// A hand file (as downloadHand writes it) back on the pad, fitted to it.
+async function loadHand(file, ctx) {
+  let hand;
+  try {
+    hand = JSON.parse(await file.text());
+  } catch (err) {
+    hand = null;
+  }
+  const rows = hand && Array.isArray(hand.strokes) ? hand.strokes : [];
+  const valid = typeof hand?.text === "string" && hand.text.trim() && rows.length > 1 &&
+    rows.every((r) => Array.isArray(r) && r.length === 3 && r.every(Number.isFinite));
+  if (!valid) {
+    setStatus(`${file.name} is not a hand file: it holds {"text", "strokes": [[dx, dy, eos], ...]}`,
+              true);
+    return;
+  }
+  let x = 0, y = 0, stroke = [];
+  const strokes = [stroke];
+  rows.forEach(([dx, dy, eos], i) => {
+    x += dx;
+    y += dy;
+    stroke.push({x, y, t: 0});
+    if (eos > 0.5 && i < rows.length - 1) strokes.push(stroke = []);
+  });
+  const points = strokes.flat();
+  const left = Math.min(...points.map((p) => p.x)), top = Math.min(...points.map((p) => p.y));
+  const width = Math.max(...points.map((p) => p.x)) - left || 1;
+  const height = Math.max(...points.map((p) => p.y)) - top || 1;
+  const margin = 10, canvas = ctx.canvas;
+  const scale = Math.min((canvas.clientWidth - 2 * margin) / width,
+                         (canvas.clientHeight - 2 * margin) / height);
+  pad.strokes = strokes.filter((s) => s.length).map((s) => s.map((p) => (
+    {x: margin + (p.x - left) * scale, y: margin + (p.y - top) * scale, t: 0})));
+  pad.version++;
+  forgetReading();
+  $("pad-text").value = hand.text.trim();
+  keepPad();
+  drawPad(ctx);
+  setStatus(`loaded the hand of ${file.name}: "${hand.text.trim()}"`);
+}
+
 function setupPad() {
   pad.ready = true;
   const canvas = $("pad");
@@ -256,6 +297,10 @@ function setupPad() {
     drawPad(ctx);
   });
   $("pad-download").addEventListener("click", downloadHand);
+  $("pad-file").addEventListener("change", (e) => {
+    if (e.target.files.length) loadHand(e.target.files[0], ctx);
+    e.target.value = "";  // the same file may be loaded again
+  });
   $("pad-text").addEventListener("input", keepPad);
 }
 

@@ -227,6 +227,20 @@ def test_the_pad_s_hand_downloads_for_sample_py_and_is_kept_between_visits(page,
     assert page.execute_script("return window.writeRnn.pad.strokes.length") == 2
     assert page.find_element("id", "pad-text").get_attribute("value") == "ab"
     assert not page.find_element("id", "pad-download").get_attribute("disabled")
+    # the file loads back onto a cleared pad, fitted to it: the same hand, the same text
+    click(page, "pad-clear")
+    page.find_element("id", "pad-text").clear()
+    page.find_element("id", "pad-file").send_keys(str(tmp_path / "hand.json"))
+    browser.wait_for(page, "return window.writeRnn.pad.strokes.length === 2")
+    assert page.find_element("id", "pad-text").get_attribute("value") == "ab"
+    loaded = page.execute_script(
+        "return window.writeRnn.toSteps(window.writeRnn.pad.strokes, 'ab', "
+        "window.writeRnn.state.health.limits.max_style_points)")
+    assert sum(row[2] for row in loaded) == 2
+    (tmp_path / "other.json").write_text('{"text": "ab"}')  # not a hand: said so
+    page.find_element("id", "pad-file").send_keys(str(tmp_path / "other.json"))
+    browser.wait_for(page, "return document.getElementById('status').textContent"
+                           ".includes('not a hand file')")
     click(page, "pad-clear")  # the tests after this one start from an empty pad
 
 
