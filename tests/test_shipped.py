@@ -84,3 +84,21 @@ def test_digests_tell_a_changed_line_from_the_same():
     moved[10, 0] += 5.0
     assert not digests.matches(old, digests.fingerprint(moved))
     assert not digests.matches(old, digests.fingerprint(line[:-1]))
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_the_shipped_writer_adds_an_accent_over_its_letter(seed):
+    # the same seed writes the same letters with and without the accent; the acute sits
+    # over the é (here the line's last stroke), above its top
+    writer = load_model(SYNTHESIS)
+    plain, _ = writer.write("un cafe", bias=0.75, seed=seed, style="hand-1")
+    accented, info = writer.write("un café", bias=0.75, seed=seed, style="hand-1")
+    assert info["text"] == "un café" and info["marks"] == [(6, "acute")]
+    old, new = np.cumsum(plain[:, :2], 0), np.cumsum(accented[:, :2], 0)
+    kept = np.abs(new[:, None] - old[None]).sum(-1).min(1) < 1e-2
+    assert kept.sum() == len(old)  # every point of the plain line, where it was
+    mark = new[~kept]
+    ends = np.flatnonzero(plain[:, 2] > 0.5)
+    e = old[ends[-2] + 1:ends[-1] + 1]
+    assert e[:, 0].min() <= mark[:, 0].mean() <= e[:, 0].max()
+    assert (-mark[:, 1]).min() > (-e[:, 1]).max()
