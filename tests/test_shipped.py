@@ -102,3 +102,15 @@ def test_the_shipped_writer_adds_an_accent_over_its_letter(seed):
     e = old[ends[-2] + 1:ends[-1] + 1]
     assert e[:, 0].min() <= mark[:, 0].mean() <= e[:, 0].max()
     assert (-mark[:, 1]).min() > (-e[:, 1]).max()
+
+
+def test_the_shipped_reader_reads_an_x_written_plainly():
+    # a textbook X (two crossing strokes, drawn by program) before lines the writer wrote:
+    # the reader trained with UNIPEN's characters reads it as an X
+    from glyphs import with_glyph
+
+    writer, reader = load_model(SYNTHESIS), load_model(ROOT / "save" / "recognizer")
+    texts = ["marks the spot where the treasure lies.", "and Y marks the spot."]
+    lines, _ = writer.write(texts * 2, bias=0.75, seed=[0, 0, 1, 1], style="hand-1")
+    readings = reader.read([with_glyph("X", line, size=1.1) for line in lines])
+    assert sum(r.replace(" ", "").startswith("X") for r in readings) >= 3, readings
