@@ -9,7 +9,7 @@ draws the marks onto the strokes written for the base letters.
 
 import numpy as np
 
-from cleaning import level_and_scale, resampled
+from cleaning import level_and_scale, resampled, stroke_indices
 
 # Each mark: where it sits ("above" the letter's top, "below" its bottom, or "through"
 # its body, measured from its bottom) and its strokes, polylines of (x, y) in x-heights
@@ -39,14 +39,13 @@ WORD_GAP = 0.45  # x-heights between two strokes: a space between two words
 DOT_HEIGHT = 0.35  # x-heights: a stroke this small above the body is an i's or a j's dot
 
 
-def ink_words(xy, eos, x_height):
-    """The pen-down strokes of a line grouped into words, [indices] each, left to right:
+def ink_words(xy, strokes, x_height):
+    """The strokes of a line ([indices] each, cleaning.stroke_indices) grouped into words,
+    [indices] each, left to right:
     a stroke that starts more than WORD_GAP x-heights right of the word before begins a
     new one; one inside an earlier word's span (a dot or a bar added late) joins it."""
     words, spans = [], []
-    for stroke in np.split(np.arange(len(xy)), np.flatnonzero(eos) + 1):
-        if not len(stroke):
-            continue
+    for stroke in strokes:
         left, right = xy[stroke, 0].min(), xy[stroke, 0].max()
         inside = [k for k, (a, b) in enumerate(spans) if a <= (left + right) / 2 <= b]
         if inside:
@@ -62,14 +61,14 @@ def ink_words(xy, eos, x_height):
     return [np.concatenate(w) for w in words]
 
 
-def letter_of_points(phi, xy, eos, letters, x_height):
+def letter_of_points(phi, xy, strokes, letters, x_height):
     """The letter each point writes [T] (its position in letters, -1 for none), from the
     window: within each word of ink, the window's expected position over the word's
     letters stretched to span them, which takes out its lead over the pen (it runs
     ahead within a word, by up to a letter). None when the ink's words and the text's
     do not pair up one to one."""
     starts = [k for k, c in enumerate(letters) if c != " " and (k == 0 or letters[k - 1] == " ")]
-    words = ink_words(xy, eos, x_height)
+    words = ink_words(xy, strokes, x_height)
     if len(words) != len(starts):
         return None
     expected = (phi * np.arange(phi.shape[1])).sum(1) / np.maximum(phi.sum(1), 1e-9)
@@ -83,7 +82,7 @@ def letter_of_points(phi, xy, eos, letters, x_height):
     return out
 
 
-def letter_points(letter, peaks, xy, eos, position, x_height):
+def letter_points(letter, peaks, xy, strokes, position, x_height):
     """The points [indices] that write the letter at position of the text: by
     letter_of_points when the words pair up; else the strokes that are mostly its (the
     window on it for more of their points than on any other letter), dots and other
@@ -91,7 +90,7 @@ def letter_points(letter, peaks, xy, eos, position, x_height):
     if letter is not None and (letter == position).any():
         return np.flatnonzero(letter == position)
     own = []
-    for stroke in np.split(np.arange(len(peaks)), np.flatnonzero(eos > 0.5) + 1):
+    for stroke in strokes:
         if len(stroke) > 2 and np.bincount(peaks[stroke]).argmax() == position \
                 and np.ptp(xy[stroke], axis=0).max() >= DOT_HEIGHT * x_height:
             own.append(stroke)
@@ -131,15 +130,16 @@ def add_marks(strokes, phi, marks, text):
     eos = strokes[:, 2] > 0.5
     peaks = np.asarray(phi).argmax(axis=1)
     _, x_height = level_and_scale(xy * [1, -1])
+    pen_strokes = stroke_indices(strokes)
     keep = np.ones(len(xy), bool)
     inserts = {}  # after point t: the mark strokes that follow it
-    letter = letter_of_points(np.asarray(phi), xy, eos, text, x_height)
+    letter = letter_of_points(np.asarray(phi), xy, pen_strokes, text, x_height)
     for position, name in marks:
-        points = letter_points(letter, peaks, xy, eos, position, x_height)
+        points = letter_points(letter, peaks, xy, pen_strokes, position, x_height)
         if len(points) == 0:
             continue
         if text[position] in "ij" and MARKS[name][0] == "above":
-            _drop_dot(points, xy, eos, keep, x_height)
+            _drop_dot(points, xy, pen_strokes, keep, x_height)
         after = points.max()
         while after < len(xy) - 1 and not eos[after]:
             after += 1
@@ -159,11 +159,10 @@ def add_marks(strokes, phi, marks, text):
     return out.astype(np.float32), np.array(source)
 
 
-def _drop_dot(points, xy, eos, keep, x_height):
+def _drop_dot(points, xy, strokes, keep, x_height):
     """Leave out of the line (keep) the dot of the i or j among whose points are points:
     the speck of a stroke nearest above its body (the longest stroke of its points),
     written at once or after the word."""
-    strokes = [s for s in np.split(np.arange(len(xy)), np.flatnonzero(eos) + 1) if len(s)]
     body = max((s for s in strokes if np.isin(s, points).any()), key=len)
     top, left, right = -xy[body, 1].max(), xy[body, 0].min(), xy[body, 0].max()
     best, nearest = None, np.inf

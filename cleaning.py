@@ -52,6 +52,14 @@ def pen_down(line):
     return np.concatenate([[False], ~eos[:-1]])
 
 
+def stroke_indices(line):
+    """Point indices of each stroke of a line [T, 3]; a trailing stroke without eos is
+    kept."""
+    eos = np.asarray(line)[:, 2] > 0.5
+    groups = np.split(np.arange(len(eos)), np.flatnonzero(eos) + 1)
+    return [group for group in groups if len(group)]
+
+
 def baseline_slope(xy):
     """The slope dy/dx of the least-squares line through a line's pen positions xy
     [T, 2]: how much its writing climbs or falls (y down), within -1 to 1; 0 for points

@@ -37,13 +37,6 @@ def _pen_before(data, factor):
     return np.vstack([np.zeros((1, 2)), after[:-1]])
 
 
-def _stroke_indices(data):
-    """Point indices of each stroke; a trailing stroke without eos is kept."""
-    eos = np.asarray(data)[:, 2] > 0.5
-    groups = np.split(np.arange(len(eos)), np.flatnonzero(eos) + 1)
-    return [group for group in groups if len(group)]
-
-
 def as_drawn(strokes, window=SMOOTHING_WINDOW, level=True):
     """A line of writing [T, 3] as the pictures of written text draw it: the same
     points, pen lifts and units, each stroke smoothed and the line levelled.
@@ -62,7 +55,7 @@ def as_drawn(strokes, window=SMOOTHING_WINDOW, level=True):
 def strokes_to_lines(data, factor=10):
     """One [N, 2] array of absolute positions per stroke, divided by factor."""
     points = _absolute_points(data, factor)
-    return [points[idx] for idx in _stroke_indices(data)]
+    return [points[idx] for idx in cleaning.stroke_indices(data)]
 
 
 def get_bounds(data, factor=10):
@@ -153,7 +146,7 @@ def _polylines(data, factor, polylines, colors, stroke_width):
 def _segments(data, factor):
     """Pen-down segments and the index of each one's end point (which picks its colour)."""
     segments, ends = [], []
-    for idx, line in zip(_stroke_indices(data), strokes_to_lines(data, factor)):
+    for idx, line in zip(cleaning.stroke_indices(data), strokes_to_lines(data, factor)):
         if len(line) == 1:
             segments.append(line)
             ends.append(idx[0])
@@ -487,7 +480,7 @@ def line_guides(line):
     y = np.cumsum(line[:, 1])
     middle = float(np.median(y))
     lows, highs = [], []
-    for idx in _stroke_indices(line):
+    for idx in cleaning.stroke_indices(line):
         stroke = y[idx]
         lows.append(stroke[_turns(stroke, down=True)])
         highs.append(stroke[_turns(stroke, down=False)])
