@@ -38,7 +38,7 @@ from flags import ArgumentParser, between, ranged, seed_flag
 from kinds import READER, SYNTHESIS
 from measures import LOST_SHARE, final_character_share, written_share
 from quiet import add_verbose_flag, quiet_tensorflow
-from text import as_written, encode_text, line_seeds, pad_texts, page_seeds, split_marks
+from text import encode_text, letters_of, line_seeds, pad_texts, page_seeds
 from utils import DataLoader, pad_lines, power_of_two_rows, raw_units_offset, to_model_units
 
 # TensorFlow and model.py are imported where they are used: the flags, config.json
@@ -213,7 +213,7 @@ def stop_figures(model, sentences, bias=0.0, seed=0, batch_size=25, reader=None,
             counts["every_character_reached"] += reached
             counts["clean"] += ended and reached
     known = None if None in readings else readings
-    letters = [split_marks(as_written(s))[0] for s in sentences]  # the reader reads no accents
+    letters = [letters_of(s) for s in sentences]  # the reader reads no accents
     legibility = legibility_figures(reader, written, letters, read=known) if reader else {}
     return {**counts, **share_figures(shares), **legibility}
 
@@ -232,7 +232,7 @@ def page_figures(model, lines, pages=10, bias=0.0, seed=0, style=None, tries=1, 
         readings += [None if info.get("marks") else info.get("reading") for info in infos]
     lost = [[s is not None and s > LOST_SHARE for s in page] for page in shares]
     known = None if None in readings else readings
-    letters = [split_marks(as_written(line))[0] for line in lines] * pages  # no accents read
+    letters = [letters_of(line) for line in lines] * pages  # the reader reads no accents
     legibility = (legibility_figures(reader, written, letters, "page_", known)
                   if reader else {})
     return {"pages": pages, "page_lines": pages * len(lines),
@@ -317,13 +317,19 @@ def main(argv=None):
     return result
 
 
-def open_data(args, cfg, parser, shortest, paired=None, required=True):
+def paired(args, cfg):
+    """Whether the lines a mode reads are those with texts: a model that learns from
+    them, or --paired."""
+    return kinds.of(cfg).paired or args.paired
+
+
+def open_data(args, cfg, parser, shortest, required=True):
     """The DataLoader of --data_dir for the model's config; its errors through parser, or
     None (with a note) where the mode can do without it."""
     try:
         return DataLoader(args.data_dir, seq_length=shortest, data_scale=cfg.data_scale,
                           limit=cfg.limit, cache_dir=args.cache_dir,
-                          texts=kinds.of(cfg).paired or args.paired if paired is None else paired,
+                          texts=paired(args, cfg),
                           alphabet=cfg.alphabet if cfg.kind == SYNTHESIS else None)
     except (FileNotFoundError, ValueError) as err:
         if required:
@@ -401,9 +407,8 @@ def protocol_scores(args, cfg, parser):
     if args.split == "valid":
         lines, texts = loader.valid_data, getattr(loader, "valid_texts", None)
     else:
-        paired = kinds.of(cfg).paired or args.paired
         chosen = [i for i, raw in enumerate(loader.raw_data)
-                  if len(raw) > 1 and (loader.texts[i] is not None or not paired)]
+                  if len(raw) > 1 and (loader.texts[i] is not None or not paired(args, cfg))]
         lines = [to_model_units(loader.raw_data[i], cfg.limit, cfg.data_scale) for i in chosen]
         texts = [loader.texts[i] for i in chosen]
     start = time.perf_counter()

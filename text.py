@@ -168,6 +168,12 @@ def split_marks(line):
     return "".join(letters), marks
 
 
+def letters_of(line):
+    """The letters the network writes for a line as typed (as_written, then split_marks'
+    base letters): what a reader, which reads no accents, is compared with."""
+    return split_marks(as_written(line))[0]
+
+
 def accented_letters(alphabet):
     """{accented letter: its base letter} of the Latin-1 and Latin Extended-A letters a
     model with this alphabet writes (for the web page, which checks a text as it is

@@ -31,13 +31,13 @@ from mixture import (
     without_resting_pen,
 )
 from text import (
-    as_written,
     check_line,
     check_seed,
     check_seeds,
     encode_text,
     fresh_seed,
     hand_of,
+    letters_of,
     pad_texts,
     page_plan,
     split_marks,
@@ -406,7 +406,7 @@ class Writer:
             return np.zeros(0, np.int32)
         if not isinstance(style[1], str) or not style[1].strip():
             raise ValueError("a style needs the text its strokes write")
-        return encode_text(split_marks(as_written(style[1]))[0] + " ", self.alphabet)
+        return encode_text(letters_of(style[1]) + " ", self.alphabet)
 
     def _lines_written(self, out, texts, seeds, prefix):
         """write_loop's output -> (strokes, infos), a line each, as write returns them."""
