@@ -15,6 +15,7 @@ import numpy as np
 from cleaning import NO_CLEANING, STEPS, parse_steps, spec_of
 from files import write_atomic
 from flags import FieldError, check_fields, flag
+from kinds import FREE, READER, SYNTHESIS
 from utils import MAX_REPEATS
 
 # a model folder: its config, its training log (train.py) and its checkpoints,
@@ -134,7 +135,7 @@ class Config:
     @property
     def kind(self):
         """The name of the model's kind (kinds.py): what its flags asked for."""
-        return "reader" if self.recognizer else "synthesis" if self.synthesis else "free"
+        return READER if self.recognizer else SYNTHESIS if self.synthesis else FREE
 
     def save(self, model_dir):
         text = json.dumps({"kind": self.kind, **dataclasses.asdict(self)}, indent=2) + "\n"
