@@ -64,6 +64,7 @@ from files import target_problem
 from flags import ArgumentParser, between, ranged, seed_flag
 from iam_ondb import read_hand_file, read_line_file, transcription_of
 from kinds import SYNTHESIS
+from paper import ALIGNS, MARGINS, PAPERS, PITCH, SIZE, Paper
 from quiet import add_verbose_flag, quiet_tensorflow
 from text import (
     MAX_TEXT_LENGTH,
@@ -122,6 +123,8 @@ def build_parser():
                    help="the animation plays again and again, a second on the finished line "
                         "in between (writes it without --animate too)")
     add_text_flags(p.add_argument_group("writing a given text (a synthesis model)"))
+    add_paper_flags(p.add_argument_group("on paper: pages in mm for printing and plotting "
+                                         "(docs/paper.md)"))
     p.add_argument("--export", metavar="DIR",
                    help="also save the model as a TensorFlow SavedModel in DIR, with a `sample` "
                         "and a `step` signature, for programs without this code (e.g. "
@@ -170,6 +173,31 @@ def add_text_flags(text):
                            "them, or drop them with a warning")
 
 
+def add_paper_flags(paper):
+    """The flags of writing a text on paper (paper.py), into the argument group paper."""
+    paper.add_argument("--paper", metavar="SIZE",
+                       help=f"write the text on pages of this paper ({', '.join(PAPERS)}, or "
+                            "WIDTHxHEIGHTmm), filled to each line's measured width: "
+                            "FILENAME.page-1.svg, ... in mm (one a page, for plotters) and "
+                            "FILENAME.pdf (every page, for printing); a blank line of the "
+                            "text starts a paragraph, and the lines between run on")
+    paper.add_argument("--landscape", action="store_true", help="the paper turned sideways")
+    paper.add_argument("--margins", metavar="MM", default=None,
+                       help=f"the margins in mm: one for all four, or top,right,bottom,left "
+                            f"(default {MARGINS:g})")
+    paper.add_argument("--size", type=ranged("positive"), default=None,
+                       help=f"the writing's x-height (a small letter's height) in mm (default "
+                            f"{SIZE:g})")
+    paper.add_argument("--pitch", type=ranged("positive"), default=None,
+                       help=f"baseline to baseline in mm (default {PITCH:g} x --size)")
+    paper.add_argument("--align", choices=ALIGNS, default="left", help="where lines sit")
+    paper.add_argument("--lifelike", action="store_true",
+                       help="write the page as a person would: lines a little tilted and "
+                            "curved, the left margin and the spacing a little uneven, and in "
+                            "the PDF and PNG a pen wider where it moves slowly (seeded; the "
+                            "SVG keeps single lines for plotters)")
+
+
 # ---------------------------------------------------------------- input checks
 
 
@@ -201,10 +229,31 @@ def check_args(parser, args):
                      f"not {args.max_tries}")
     if args.model_dir is None:
         args.model_dir = SYNTHESIS_DIR if writing else FREE_MODEL_DIR
+    args.sheet = check_paper(parser, args, writing)
+
+
+def check_paper(parser, args, writing):
+    """The paper.Paper of --paper and its flags, or None without --paper."""
+    given = [f"--{name}" for name in ("landscape", "margins", "size", "pitch", "lifelike")
+             if getattr(args, name) not in (None, False)] + \
+        (["--align"] if args.align != "left" else [])
+    if args.paper is None:
+        if given:
+            parser.error(f"{given[0]} goes with --paper")
+        return None
+    if not writing:
+        parser.error("--paper writes a text: give --text or --text_file")
+    if args.num_samples > 1:
+        parser.error("--paper writes one document: leave out --num_samples")
+    try:
+        return Paper.of(args.paper, args.landscape, args.margins, args.size, args.pitch,
+                        align=args.align, lifelike=args.lifelike)
+    except ValueError as err:
+        parser.error(str(err))
 
 
 def read_text(parser, args):
-    """The lines of the page to write, from --text or --text_file, wrapped."""
+    """The text to write, from --text or --text_file."""
     if args.text_file:
         try:
             text = Path(args.text_file).read_text(encoding="utf-8")
@@ -214,10 +263,9 @@ def read_text(parser, args):
         text = args.text
     if folding_note(text):
         print(f"warning: {folding_note(text)}", file=sys.stderr)
-    lines = wrap_text(text, args.line_length)
-    if not lines:
+    if not text.strip():
         parser.error("--text_file holds no text" if args.text_file else "--text is empty")
-    return lines
+    return text
 
 
 def read_style(parser, args):
@@ -275,9 +323,10 @@ def read_line(parser, flag, path):
         parser.error(f"{flag} {path}: {err}")
 
 
-def check_alphabet(parser, args, model, lines, style):
+def check_alphabet(parser, args, model, lines, style, keep_lines=False):
     """Lines the model can write: unknown characters are an error naming them, or are
-    dropped with a warning (--on_unknown). A style's text must be writable as it is."""
+    dropped with a warning (--on_unknown). A style's text must be writable as it is.
+    keep_lines: the lines (a text for --paper) keep their line breaks and spaces."""
     if model.config.kind != SYNTHESIS:
         parser.error(f"--model_dir {args.model_dir}: this model writes freely and reads no "
                      f"text; use a synthesis model (train.py --synthesis), such as "
@@ -288,14 +337,16 @@ def check_alphabet(parser, args, model, lines, style):
         except ValueError as err:
             parser.error(f"--style_text: {err}")
     try:
-        lines, unknown = writable_lines(lines, model.alphabet, args.on_unknown,
-                                        " Use --on_unknown drop to leave them out.")
+        written, unknown = writable_lines(lines, model.alphabet, args.on_unknown,
+                                          " Use --on_unknown drop to leave them out.")
     except ValueError as err:
         parser.error(f"the text holds {err}")
     if unknown:
         print(f"warning: leaving out {' '.join(map(repr, unknown))}, which the model "
               f"cannot write", file=sys.stderr)
-    if not lines:
+    lines = [line.translate({ord(c): None for c in unknown}) for line in lines] \
+        if keep_lines else written
+    if not any(line.strip() for line in lines):
         parser.error("nothing is left of the text to write")
     return lines
 
@@ -353,12 +404,34 @@ def write_pages(model, lines, args, seed, style):
     return strokes, params, pages
 
 
+def write_on_paper(model, text, args, seed, style, hand):
+    """--paper: the text on pages (Writer.on_paper), saved as FILENAME.page-K.svg (mm),
+    FILENAME.pdf and with --png FILENAME.page-K.png."""
+    import printout
+
+    doc = model.on_paper(text, args.sheet, args.bias, seed, style, args.tries, args.max_tries)
+    stats, lines = doc.stats, sum(len(page) for page in doc.pages)
+    print(f"wrote {lines} line(s) on {len(doc.pages)} page(s) of {args.paper} with "
+          f"{args.model_dir} in {hand}, --bias {args.bias:g}, --seed {seed}, best of "
+          f"{args.tries}: {stats['rewritten']} line(s) written again to fit, "
+          f"{stats['reflow_s']:.1f} s of {stats['write_s'] + stats['reflow_s']:.1f} s")
+    Path(args.filename).parent.mkdir(parents=True, exist_ok=True)
+    files = printout.save_svgs(doc, args.filename) + \
+        [printout.save_pdf(doc, f"{args.filename}.pdf")]
+    if args.png:
+        files += printout.save_pngs(doc, args.filename)
+    for path in files:
+        print(f"wrote {path}")
+    return Sampled(model, doc, None, files)
+
+
 class Sampled(NamedTuple):
     """What main returns: the model, what it sampled, and the files it wrote."""
 
     model: "FreeWriter | Writer"  # as load_model returns it
-    strokes: np.ndarray  # as model.sample returns it: [num_samples,] sample_length, 3
-    params: dict
+    strokes: np.ndarray  # as model.sample returns it: [num_samples,] sample_length, 3;
+    # with --paper, the paper.Document
+    params: dict  # with --paper, None
     files: list  # every path written
 
 
@@ -368,7 +441,7 @@ def main(argv=None):
     check_args(parser, args)
     writing = args.text is not None or args.text_file
     prime = read_line(parser, "--prime", args.prime) if args.prime else None
-    lines = read_text(parser, args) if writing else None
+    text = read_text(parser, args) if writing else None
     style = read_style(parser, args)
     quiet_tensorflow(args.verbose)
     model = open_model(parser, args.model_dir, writing)
@@ -380,9 +453,13 @@ def main(argv=None):
         hand = style if isinstance(style, str) else "its own hand" if style is None else args.style
         if isinstance(style, str):  # a named hand, looked up
             style = model.hand(style)
-        lines = check_alphabet(parser, args, model, lines, style)
         if holds_model(args.recognizer_dir):
             model.reader = open_model(parser, args.recognizer_dir)
+        if args.sheet is not None:
+            text = "\n".join(check_alphabet(parser, args, model, text.splitlines(), style,
+                                             keep_lines=True))
+            return write_on_paper(model, text, args, seed, style, hand)
+        lines = check_alphabet(parser, args, model, wrap_text(text, args.line_length), style)
         strokes, params, pages = write_pages(model, lines, args, seed, style)
         stops = [info["stop"] for _, infos in pages for info in infos]
         print(f"wrote {len(lines)} line(s) x {args.num_samples} with {args.model_dir} in "

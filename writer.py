@@ -30,7 +30,9 @@ from mixture import (
     mixture_from_outputs,
     without_resting_pen,
 )
+from paper import Paper, shape_of, write_document
 from text import (
+    FINAL_MARKS,
     check_line,
     check_seed,
     check_seeds,
@@ -440,3 +442,33 @@ class Writer:
             for i, line, info in zip(call.rows, written, written_infos):
                 strokes[i], infos[i] = line, info
         return strokes, infos
+
+    def on_paper(self, text, paper=None, bias=0.0, seed=None, style=None, tries=1,
+                 max_tries=None):
+        """text on pages of paper (a paper.Paper; A4 unless given), every line filled to
+        its measured width (paper.write_document): a paper.Document, in mm. A text's
+        blank line is a blank line on the page. In one hand: style, or without one the
+        model's own, its first line written first and every other primed with it (as
+        write_page). Line seeds come from seed and where each line starts in its
+        paragraph, so the same seed gives the same document."""
+        paper = paper or Paper.of("a4")
+        seed = fresh_seed() if seed is None else check_seed(seed)
+        hand = self.hand(style)
+        char_width = 1.6  # x-heights a character, IAM-OnDB's; a hand's own when known
+
+        def write(texts, seeds):
+            nonlocal hand
+            done = []
+            if hand is None:  # the model's own hand: the first line sets it
+                done, _ = self.write(texts[:1], bias, seeds[:1], None, tries, max_tries)
+                hand = done[0], texts[0].rstrip(FINAL_MARKS) or texts[0]
+                texts, seeds = texts[1:], seeds[1:]
+            if texts:
+                more, _ = self.write(texts, bias, seeds, hand, tries, max_tries)
+                done += more
+            return done
+
+        if hand is not None:
+            shape = shape_of(hand[0])
+            char_width = shape.width / shape.x_height / max(len(letters_of(hand[1])), 1)
+        return write_document(text, paper, write, seed, char_width)

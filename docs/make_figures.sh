@@ -19,6 +19,11 @@ rm docs/own_writing.npy
 rm -f docs/readme.{color,multi_color}.svg docs/biased.{color,multi_color,eos_pdf,pdf}.svg \
   docs/primed.{color,multi_color,eos_pdf,pdf}.svg
 python docs/make_synthesis_figures.py
+# the first page of docs/letter.txt on A5, as docs/paper.md shows it
+python sample.py --text_file docs/letter.txt --paper a5 --margins 15 --lifelike --seed 3 \
+  --filename docs/paper --png
+mv docs/paper.page-1.png docs/paper.png
+rm -f docs/paper.page-*.{svg,png} docs/paper.pdf
 # the notebook, run in place with the data set out of reach, so that its outputs hold no
 # IAM-OnDB line
 IAM_ONDB=/nonexistent python - <<'PY'
