@@ -35,6 +35,7 @@ FIRST_FILL = 0.92  # a line is first planned to this share of the width, ...
 MIN_FILL = 0.6  # ... and planned again if it overflows, or stops short of this share
 MAX_ROUNDS = 4  # write, measure and plan again at most this many times
 PILOT = 6  # lines written first, to measure the hand's size and width
+LOOSE_WORDS, LOOSEN = 300, 0.4  # lifelike: by a page's words in, the bias is 40% lower
 PEN_MM = 0.35  # the width of a pen stroke (a fine-liner; a plotter's pen is 0.3 to 0.5)
 
 
@@ -225,10 +226,21 @@ def line_seed(seed, paragraph, start):
     return int(np.random.SeedSequence([seed, paragraph, start]).generate_state(1)[0]) % 2**31
 
 
+def bias_share(paper, paragraphs, p, start):
+    """The share of the bias a line starting at word start of paragraph p is written at:
+    1, or on a lifelike paper less as the text goes on, as a hand loosens (LOOSEN less
+    by LOOSE_WORDS words in). From the words before the line, which no filling moves."""
+    if not paper.lifelike:
+        return 1.0
+    words = sum(len(w) for w in paragraphs[:p]) + start
+    return 1.0 - LOOSEN * min(1.0, words / LOOSE_WORDS)
+
+
 def fill_lines(paragraphs, paper, write, seed, char_width):
     """Every paragraph (a list of words) in lines that fit paper.text_width as written
-    and measured. write(texts, seeds) -> the written lines [T, 3] (tablet units);
-    char_width: a first guess of a character's width, in x-heights.
+    and measured. write(texts, seeds, bias_shares) -> the written lines [T, 3] (tablet
+    units), each at its share of the bias (bias_share); char_width: a first guess of a
+    character's width, in x-heights.
 
     The first PILOT lines are planned from char_width and written first: they fix the
     writing's scale (their median x-height is paper.size) and a character's width,
@@ -246,8 +258,10 @@ def fill_lines(paragraphs, paper, write, seed, char_width):
         if not todo:
             break
         began = time.perf_counter()
-        for key, line in zip(todo, write([plan.text for _, plan in todo],
-                                         [line_seed(seed, p, plan.start) for p, plan in todo])):
+        lines = write([plan.text for _, plan in todo],
+                      [line_seed(seed, p, plan.start) for p, plan in todo],
+                      [bias_share(paper, paragraphs, p, plan.start) for p, plan in todo])
+        for key, line in zip(todo, lines):
             shapes[key] = shape_of(line)
         stats["write_s" if round_ < 2 else "reflow_s"] += time.perf_counter() - began
         stats["lines" if round_ < 2 else "rewritten"] += len(todo)
@@ -334,7 +348,8 @@ class Document(NamedTuple):
 
 def lifelike_turn(strokes, width, rng, paper):
     """A line [N, 2] strokes (mm, baseline y = 0, left x = 0) as a person writes it on
-    unruled paper: tilted by a degree or less, bowed by a fraction of a millimetre."""
+    unruled paper: tilted by a degree or less, bowed by a fraction of a millimetre.
+    (The hand loosening down the page is in the writing: bias_share.)"""
     angle = np.deg2rad(rng.normal(0.0, 0.4))
     bow = rng.normal(0.0, 0.08 * paper.size)
     out = []
@@ -384,8 +399,8 @@ def place_lines(paragraphs, plans, shapes, scale, paper, seed):
 
 
 def write_document(text, paper, write, seed, char_width=1.6):
-    """The text on pages of paper: fill_lines, then place_lines. write(texts, seeds)
-    -> lines [T, 3] in tablet units, as Writer.write gives them. -> Document."""
+    """The text on pages of paper: fill_lines, then place_lines. write(texts, seeds,
+    bias_shares) -> lines [T, 3] in tablet units, as Writer.write gives them. -> Document."""
     paragraphs = paragraphs_of(text)
     if not paragraphs:
         raise ValueError("the text is empty: nothing to put on paper")

@@ -67,6 +67,18 @@ def check_tries(tries, max_tries):
                          f"{MAX_TRIES}, not {max_tries}")
 
 
+def check_biases(bias, rows):
+    """A bias for write: one number >= 0 for every text, or a list of one a text ->
+    [rows] float32, or a ValueError."""
+    out = np.broadcast_to(np.asarray(bias, np.float32), [rows]) if np.ndim(bias) == 0 or \
+        len(bias) == rows else None
+    if out is None:
+        raise ValueError(f"{len(bias)} biases for {rows} texts: give one bias, or one a text")
+    if not np.isfinite(out).all() or (out < 0).any():
+        raise ValueError(f"a bias is a number of 0 or more, not {bias}")
+    return out
+
+
 def draw_from(params, noise_t, t):
     """draw_point for step t, with that step's noise from noise_t (TensorArrays)."""
     return draw_point(params, *(noise_t[k].read(t) for k in NOISE_KEYS))
@@ -120,7 +132,7 @@ def write_loop(network, budget, bias, first, state, chars, text_lengths, noise):
     """The writer in TensorFlow ops: from input first [B, 3] and state, points are
     drawn from network (a model.SynthesisModel) and fed back until each row stops (the
     window past its text_lengths[b] characters and the pen lifted) or reaches
-    budget[b] points. chars: int [B, U].
+    budget[b] points. chars: int [B, U]; bias: a scalar, or [B, 1] a row.
     Returns (points [capacity, B, 3] in model units, the mixture of every step
     {e, pi, mu1, ...} [capacity, B, ...], phi [capacity, B, U], the length of each
     row, its stop: 1 by the rule, 2 by the budget)."""
@@ -256,20 +268,20 @@ class Writer:
     def write(self, text, bias=0.0, seed=None, style=None, tries=1, max_tries=None):
         """Write text in handwriting (Graves section 5.3).
 
-        text: a string, or a list of strings written in one batched, compiled call; each
-        is written as text.check_line cleans it (white space runs as one space) and
-        must hold only characters of the alphabet. bias >= 0 sharpens the writing (eq.
-        61-62); seed makes it reproducible (for a list, one seed per text may be given,
-        as batch_noise takes it); style = (strokes [T, 3] in tablet units, the text
-        they write) primes the network so that the new text comes out in that hand
-        (section 5.5). tries > 1 writes that many candidates of every line in the
-        same batched call (the first is the line tries=1 writes) and keeps, per line,
-        the one best_try prefers: the one self.reader (a Recognizer, if one is set)
-        reads closest to its text, else one that ends by the stop rule without losing
-        the text. A line whose every try loses the text (measures.lost_the_text) is
-        written once more with as many new tries, and the best of all is kept. max_tries
-        (tries to MAX_TRIES): a line whose every try the reader misreads is written again,
-        tries more at a time, until a try reads as its text or max_tries were drawn.
+        text: a string, or a list of strings written in one batched, compiled call; each is
+        written as text.check_line cleans it (white space runs as one space) and must hold
+        only characters of the alphabet. bias >= 0 sharpens the writing (eq. 61-62; for a
+        list, one bias for all or one a text); seed makes it reproducible (for a list, one
+        seed per text may be given, as batch_noise takes it); style = (strokes [T, 3] in
+        tablet units, the text they write) primes the network so that the new text comes out
+        in that hand (section 5.5). tries > 1 writes that many candidates of every line in
+        the same batched call (the first is the line tries=1 writes) and keeps, per line,
+        the one best_try prefers: the one self.reader (a Recognizer, if one is set) reads
+        closest to its text, else one that ends by the stop rule without losing the text. A
+        line whose every try loses the text (measures.lost_the_text) is written once more
+        with as many new tries, and the best of all is kept. max_tries (tries to MAX_TRIES):
+        a line whose every try the reader misreads is written again, tries more at a time,
+        until a try reads as its text or max_tries were drawn.
 
         Returns (strokes, info): strokes [T, 3] of (dx, dy, eos) in tablet units, and
         info = {"text": the line written (an accented letter is written as its base
@@ -297,6 +309,7 @@ class Writer:
         split = [split_marks(t) for t in typed]  # the letters the network writes
         texts = [letters for letters, _ in split]
         seed = check_seeds(seed, len(texts))
+        bias = check_biases(bias, len(texts))
         check_tries(tries, max_tries)
         seeds = [seed] * len(texts) if np.ndim(seed) == 0 else seed
         candidates = self._candidates(texts, [seed, *try_seeds(seed, len(texts), tries)],
@@ -330,7 +343,8 @@ class Writer:
             later = try_seeds(seed, lines, drawn + tries)[drawn - 1:]
             more = [[row[i] for i in again] for row in later]
             for i, extra in zip(again, self._candidates([texts[i] for i in again], more,
-                                                        [seeds[i] for i in again], bias, style)):
+                                                        [seeds[i] for i in again], bias[again],
+                                                        style)):
                 candidates[i] += extra
             drawn += tries
 
@@ -350,7 +364,7 @@ class Writer:
         """Every text written once for each entry of try_noise_seeds (the noise seeds of
         one try of every line, as batch_noise takes them), in one batched call: for each
         text, its tries [(strokes, info, what self.reader reads of it or None)], in order.
-        seeds: the seed each text's info reports."""
+        seeds: the seed each text's info reports; bias: [lines], one a text."""
         tries, lines = len(try_noise_seeds), len(texts)
         rows = lines * tries  # try k of line i is row k * lines + i
         indices = [encode_text(t, self.alphabet) for t in texts] * tries
@@ -374,7 +388,7 @@ class Writer:
                  for s in try_noise_seeds]
         noise = {k: tf.concat([n[k] for n in noise], axis=1) for k in noise[0]}
         out = self._write_loop(
-            tf.constant(budget), tf.constant(bias, tf.float32), tf.constant(first),
+            tf.constant(budget), tf.constant(np.tile(bias, tries)[:, None]), tf.constant(first),
             state, tf.constant(chars), tf.constant([len(prefix) + len(i) for i in indices]),
             noise)
         strokes, infos = self._lines_written(out, texts * tries, list(seeds) * tries, len(prefix))
@@ -450,21 +464,22 @@ class Writer:
         blank line is a blank line on the page. In one hand: style, or without one the
         model's own, its first line written first and every other primed with it (as
         write_page). Line seeds come from seed and where each line starts in its
-        paragraph, so the same seed gives the same document."""
+        paragraph, so the same seed gives the same document; a lifelike paper loosens
+        the hand down the text (paper.bias_share)."""
         paper = paper or Paper.of("a4")
         seed = fresh_seed() if seed is None else check_seed(seed)
         hand = self.hand(style)
         char_width = 1.6  # x-heights a character, IAM-OnDB's; a hand's own when known
 
-        def write(texts, seeds):
+        def write(texts, seeds, shares):
             nonlocal hand
-            done = []
+            done, biases = [], [bias * share for share in shares]
             if hand is None:  # the model's own hand: the first line sets it
-                done, _ = self.write(texts[:1], bias, seeds[:1], None, tries, max_tries)
+                done, _ = self.write(texts[:1], biases[:1], seeds[:1], None, tries, max_tries)
                 hand = done[0], texts[0].rstrip(FINAL_MARKS) or texts[0]
-                texts, seeds = texts[1:], seeds[1:]
+                texts, seeds, biases = texts[1:], seeds[1:], biases[1:]
             if texts:
-                more, _ = self.write(texts, bias, seeds, hand, tries, max_tries)
+                more, _ = self.write(texts, biases, seeds, hand, tries, max_tries)
                 done += more
             return done
 

@@ -16,6 +16,8 @@ import pytest
 
 import printout
 from paper import (
+    LOOSE_WORDS,
+    LOOSEN,
     MIN_FILL,
     PAPERS,
     Paper,
@@ -71,10 +73,11 @@ class BoxWriter:
     the first lines mislead about)."""
 
     def __init__(self, widening=1.0):
-        self.written, self.widening, self.calls = [], widening, 0
+        self.written, self.shares, self.widening, self.calls = [], [], widening, 0
 
-    def __call__(self, texts, seeds):
+    def __call__(self, texts, seeds, shares):
         self.written += list(texts)
+        self.shares += list(shares)
         self.calls += 1
         wider = self.widening if self.calls > 1 else 1.0
         return [box_line(t, s, wider) for t, s in zip(texts, seeds)]
@@ -226,6 +229,24 @@ def test_the_letter_takes_the_pages_its_lines_need(a4_letter):
         if page_of[i] == page_of[i + 1]:
             gap = (lines[i + 1].baseline - lines[i].baseline) / paper.pitch
             assert gap == pytest.approx(2.0 if i in blank_after else 1.0)
+
+
+def test_a_lifelike_hand_loosens_down_the_text():
+    text = letter(400)
+    plain, lifelike = BoxWriter(), BoxWriter()
+    write_document(text, Paper.of("a4"), plain, seed=2)
+    write_document(text, Paper.of("a4", lifelike=True), lifelike, seed=2)
+    assert set(plain.shares) == {1.0}
+    # each line's share from the words before it: 1 at the start, LOOSEN less a page on
+    words = text.split()
+    shares = dict(zip(lifelike.written, lifelike.shares))
+    line = next(t for t in lifelike.written if t.startswith("Dear"))
+    assert shares[line] == 1.0
+    later = [(t, s) for t, s in shares.items() if s < 1.0]
+    assert later and min(s for _, s in later) == pytest.approx(1.0 - LOOSEN)
+    for t, s in later[:5]:  # the first lines after "Dear Sam," in order
+        before = len(" ".join(words).split(t)[0].split())
+        assert s == pytest.approx(1.0 - LOOSEN * min(1.0, before / LOOSE_WORDS))
 
 
 def test_the_same_seed_gives_the_same_document_and_another_seed_another():

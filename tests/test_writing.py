@@ -186,6 +186,24 @@ def test_a_seed_reproduces_a_line_and_batch_rows_equal_single_writes(writer):
     np.testing.assert_array_equal(again, writer.write("abc", bias=0.5, seed=4)[0])
 
 
+def test_a_bias_a_line_writes_each_line_as_alone_at_its_bias(writer):
+    texts, biases = ["abc", "hello there", "z"], [0.0, 2.0, 0.5]
+    strokes, infos = writer.write(texts, bias=biases, seed=[4, 5, 6], tries=2)
+    for text, bias, seed, got, info in zip(texts, biases, [4, 5, 6], strokes, infos):
+        alone, alone_info = writer.write(text, bias=bias, seed=seed, tries=2)
+        assert len(alone) == len(got)
+        np.testing.assert_allclose(got, alone, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(info["params"]["sigma1"], alone_info["params"]["sigma1"],
+                                   rtol=1e-4)
+    # the bias reaches the mixture: sigma shrinks by e^-bias (eq. 62)
+    sharp, _ = writer.write(texts, bias=biases, seed=[4, 5, 6])
+    assert not np.allclose(sharp[0][:5], writer.write("abc", bias=1.0, seed=4)[0][:5])
+    with pytest.raises(ValueError, match="2 biases for 3 texts"):
+        writer.write(texts, bias=[0.0, 1.0])
+    with pytest.raises(ValueError, match="0 or more"):
+        writer.write(texts, bias=[0.0, -1.0, 1.0])
+
+
 def test_a_style_primes_the_writing(writer):
     style_strokes, _ = writer.write("some words", bias=1.0, seed=11)
     plain, _ = writer.write("abc", seed=3)
