@@ -7,9 +7,10 @@ plain Keras baseline of the same network and loss), sample (compiled sampler
 against a per-point loop), eval (evaluate.py's throughput), synthesis (training the
 network that writes text), recognizer (training the reader, and reading), tries (a
 three-line page written once and as the best of DEFAULT_TRIES, the recogniser picking),
-app (app.py under 16 concurrent clients, batched and one request at a time). Pick some with
---only data,train,... The data and eval sections need IAM-OnDB: --data_dir, or the
-IAM_ONDB environment variable (as the notebook and the tests read it), else data/.
+paper (a 400-word letter on A4, and its share spent re-flowing lines), app (app.py
+under 16 concurrent clients, batched and one request at a time). Pick some with
+--only data,train,... The data and eval sections need IAM-OnDB: --data_dir, or the IAM_ONDB
+environment variable (as the notebook and the tests read it), else data/.
 """
 
 import os
@@ -18,16 +19,24 @@ import resource
 import string
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-from config import DEFAULT_TRIES, FREE_MODEL_DIR, RECOGNIZER_DIR, SYNTHESIS_DIR, holds_model
+from config import (
+    DEFAULT_TRIES,
+    FREE_MODEL_DIR,
+    PAGE_BIAS,
+    RECOGNIZER_DIR,
+    SYNTHESIS_DIR,
+    holds_model,
+)
 from evaluate import report
 from flags import ArgumentParser
 from quiet import add_verbose_flag, quiet_tensorflow
 
-SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "tries", "app",
-            "precision")
+SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "tries", "paper",
+            "app", "precision")
 # a page of three lines of 42-44 characters (the first three of docs/page.txt)
 TRIES_PAGE = ("Rain fell on the old harbour town all night,",
               "and by morning the boats lay still and grey.",
@@ -275,6 +284,30 @@ def bench_tries(synthesis_dir, recognizer_dir):
             "page3_tries_cost": seconds[DEFAULT_TRIES] / seconds[1]}
 
 
+def bench_paper(synthesis_dir, recognizer_dir):
+    """docs/letter.txt (about 400 words) on A4 as sample.py --paper a4 writes it (the first
+    named hand, bias PAGE_BIAS, best of DEFAULT_TRIES): best of two runs after one that
+    compiles, and the share of it spent writing lines again to fit (paper.fill_lines)."""
+    from model import load_model
+    from paper import Paper
+
+    writer = load_model(synthesis_dir)
+    writer.reader = load_model(recognizer_dir)
+    text = (Path(__file__).parent / "docs" / "letter.txt").read_text()
+
+    def letter():
+        return writer.on_paper(text, Paper.of("a4"), bias=PAGE_BIAS, seed=0,
+                               style=writer.first_hand, tries=DEFAULT_TRIES)
+
+    letter()
+    seconds, doc = timed(letter, repeat=2)
+    stats = doc.stats
+    return {"letter_words": len(text.split()), "letter_pages": len(doc.pages),
+            "letter_lines": stats["lines"], "letter_lines_rewritten": stats["rewritten"],
+            "letter_a4_s": seconds,
+            "letter_reflow_share": stats["reflow_s"] / (stats["write_s"] + stats["reflow_s"])}
+
+
 def matmul_floor(model, batch, steps):
     """Seconds for just the matrix products of `steps` sampling steps, in one XLA
     loop: what no sampler on this machine can beat."""
@@ -482,6 +515,9 @@ def main(argv=None):
     if "tries" in only:
         if holds_model(args.synthesis_dir) and holds_model(args.recognizer_dir):
             figures.update(bench_tries(args.synthesis_dir, args.recognizer_dir))
+    if "paper" in only:
+        if holds_model(args.synthesis_dir) and holds_model(args.recognizer_dir):
+            figures.update(bench_paper(args.synthesis_dir, args.recognizer_dir))
     if "app" in only:
         figures.update(bench_app(args.model_dir, args.synthesis_dir,
                                  requests=args.app_requests))

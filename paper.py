@@ -236,7 +236,7 @@ def bias_share(paper, paragraphs, p, start):
     return 1.0 - LOOSEN * min(1.0, words / LOOSE_WORDS)
 
 
-def fill_lines(paragraphs, paper, write, seed, char_width):
+def fill_lines(paragraphs, paper, write, seed, char_width, chunk=None, progress=None):
     """Every paragraph (a list of words) in lines that fit paper.text_width as written
     and measured. write(texts, seeds, bias_shares) -> the written lines [T, 3] (tablet
     units), each at its share of the bias (bias_share); char_width: a first guess of a
@@ -245,7 +245,9 @@ def fill_lines(paragraphs, paper, write, seed, char_width):
     The first PILOT lines are planned from char_width and written first: they fix the
     writing's scale (their median x-height is paper.size) and a character's width,
     from which every other line is planned and written in one call; then refill plans
-    again where a line does not fit, MAX_ROUNDS calls in all at most.
+    again where a line does not fit, MAX_ROUNDS rounds in all at most. chunk: write a
+    round's lines this many at a time (a server answers others in between), telling
+    progress(lines written, lines planned) after each.
     Returns ({(paragraph, plan): Shape}, [[Plan] a paragraph], mm a tablet unit, stats)."""
     room = paper.text_width
     plans = [plan_lines(w, [char_width * paper.size * len(x) for x in w],
@@ -258,11 +260,16 @@ def fill_lines(paragraphs, paper, write, seed, char_width):
         if not todo:
             break
         began = time.perf_counter()
-        lines = write([plan.text for _, plan in todo],
-                      [line_seed(seed, p, plan.start) for p, plan in todo],
-                      [bias_share(paper, paragraphs, p, plan.start) for p, plan in todo])
-        for key, line in zip(todo, lines):
-            shapes[key] = shape_of(line)
+        for at in range(0, len(todo), chunk or len(todo)):
+            part = todo[at:at + (chunk or len(todo))]
+            lines = write([plan.text for _, plan in part],
+                          [line_seed(seed, p, plan.start) for p, plan in part],
+                          [bias_share(paper, paragraphs, p, plan.start) for p, plan in part])
+            for key, line in zip(part, lines):
+                shapes[key] = shape_of(line)
+            if progress is not None:
+                planned = {(p, plan) for p, ps in enumerate(plans) for plan in ps}
+                progress(len(planned & set(shapes)), len(planned))
         stats["write_s" if round_ < 2 else "reflow_s"] += time.perf_counter() - began
         stats["lines" if round_ < 2 else "rewritten"] += len(todo)
         stats["rounds"] = round_ + 1
@@ -398,13 +405,15 @@ def place_lines(paragraphs, plans, shapes, scale, paper, seed):
     return pages
 
 
-def write_document(text, paper, write, seed, char_width=1.6):
+def write_document(text, paper, write, seed, char_width=1.6, chunk=None, progress=None):
     """The text on pages of paper: fill_lines, then place_lines. write(texts, seeds,
-    bias_shares) -> lines [T, 3] in tablet units, as Writer.write gives them. -> Document."""
+    bias_shares) -> lines [T, 3] in tablet units, as Writer.write gives them; chunk and
+    progress as fill_lines takes them. -> Document."""
     paragraphs = paragraphs_of(text)
     if not paragraphs:
         raise ValueError("the text is empty: nothing to put on paper")
-    shapes, plans, scale, stats = fill_lines(paragraphs, paper, write, seed, char_width)
+    shapes, plans, scale, stats = fill_lines(paragraphs, paper, write, seed, char_width, chunk,
+                                             progress)
     pages = place_lines(paragraphs, plans, shapes, scale, paper, seed)
     shrunk = sum(shapes[p, plan].width * scale > paper.text_width
                  for p, ps in enumerate(plans) for plan in ps)

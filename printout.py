@@ -104,9 +104,9 @@ def page_figure(doc, number):
     return fig
 
 
-def save_pdf(doc, path):
-    """Every page into one vector PDF at the paper's size -> path. The same document
-    gives the same bytes (no creation date)."""
+def pdf_bytes(doc):
+    """Every page in one vector PDF at the paper's size. The same document gives the
+    same bytes (no creation date)."""
     import io
 
     from matplotlib.backends.backend_pdf import PdfPages
@@ -115,7 +115,12 @@ def save_pdf(doc, path):
     with PdfPages(buffer, metadata={"Creator": "write-rnn", "CreationDate": None}) as pdf:
         for number in range(1, len(doc.pages) + 1):
             pdf.savefig(page_figure(doc, number))
-    write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save_pdf(doc, path):
+    """pdf_bytes into path -> path."""
+    write_atomic(path, pdf_bytes(doc))
     return path
 
 

@@ -458,15 +458,19 @@ class Writer:
         return strokes, infos
 
     def on_paper(self, text, paper=None, bias=0.0, seed=None, style=None, tries=1,
-                 max_tries=None):
+                 max_tries=None, chunk=None, progress=None, write_rows=None):
         """text on pages of paper (a paper.Paper; A4 unless given), every line filled to
         its measured width (paper.write_document): a paper.Document, in mm. A text's
         blank line is a blank line on the page. In one hand: style, or without one the
         model's own, its first line written first and every other primed with it (as
         write_page). Line seeds come from seed and where each line starts in its
         paragraph, so the same seed gives the same document; a lifelike paper loosens
-        the hand down the text (paper.bias_share)."""
+        the hand down the text (paper.bias_share). chunk, progress: as
+        paper.fill_lines takes them; write_rows(texts, seeds, biases, hand) -> strokes,
+        a line each, runs every model call (a server's batcher), write's by default."""
         paper = paper or Paper.of("a4")
+        write_rows = write_rows or (lambda texts, seeds, biases, hand: self.write(
+            texts, biases, seeds, hand, tries, max_tries)[0])
         seed = fresh_seed() if seed is None else check_seed(seed)
         hand = self.hand(style)
         char_width = 1.6  # x-heights a character, IAM-OnDB's; a hand's own when known
@@ -475,15 +479,12 @@ class Writer:
             nonlocal hand
             done, biases = [], [bias * share for share in shares]
             if hand is None:  # the model's own hand: the first line sets it
-                done, _ = self.write(texts[:1], biases[:1], seeds[:1], None, tries, max_tries)
+                done = write_rows(texts[:1], seeds[:1], biases[:1], None)
                 hand = done[0], texts[0].rstrip(FINAL_MARKS) or texts[0]
                 texts, seeds, biases = texts[1:], seeds[1:], biases[1:]
-            if texts:
-                more, _ = self.write(texts, biases, seeds, hand, tries, max_tries)
-                done += more
-            return done
+            return done + (write_rows(texts, seeds, biases, hand) if texts else [])
 
         if hand is not None:
             shape = shape_of(hand[0])
             char_width = shape.width / shape.x_height / max(len(letters_of(hand[1])), 1)
-        return write_document(text, paper, write, seed, char_width)
+        return write_document(text, paper, write, seed, char_width, chunk, progress)

@@ -479,3 +479,57 @@ def test_max_tries_is_at_least_tries_and_each_line_says_whether_it_read_right(se
         assert line["read_right"] == (line["reading"].replace(" ", "") == "ab")
     refused = server.post("/api/write", json={"text": "ab", "tries": 3, "max_tries": 2})
     assert refused.status_code == 422 and "fewer than tries" in refused.json()["detail"]
+
+
+# ---------------------------------------------------------------- paper
+
+
+def paper_events(client, body):
+    """POST /api/paper: its status and its NDJSON lines, read."""
+    import json
+
+    answer = client.post("/api/paper", json=body)
+    if answer.status_code != 200:
+        return answer.status_code, answer.json()
+    return 200, [json.loads(line) for line in answer.text.splitlines() if line]
+
+
+def test_paper_streams_progress_then_the_pages_in_mm_and_the_pdf(server, tiny_models):
+    import base64
+    import xml.etree.ElementTree as ET
+
+    from paper import Paper
+
+    text = "ab cab " * 30 + "\n\nbac ab"
+    body = {"text": text, "paper": "60x50mm", "margins": "5", "size": 2, "seed": 3,
+            "tries": 1, "bias": 0.5}
+    status, events = paper_events(server, body)
+    assert status == 200
+    *progress, last = events
+    document = last["document"]
+    counts = [e["progress"]["lines"] for e in progress]
+    assert progress and counts == sorted(counts)
+    assert progress[-1]["progress"]["lines"] == progress[-1]["progress"]["of"]
+    # what sample.py --paper and Writer.on_paper write for the same seed
+    writer = load_model(tiny_models[1])
+    doc = writer.on_paper(text, Paper.of("60x50mm", margins="5", size=2), bias=0.5, seed=3,
+                          tries=1)
+    assert len(document["pages"]) == len(doc.pages) >= 2
+    assert [p["lines"] for p in document["pages"]] == [[line.text for line in page]
+                                                       for page in doc.pages]
+    root = ET.fromstring(document["pages"][0]["svg"])
+    assert (root.get("width"), root.get("height"), root.get("viewBox")) == \
+        ("60mm", "50mm", "0 0 60 50")
+    assert base64.b64decode(document["pdf"]).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"text": "ab", "margins": "110"}, "margins 110 leave"),
+    ({"text": "ab", "paper": "b9"}, "paper b9"),
+    ({"text": "   "}, "empty"),
+    ({"text": "ab\n\nA"}, "'A'"),
+    ({"text": "ab", "align": "justify"}, "align"),
+    ({"text": "a" * 6001}, "at most 6000")])
+def test_bad_paper_requests_get_a_422_naming_the_field(server, body, message):
+    status, answer = paper_events(server, body)
+    assert status == 422 and message in answer["detail"], answer

@@ -249,6 +249,19 @@ def test_a_lifelike_hand_loosens_down_the_text():
         assert s == pytest.approx(1.0 - LOOSEN * min(1.0, before / LOOSE_WORDS))
 
 
+def test_chunks_write_the_same_document_and_tell_the_progress():
+    text, paper = letter(200), Paper.of("a5")
+    whole = write_document(text, paper, BoxWriter(), seed=6)
+    writer, told = BoxWriter(), []
+    chunked = write_document(text, paper, writer, seed=6, chunk=5,
+                             progress=lambda done, total: told.append((done, total)))
+    assert writer.calls >= len(writer.written) / 5 and writer.calls > 3
+    assert all(np.array_equal(a, b) for a, b in zip(strokes_of(whole), strokes_of(chunked)))
+    assert len(told) == writer.calls
+    assert [d for d, _ in told] == sorted(d for d, _ in told) and told[-1][0] == told[-1][1]
+    assert told[-1][1] == sum(len(page) for page in chunked.pages)
+
+
 def test_the_same_seed_gives_the_same_document_and_another_seed_another():
     paper = Paper.of("a5", margins="15", lifelike=True)
     text = letter(120)

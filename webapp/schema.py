@@ -23,6 +23,8 @@ class Limits:
     line_length: int = flag(50, "wrap the text into lines of at most this many characters "
                             "(as sample.py --line_length)", check="positive")
     max_lines: int = flag(8, "lines of one request, after wrapping", check="positive")
+    max_paper_length: int = flag(6000, "characters of text on paper in one request (about "
+                                 "a thousand words, three pages of A4)", check="positive")
     max_points: int = flag(2000, "points of free writing in one request", check="positive")
     max_style_points: int = flag(3000, "points of a style or a line to carry on from",
                                  check="positive")
@@ -79,6 +81,27 @@ class WriteRequest(Strict):
     style: Style | None = Field(None, description="write in this hand (Graves section 5.5)")
     hand: str | None = Field(None, description="or in this named hand of the model's "
                                                "(hand-1, ...; GET /api/health lists them)")
+
+
+class PaperRequest(Strict):
+    text: str = Field(description="the text: a blank line starts a paragraph, the lines "
+                                  "between run on (docs/paper.md)")
+    paper: str = Field("a4", description="a4, a5, a6, a3, letter, legal or WIDTHxHEIGHTmm")
+    landscape: bool = False
+    margins: str = Field("20", description="mm: one for all four, or top,right,bottom,left")
+    size: Finite | None = Field(None, description="the x-height in mm (default 2.5)")
+    pitch: Finite | None = Field(None, description="baseline to baseline in mm (default 3.2 "
+                                                   "x size)")
+    align: Literal["left", "center", "right"] = "left"
+    lifelike: bool = Field(False, description="tilted, bowed, unevenly spaced lines, a hand "
+                                              "loosening down the text, a pen wider where "
+                                              "slow in the PDF")
+    bias: Bias = 0.0
+    tries: Annotated[int, Field(strict=True, ge=1, le=MAX_TRIES)] = DEFAULT_TRIES
+    max_tries: Annotated[int | None, Field(strict=True, ge=1, le=MAX_TRIES)] = None
+    seed: Seed | None = None
+    style: Style | None = None
+    hand: str | None = None
 
 
 class SampleRequest(Strict):

@@ -3,6 +3,7 @@ and create_app, which puts them together.
 
     POST /api/write   a text in handwriting: the page of text.page_plan, its lines'
                       rows batched with other requests' (webapp.batcher)
+    POST /api/paper   a text on pages in mm (paper.py), progress streamed, SVGs and PDF
     POST /api/sample  free writing
     POST /api/read    the text of a line of strokes, by the recogniser
     GET  /api/health  the models, the alphabet, the limits, the queue
@@ -10,8 +11,11 @@ and create_app, which puts them together.
     GET  /            the page (static/), and /docs, the API's docs, offline too
 """
 
+import asyncio
+import base64
 import dataclasses
 import hashlib
+import json
 import logging
 import random
 import threading
@@ -20,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 from fastapi import HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
+import printout
 from config import (
     DEFAULT_TRIES,
     FREE_MODEL_DIR,
@@ -33,6 +38,7 @@ from config import (
 )
 from drawing import page_as_drawn, strokes_svg
 from kinds import FREE, READER, SYNTHESIS
+from paper import Paper
 from text import (
     MAX_TEXT_LENGTH,
     SEED_RANGE,
@@ -50,6 +56,7 @@ from webapp.schema import (
     MAX_BIAS,
     BadInput,
     Limits,
+    PaperRequest,
     ReadAnswer,
     ReadRequest,
     SampleAnswer,
@@ -59,6 +66,7 @@ from webapp.schema import (
     check_steps,
     lines_of,
     style_of,
+    writable,
 )
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"  # the page's own files
@@ -84,6 +92,17 @@ def style_key(strokes, text):
     if strokes is None:
         return None
     return hashlib.sha256(np.ascontiguousarray(strokes).tobytes() + text.encode()).hexdigest()
+
+
+def paper_answer(doc, seed):
+    """A paper.Document as the API answers it: every page's SVG in mm (as sample.py
+    --paper writes it), its lines' texts, and the PDF of every page in base64."""
+    return {"seed": seed, "paper": {"width": doc.paper.width, "height": doc.paper.height},
+            "pages": [{"svg": printout.page_svg(doc, k + 1).tostring(),
+                       "lines": [line.text for line in page]}
+                      for k, page in enumerate(doc.pages)],
+            "pdf": base64.b64encode(printout.pdf_bytes(doc)).decode(),
+            "stats": {k: round(float(v), 4) for k, v in doc.stats.items()}}
 
 
 # ---------------------------------------------------------------- models and data
@@ -188,11 +207,11 @@ class Service:
         except ValueError as err:  # what the model refuses to write
             raise BadInput(str(err)) from None
 
-    def write_rows(self, bias, style, tries, max_tries=None):
-        """A batcher's run: rows of (text, seed) written in one model.write call."""
+    def write_rows(self, style, tries, max_tries=None):
+        """A batcher's run: rows of (text, seed, bias) written in one model.write call."""
         def run(rows):
-            texts, seeds = zip(*rows)
-            strokes, infos = self.models.synthesis.write(list(texts), bias=bias,
+            texts, seeds, biases = zip(*rows)
+            strokes, infos = self.models.synthesis.write(list(texts), bias=list(biases),
                                                          seed=list(seeds), style=style,
                                                          tries=tries, max_tries=max_tries)
             return list(zip(strokes, infos))
@@ -204,10 +223,10 @@ class Service:
         written, strokes = [None] * len(lines), [None] * len(lines)
         for call in page_plan(len(lines), seed, style is not None):
             hand = hand_of(call, style, lines, strokes)
-            rows = [(lines[i], s) for i, s in zip(call.rows, call.seeds)]
+            rows = [(lines[i], s, bias) for i, s in zip(call.rows, call.seeds)]
             key = ("write", bias, tries, max_tries,
                    style_key(*hand) if hand is not None else None)
-            run = self.write_rows(bias, hand, tries, max_tries)
+            run = self.write_rows(hand, tries, max_tries)
             for i, line in zip(call.rows, await self.model_call(key, rows, run)):
                 written[i], strokes[i] = line, line[0]
         return written
@@ -235,6 +254,68 @@ class Service:
                           for text, (strokes, info) in zip(lines, written)],
                 "note": folding_note(request.text if request.text is not None
                                      else "".join(request.lines))}
+
+    def check_paper(self, request):
+        """(text, paper.Paper, style) of a PaperRequest, checked, or BadInput."""
+        synthesis, limits = self.models.synthesis, self.limits
+        if synthesis is None:
+            raise HTTPException(503, f"writing a text needs the synthesis model: "
+                                     f"{self.models.why_not}")
+        if len(request.text) > limits.max_paper_length:
+            raise BadInput(f"the text has {len(request.text)} characters; at most "
+                           f"{limits.max_paper_length} on paper")
+        if not request.text.strip():
+            raise BadInput("nothing to write: the text is empty")
+        writable([" ".join(request.text.split())], synthesis.alphabet)
+        if request.max_tries is not None and request.max_tries < request.tries:
+            raise BadInput(f"max_tries ({request.max_tries}) is fewer than tries "
+                           f"({request.tries}): give at least as many")
+        try:  # the flags' messages, with the API's field names
+            sheet = Paper.of(request.paper, request.landscape, request.margins, request.size,
+                             request.pitch, align=request.align, lifelike=request.lifelike)
+        except ValueError as err:
+            raise BadInput(str(err).replace("--", "")) from None
+        style = style_of(request.style, self.limits, synthesis.alphabet, request.hand,
+                         synthesis.styles)
+        return request.text, sheet, style
+
+    def paper(self, request):
+        """The document of a PaperRequest as NDJSON: {"progress": {"lines", "of"}} after
+        every model call (the lines go through the batcher, max_batch at a time), then
+        {"document": ...} (paper_answer), or {"error": ...}."""
+        text, sheet, style = self.check_paper(request)
+        seed = fresh_seed() if request.seed is None else request.seed
+        loop, events = asyncio.get_running_loop(), asyncio.Queue()
+        tell = lambda event: loop.call_soon_threadsafe(events.put_nowait, event)  # noqa: E731
+
+        def write_rows(texts, seeds, biases, hand):
+            job = Job(("paper", request.tries, request.max_tries,
+                       style_key(*hand) if hand is not None else None),
+                      list(zip(texts, seeds, biases)),
+                      self.write_rows(hand, request.tries, request.max_tries))
+            self.batcher.queue.put(job)
+            return [strokes for strokes, _ in job.future.result()]
+
+        def make():
+            try:
+                doc = self.models.synthesis.on_paper(
+                    text, sheet, request.bias, seed, style, request.tries, request.max_tries,
+                    chunk=self.limits.max_batch, write_rows=write_rows,
+                    progress=lambda done, of: tell({"progress": {"lines": done, "of": of}}))
+                tell({"document": paper_answer(doc, seed)})
+            except Exception as err:  # the stream has begun: the error is its last line
+                log.exception("paper failed")
+                tell({"error": str(err)})
+
+        loop.run_in_executor(None, make)
+
+        async def lines():
+            while True:
+                event = await events.get()
+                yield json.dumps(event) + "\n"
+                if "progress" not in event:
+                    return
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     async def sample(self, request):
         limits = self.limits
@@ -306,6 +387,18 @@ def add_routes(app, service):
     async def write(request: WriteRequest):
         """Write a text in handwriting, in the model's own hand or in the style given."""
         return await service.write(request)
+
+    @app.post("/api/paper", tags=["api"], summary="Write a text on pages of paper",
+              responses={**BAD_INPUT, 503: {"description": "no synthesis model, or busy"},
+                         200: {"content": {"application/x-ndjson": {}},
+                               "description": "NDJSON: progress lines, then the document"}})
+    async def paper(request: PaperRequest):
+        """A text on pages in mm, each line filled to its measured width (docs/paper.md),
+        streamed as lines of JSON: {"progress": {"lines": written, "of": planned}} as the
+        lines are written, then {"document": {"seed", "paper": {"width", "height"} in mm,
+        "pages": [{"svg": the page in mm, "lines": [text, ...]}], "pdf": every page, base64,
+        "stats"}} (or {"error": "..."})."""
+        return service.paper(request)
 
     @app.post("/api/sample", response_model=SampleAnswer, tags=["api"],
               summary="Write freely", responses=BAD_INPUT)
