@@ -658,6 +658,7 @@ function seedToSend() {
 }
 
 async function write() {
+  if (state.mode === "write" && $("on-paper").checked) return writeOnPaper(); // paper.js
   let path, body, prime = [];
   try {
     const seed = seedToSend();

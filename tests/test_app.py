@@ -418,7 +418,7 @@ def test_the_page_and_its_files_are_served_and_fetch_nothing_from_elsewhere(serv
     assert {"/static/app.js", "/static/app.css", "/docs"} <= set(local)
     for path in local:
         assert server.get(path).status_code == 200, path
-    for name in ("index.html", "app.js", "app.css"):
+    for name in ("index.html", "app.js", "paper.js", "app.css"):
         text = (STATIC / name).read_text()
         # the only addresses elsewhere: the SVG namespace, and a link to the paper
         for url in re.findall(r"https?://[^\s\"'`)]+", text):

@@ -611,3 +611,55 @@ def test_write_stays_in_view_with_the_pad_open(page):
 def test_no_errors_in_the_console(page):
     errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+def test_a_text_on_paper_shows_its_pages_with_progress_and_downloads_them(page):
+    pypdf = pytest.importorskip("pypdf")
+    set_value(page, "text", "abc cab bca " * 40)
+    click(page, "on-paper")
+    assert page.execute_script("""
+        const shown = (id) => document.getElementById(id).offsetParent !== null;
+        return !shown('paper') && shown('paper-size') && !shown('download-png');""")
+    hint = page.find_element("id", "text-hint").text
+    assert hint.startswith("480 of 6000 characters"), hint  # the paper's limit, not 400
+    page.execute_script("""
+        const size = document.getElementById('paper-size');
+        size.value = 'a6';
+        size.dispatchEvent(new Event('change', {bubbles: true}));""")
+    set_value(page, "margins", "8")
+    set_value(page, "size", "3")
+    click(page, "write")
+    # the progress bar while the lines are written, then the pages
+    seen = browser.wait_for(page, """
+        const bar = document.getElementById('paper-progress');
+        return !bar.hidden && bar.value > 0 ? [bar.value, bar.max] : null;""",
+                            timeout=120, poll=0.005)
+    assert 0 < seen[0] <= seen[1]
+    browser.wait_for(page, "return document.getElementById('sheets').dataset.state === 'done'",
+                     timeout=120)
+    pages = int(page.execute_script("return document.getElementById('sheets').dataset.pages"))
+    assert pages >= 2
+    assert page.execute_script("""
+        const imgs = [...document.querySelectorAll('#sheets img')];
+        return imgs.length === Number(arguments[0]) && imgs.every((i) => i.complete &&
+            i.naturalWidth > 0 && i.naturalHeight / i.naturalWidth > 1.3);""", pages)
+    status = page.find_element("id", "status").text
+    assert f"Written on {pages} pages" in status
+    for old in page.download_dir.iterdir():
+        old.unlink()
+    click(page, "download-pdf")
+    pdf = wait_for_file(page.download_dir, ".pdf")
+    time.sleep(0.5)  # written whole
+    read = pypdf.PdfReader(pdf)
+    assert len(read.pages) == pages
+    assert float(read.pages[0].mediabox.width) == pytest.approx(105 / 25.4 * 72, abs=0.01)
+    page.execute_script("document.querySelector('#sheets .page-svg').click()")
+    svg = wait_for_file(page.download_dir, ".page-1.svg")
+    time.sleep(0.3)
+    root = ET.fromstring(svg.read_bytes())
+    assert (root.get("width"), root.get("height")) == ("105mm", "148mm")
+    # ticked off: the canvas and its buttons again
+    click(page, "on-paper")
+    assert page.execute_script("""
+        const shown = (id) => document.getElementById(id).offsetParent !== null;
+        return shown('paper') && !shown('sheets') && !shown('paper-size');""")
