@@ -4,7 +4,7 @@ A line is an array of rows (dx, dy, eos) in tablet units, as utils.DataLoader's
 raw_data and model.sample return it. `factor` divides tablet units for drawing
 (sample.py's --scale_factor): smaller means a bigger picture. The SVG functions
 return an IPython SVG (Drawing), which a notebook shows inline and a terminal names,
-and save it if given a file; strokes_svg gives draw_strokes' markup as a string.
+and save it if given a file.
 """
 
 import io
@@ -162,12 +162,6 @@ def draw_strokes(data, factor=10, svg_filename=None, stroke_width=1, color="blac
     return _draw_polylines(
         data, factor, svg_filename, lines, [color] * len(lines), stroke_width
     )
-
-
-def strokes_svg(data, factor=10, stroke_width=1, color="black"):
-    """draw_strokes' SVG markup, a string (no IPython object)."""
-    lines = strokes_to_lines(data, factor)
-    return svg_markup(_polylines(data, factor, lines, [color] * len(lines), stroke_width))
 
 
 def draw_strokes_custom_color(

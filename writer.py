@@ -440,22 +440,31 @@ class Writer:
                           "stop": "end" if stop == 1 else "budget", "seed": seeds[row]})
         return strokes, infos
 
-    def write_page(self, lines, bias=0.0, seed=None, style=None, tries=1, max_tries=None):
+    def write_page(self, lines, bias=0.0, seed=None, style=None, tries=1, max_tries=None,
+                   write_rows=None):
         """Several lines in one hand, as text.page_plan plans a page: with a style, all
         of them in one batch primed with it; without, the first line, then the others
-        primed with it. Line i has seed + i. Returns write's (strokes, infos) lists."""
+        primed with it. Line i has seed + i. Returns write's (strokes, infos) lists.
+        write_rows(texts, seeds, biases, hand) -> (strokes, infos) runs each model call
+        (a server's batcher: webapp.service), write's by default."""
         seed = fresh_seed() if seed is None else check_seed(seed)
         style = self.hand(style)
+        write_rows = write_rows or self.rows_writer(tries, max_tries)
         lines = list(lines)
         strokes, infos = [None] * len(lines), [None] * len(lines)
         for call in page_plan(len(lines), seed, style is not None):
-            written, written_infos = self.write([lines[i] for i in call.rows], bias,
-                                                list(call.seeds),
-                                                hand_of(call, style, lines, strokes), tries,
-                                                max_tries)
+            written, written_infos = write_rows([lines[i] for i in call.rows], list(call.seeds),
+                                                [bias] * len(call.rows),
+                                                hand_of(call, style, lines, strokes))
             for i, line, info in zip(call.rows, written, written_infos):
                 strokes[i], infos[i] = line, info
         return strokes, infos
+
+    def rows_writer(self, tries=1, max_tries=None):
+        """write_rows(texts, seeds, biases, hand) -> write's (strokes, infos), with these
+        tries: what write_page and on_paper run each model call with."""
+        return lambda texts, seeds, biases, hand: self.write(texts, biases, seeds, hand, tries,
+                                                             max_tries)
 
     def on_paper(self, text, paper=None, bias=0.0, seed=None, style=None, tries=1,
                  max_tries=None, chunk=None, progress=None, write_rows=None):
@@ -466,11 +475,9 @@ class Writer:
         write_page). Line seeds come from seed and where each line starts in its
         paragraph, so the same seed gives the same document; a lifelike paper loosens
         the hand down the text (paper.bias_share). chunk, progress: as
-        paper.fill_lines takes them; write_rows(texts, seeds, biases, hand) -> strokes,
-        a line each, runs every model call (a server's batcher), write's by default."""
+        paper.fill_lines takes them; write_rows: as write_page takes it."""
         paper = paper or Paper.of("a4")
-        write_rows = write_rows or (lambda texts, seeds, biases, hand: self.write(
-            texts, biases, seeds, hand, tries, max_tries)[0])
+        write_rows = write_rows or self.rows_writer(tries, max_tries)
         seed = fresh_seed() if seed is None else check_seed(seed)
         hand = self.hand(style)
         char_width = 1.6  # x-heights a character, IAM-OnDB's; a hand's own when known
@@ -479,10 +486,10 @@ class Writer:
             nonlocal hand
             done, biases = [], [bias * share for share in shares]
             if hand is None:  # the model's own hand: the first line sets it
-                done = write_rows(texts[:1], seeds[:1], biases[:1], None)
+                done = write_rows(texts[:1], seeds[:1], biases[:1], None)[0]
                 hand = done[0], texts[0].rstrip(FINAL_MARKS) or texts[0]
                 texts, seeds, biases = texts[1:], seeds[1:], biases[1:]
-            return done + (write_rows(texts, seeds, biases, hand) if texts else [])
+            return done + (write_rows(texts, seeds, biases, hand)[0] if texts else [])
 
         if hand is not None:
             shape = shape_of(hand[0])

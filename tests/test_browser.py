@@ -522,7 +522,7 @@ def made_up_page(lines=3, letters=50, pitch=480):
     page_points = np.concatenate(rows)
     steps = np.diff(page_points[:, :2], axis=0, prepend=np.zeros((1, 2)))
     strokes = np.column_stack([steps, page_points[:, 2]]).round(1).tolist()
-    return {"strokes": strokes, "svg": "", "seed": 1, "stop": "end",
+    return {"strokes": strokes, "seed": 1, "stop": "end",
             "lines": [{"text": "a" * letters, "strokes": [], "seed": 1 + i, "stop": "end"}
                       for i in range(lines)]}
 

@@ -114,3 +114,23 @@ def test_the_shipped_reader_reads_an_x_written_plainly():
     lines, _ = writer.write(texts * 2, bias=0.75, seed=[0, 0, 1, 1], style="hand-1")
     readings = reader.read([with_glyph("X", line, size=1.1) for line in lines])
     assert sum(r.replace(" ", "").startswith("X") for r in readings) >= 3, readings
+
+
+def test_the_shipped_writer_fills_a_small_page_inside_its_margins():
+    from paper import Paper
+
+    writer = load_model(SYNTHESIS)
+    paper = Paper.of("a6", margins="10")
+    doc = writer.on_paper("Dear Sam,\n\nSee you on Monday at 10, by the old quay, with the "
+                          "map and the boots.\n\nAnne", paper, bias=0.75, seed=3,
+                          style="hand-1")
+    lines = [line for page in doc.pages for line in page]
+    assert [line.text for line in lines][0] == "Dear Sam," and lines[-1].text == "Anne"
+    assert doc.stats["shrunk"] == 0
+    for line in lines:
+        xy = np.concatenate(line.strokes)
+        assert xy[:, 0].min() >= 10 - 0.5 and xy[:, 0].max() <= 95 + 0.5
+        assert xy[:, 1].min() >= 10 - 0.5 and xy[:, 1].max() <= 138 + 0.5
+        # written at the size asked: the small letters' body about 2.5 mm
+        body = np.percentile(xy[:, 1], 75) - np.percentile(xy[:, 1], 25)
+        assert 0.5 * paper.size < body < 2.5 * paper.size

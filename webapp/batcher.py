@@ -49,12 +49,21 @@ class Batcher:
         self.thread = threading.Thread(target=self._work, name="model", daemon=True)
         self.thread.start()
 
-    async def submit(self, key, rows, run):
+    def _queue(self, key, rows, run):
         if self.queue.qsize() >= self.max_queue:
             raise Busy()
         job = Job(key, rows, run)
         self.queue.put(job)
-        return await asyncio.wrap_future(job.future)
+        return job.future
+
+    async def submit(self, key, rows, run):
+        """run's results for rows, awaited on the event loop."""
+        return await asyncio.wrap_future(self._queue(key, rows, run))
+
+    def call(self, key, rows, run):
+        """run's results for rows, waited for on the calling thread (a request's own,
+        never the event loop's or the model's)."""
+        return self._queue(key, rows, run).result()
 
     def close(self):
         self.queue.put(None)

@@ -135,7 +135,6 @@ class Line(BaseModel):
 class WriteAnswer(BaseModel):
     strokes: list[list[float]] = Field(description="the page, [[dx, dy, eos], ...] in tablet "
                                                    "units: its lines one below the other")
-    svg: str
     seed: int = Field(description="the seed of the first line; line i has seed + i")
     stop: Literal["end", "budget"] = Field(description="end: every line ended by the stop "
                                                        "rule; budget: one ran out of points")
@@ -147,7 +146,6 @@ class WriteAnswer(BaseModel):
 
 class SampleAnswer(BaseModel):
     strokes: list[list[float]]
-    svg: str
     seed: int
 
 

@@ -1,8 +1,8 @@
 """The app itself: the models it writes with, the routes of the API and of the page,
 and create_app, which puts them together.
 
-    POST /api/write   a text in handwriting: the page of text.page_plan, its lines'
-                      rows batched with other requests' (webapp.batcher)
+    POST /api/write   a text in handwriting: Writer.write_page's page, its lines' rows
+                      batched with other requests' (webapp.batcher)
     POST /api/paper   a text on pages in mm (paper.py), progress streamed, SVGs and PDF
     POST /api/sample  free writing
     POST /api/read    the text of a line of strokes, by the recogniser
@@ -13,6 +13,7 @@ and create_app, which puts them together.
 
 import asyncio
 import base64
+import concurrent.futures
 import dataclasses
 import hashlib
 import json
@@ -36,7 +37,7 @@ from config import (
     SYNTHESIS_DIR,
     holds_model,
 )
-from drawing import page_as_drawn, strokes_svg
+from drawing import page_as_drawn
 from kinds import FREE, READER, SYNTHESIS
 from paper import Paper
 from text import (
@@ -46,8 +47,6 @@ from text import (
     accented_letters,
     folding_note,
     fresh_seed,
-    hand_of,
-    page_plan,
 )
 from utils import DataLoader
 from webapp.batcher import Batcher, Job
@@ -71,7 +70,6 @@ from webapp.schema import (
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"  # the page's own files
 PAGE_TEXT = "Type a few words"  # what the page's text box holds at first (static/index.html)
-SVG_FACTOR = 10  # tablet units per SVG unit, as sample.py's default --scale_factor
 
 log = logging.getLogger("app")
 
@@ -81,10 +79,6 @@ def rounded(strokes):
     out = np.round(np.asarray(strokes, np.float64), 1)
     out[:, 2] = out[:, 2] > 0.5
     return out.tolist()
-
-
-def svg_of(strokes):
-    return strokes_svg(strokes, factor=SVG_FACTOR)
 
 
 def style_key(strokes, text):
@@ -200,6 +194,8 @@ class Service:
 
     def __init__(self, models, batcher, limits, data=None):
         self.models, self.batcher, self.limits, self.data = models, batcher, limits, data
+        # a request that writes a page waits on a thread of its own for its model calls
+        self.threads = concurrent.futures.ThreadPoolExecutor(limits.max_queue, "request")
 
     async def model_call(self, key, rows, run):
         try:
@@ -217,19 +213,24 @@ class Service:
             return list(zip(strokes, infos))
         return run
 
-    async def write_page(self, lines, bias, seed, style, tries=1, max_tries=None):
-        """model.write_page's page (text.page_plan), each call's rows batched with other
-        requests': [(strokes, info)] a line."""
-        written, strokes = [None] * len(lines), [None] * len(lines)
-        for call in page_plan(len(lines), seed, style is not None):
-            hand = hand_of(call, style, lines, strokes)
-            rows = [(lines[i], s, bias) for i, s in zip(call.rows, call.seeds)]
-            key = ("write", bias, tries, max_tries,
-                   style_key(*hand) if hand is not None else None)
-            run = self.write_rows(hand, tries, max_tries)
-            for i, line in zip(call.rows, await self.model_call(key, rows, run)):
-                written[i], strokes[i] = line, line[0]
-        return written
+    def batched_rows(self, tries, max_tries=None):
+        """Writer.write_page's and on_paper's write_rows through the batcher: each model
+        call a Job, batched with other requests' rows of the same hand and tries, waited
+        for on the request's thread (in_thread)."""
+        def write_rows(texts, seeds, biases, hand):
+            key = ("write", tries, max_tries, style_key(*hand) if hand is not None else None)
+            rows = self.batcher.call(key, list(zip(texts, seeds, biases)),
+                                     self.write_rows(hand, tries, max_tries))
+            return [strokes for strokes, _ in rows], [info for _, info in rows]
+        return write_rows
+
+    async def in_thread(self, fn):
+        """fn() on a thread of the request pool, awaited; what the model refuses to
+        write is a BadInput."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.threads, fn)
+        except ValueError as err:
+            raise BadInput(str(err)) from None
 
     async def write(self, request):
         synthesis = self.models.synthesis
@@ -243,10 +244,12 @@ class Service:
             raise BadInput(f"max_tries ({request.max_tries}) is fewer than tries "
                            f"({request.tries}): give at least as many")
         seed = fresh_seed() if request.seed is None else request.seed
-        written = await self.write_page(lines, request.bias, seed, style, request.tries,
-                                        request.max_tries)
+        tries, max_tries = request.tries, request.max_tries
+        written = list(zip(*await self.in_thread(lambda: synthesis.write_page(
+            lines, request.bias, seed, style, tries, max_tries,
+            write_rows=self.batched_rows(tries, max_tries)))))
         page = page_as_drawn([strokes for strokes, _ in written])
-        return {"strokes": rounded(page), "svg": svg_of(page), "seed": seed,
+        return {"strokes": rounded(page), "seed": seed,
                 "stop": "end" if all(i["stop"] == "end" for _, i in written) else "budget",
                 "lines": [{"text": text, "strokes": rounded(strokes), "seed": info["seed"],
                            "stop": info["stop"], "reading": info["reading"],
@@ -288,26 +291,19 @@ class Service:
         loop, events = asyncio.get_running_loop(), asyncio.Queue()
         tell = lambda event: loop.call_soon_threadsafe(events.put_nowait, event)  # noqa: E731
 
-        def write_rows(texts, seeds, biases, hand):
-            job = Job(("paper", request.tries, request.max_tries,
-                       style_key(*hand) if hand is not None else None),
-                      list(zip(texts, seeds, biases)),
-                      self.write_rows(hand, request.tries, request.max_tries))
-            self.batcher.queue.put(job)
-            return [strokes for strokes, _ in job.future.result()]
-
         def make():
             try:
                 doc = self.models.synthesis.on_paper(
                     text, sheet, request.bias, seed, style, request.tries, request.max_tries,
-                    chunk=self.limits.max_batch, write_rows=write_rows,
+                    chunk=self.limits.max_batch,
+                    write_rows=self.batched_rows(request.tries, request.max_tries),
                     progress=lambda done, of: tell({"progress": {"lines": done, "of": of}}))
                 tell({"document": paper_answer(doc, seed)})
             except Exception as err:  # the stream has begun: the error is its last line
                 log.exception("paper failed")
                 tell({"error": str(err)})
 
-        loop.run_in_executor(None, make)
+        loop.run_in_executor(self.threads, make)
 
         async def lines():
             while True:
@@ -334,7 +330,7 @@ class Service:
 
         (strokes,) = await self.model_call(("sample", bias, num_points, style_key(prime, "")),
                                            [seed], run)
-        return {"strokes": rounded(strokes), "svg": svg_of(strokes), "seed": seed}
+        return {"strokes": rounded(strokes), "seed": seed}
 
     async def read(self, request):
         reader = self.models.reader
@@ -459,7 +455,9 @@ def create_app(model_dir=FREE_MODEL_DIR, synthesis_dir=SYNTHESIS_DIR,
     app.router.add_event_handler("shutdown", batcher.close)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     answer_errors(app)
-    add_routes(app, Service(models, batcher, limits, data))
+    service = Service(models, batcher, limits, data)
+    app.router.add_event_handler("shutdown", lambda: service.threads.shutdown(wait=False))
+    add_routes(app, service)
     if warmup:
         warm_up(batcher, models, limits.line_length)
     return app
