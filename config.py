@@ -15,7 +15,7 @@ import numpy as np
 from cleaning import NO_CLEANING, STEPS, parse_steps, spec_of
 from files import write_atomic
 from flags import FieldError, check_fields, flag
-from kinds import FREE, READER, SYNTHESIS
+from kinds import FREE, KINDS, READER, SYNTHESIS
 from utils import MAX_REPEATS
 
 # a model folder: its config, its training log (train.py) and its checkpoints,
@@ -169,6 +169,28 @@ class Config:
 def holds_model(model_dir):
     """Whether model_dir holds a model folder's config.json (a model to load)."""
     return (Path(model_dir) / CONFIG_NAME).is_file()
+
+
+def folder_problem(model_dir, kind=None):
+    """What stops model_dir from holding a model to load, for a message ("does not exist:
+    train one with ..."), or None; kind (kinds.FREE, SYNTHESIS, READER): the kind the
+    caller needs, whose training command the message gives. No TensorFlow: the commands
+    ask it before TensorFlow loads."""
+    path = Path(model_dir)
+    how = KINDS[kind or FREE].how_to_train(model_dir)
+    shipped = any(path == Path(d) for d in SHIPPED_DIRS)
+    if not path.exists():
+        if shipped:
+            how = (f"run from the project folder, whose {model_dir}/ holds the shipped model, "
+                   f"or {how}")
+        return f"does not exist: {how}"
+    if not path.is_dir():
+        return f"is a file, not a folder: {how}"
+    if not any(path.iterdir()):
+        return f"is empty: {how}"
+    if not holds_model(path):
+        return f"holds no model (no {CONFIG_NAME}): {how}"
+    return None
 
 
 def load_styles(model_dir):

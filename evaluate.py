@@ -342,11 +342,11 @@ def open_models(args, parser, *folders):
     """load_model of each folder (None for a None), TensorFlow quieted first; errors
     through parser."""
     quiet_tensorflow(args.verbose)
-    from model import load_model
+    from model import open_model
 
     try:
-        return [None if folder is None else load_model(folder) for folder in folders]
-    except (FileNotFoundError, ValueError) as err:
+        return [None if folder is None else open_model(folder) for folder in folders]
+    except ValueError as err:
         parser.error(f"--model_dir {args.model_dir}, --recognizer_dir: {err}")
 
 

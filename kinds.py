@@ -164,7 +164,8 @@ RECOGNIZER_RECIPE = {"rnn_size": 128, "num_layers": 3, "batch_size": 32, "learni
                      "keep_prob": 0.9, "grad_clip": 5.0, "num_epochs": 40, "decay_rate": 0.95}
 
 KINDS = {kind.name: kind for kind in (
-    FreeWriting(FREE, "a model that writes freely", "", "runs/handwriting", {}, False),
+    FreeWriting(FREE, "a model that writes freely and reads no text", "", "runs/handwriting",
+                {}, False),
     Synthesis(SYNTHESIS, "a synthesis model (it writes a given text)", "--synthesis",
               "runs/synthesis", SYNTHESIS_RECIPE, True),
     Reading(READER, "a recogniser (it reads handwriting)", "--recognizer", "runs/recognizer",

@@ -22,6 +22,7 @@ from config import (
     CONFIG_NAME,
     FREE_MODEL_DIR,
     Config,
+    folder_problem,
 )
 from lstm import LSTM, KerasRNN, WindowLSTM
 from mixture import masked_mean, mixture_from_outputs, point_nll
@@ -306,6 +307,22 @@ def load_model(model_dir=FREE_MODEL_DIR, kind=None):
     to train the kind asked for."""
     network = load_network(model_dir, kind)
     return kinds.of(network.config).ready(network, model_dir)
+
+
+def open_model(model_dir=FREE_MODEL_DIR, kind=None):
+    """load_model with the errors a person reads, the one rule of every command and the
+    server: a ValueError "MODEL_DIR ...: what is wrong, and how to get a model of the
+    kind" for a folder that holds none (config.folder_problem), has no checkpoint, whose
+    weights do not fit its config, that cannot be read, or of another kind."""
+    problem = folder_problem(model_dir, kind)
+    if problem:
+        raise ValueError(f"{model_dir} {problem}")
+    try:
+        return load_model(model_dir, kind)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{model_dir}: {err}") from None
+    except (TypeError, tf.errors.OpError) as err:  # a corrupt config or checkpoint
+        raise ValueError(f"{model_dir}: cannot load the model: {err}") from None
 
 
 def load_network(model_dir=FREE_MODEL_DIR, kind=None):

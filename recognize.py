@@ -13,9 +13,10 @@ own log lines.
 """
 
 
-from config import RECOGNIZER_DIR, holds_model
+from config import RECOGNIZER_DIR, folder_problem
 from flags import ArgumentParser
 from iam_ondb import read_line_file
+from kinds import READER
 from quiet import add_verbose_flag, quiet_tensorflow
 
 
@@ -44,17 +45,17 @@ def read_lines(parser, files):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not holds_model(args.model_dir):
-        parser.error(f"--model_dir {args.model_dir}: no recogniser there; train one with "
-                     f"`python train.py --recognizer --data_dir DATA --model_dir "
-                     f"{args.model_dir}`")
+    problem = folder_problem(args.model_dir, READER)
+    if problem:  # before TensorFlow loads
+        parser.error(f"--model_dir {args.model_dir} {problem}")
     lines = read_lines(parser, args.files)
     quiet_tensorflow(args.verbose)
-    from model import load_model
+    from model import open_model
 
-    model = load_model(args.model_dir)
-    if not hasattr(model, "read"):
-        parser.error(f"--model_dir {args.model_dir} holds a writer, not a recogniser")
+    try:
+        model = open_model(args.model_dir, READER)
+    except ValueError as err:
+        parser.error(f"--model_dir {err}")
     try:
         texts = model.read(lines)
     except ValueError as err:

@@ -41,6 +41,7 @@ from config import (
     PAGE_BIAS,
     RECOGNIZER_DIR,
     SYNTHESIS_DIR,
+    folder_problem,
     holds_model,
     load_styles,
 )
@@ -63,7 +64,7 @@ from drawing import (  # noqa: F401
 from files import target_problem
 from flags import ArgumentParser, between, ranged, seed_flag
 from iam_ondb import read_hand_file, read_line_file, transcription_of
-from kinds import SYNTHESIS
+from kinds import READER, SYNTHESIS
 from paper import ALIGNS, MARGINS, PAPERS, PITCH, SIZE, Paper
 from quiet import add_verbose_flag, quiet_tensorflow
 from text import (
@@ -229,6 +230,9 @@ def check_args(parser, args):
                      f"not {args.max_tries}")
     if args.model_dir is None:
         args.model_dir = SYNTHESIS_DIR if writing else FREE_MODEL_DIR
+    problem = folder_problem(args.model_dir, SYNTHESIS if writing else None)
+    if problem:  # before TensorFlow loads; open_model says the rest
+        parser.error(f"--model_dir {args.model_dir} {problem}")
     args.sheet = check_paper(parser, args, writing)
 
 
@@ -327,10 +331,6 @@ def check_alphabet(parser, args, model, lines, style, keep_lines=False):
     """Lines the model can write: unknown characters are an error naming them, or are
     dropped with a warning (--on_unknown). A style's text must be writable as it is.
     keep_lines: the lines (a text for --paper) keep their line breaks and spaces."""
-    if model.config.kind != SYNTHESIS:
-        parser.error(f"--model_dir {args.model_dir}: this model writes freely and reads no "
-                     f"text; use a synthesis model (train.py --synthesis), such as "
-                     f"{SYNTHESIS_DIR}")
     if style is not None:
         try:
             check_writable(style[1], model.alphabet)
@@ -351,38 +351,14 @@ def check_alphabet(parser, args, model, lines, style, keep_lines=False):
     return lines
 
 
-def open_model(parser, model_dir, writing=False):
-    """load_model, with argparse errors that say how to get a model."""
-    import tensorflow as tf
+def open_model(parser, flag, model_dir, kind=None):
+    """model.open_model, its errors through parser, naming the flag."""
+    from model import open_model as opened
 
-    from model import load_model
-
-    path = Path(model_dir)
-    how = f"train one with `python train.py --model_dir {model_dir}`"
-    if writing:
-        how = (f"train one with `python train.py --synthesis --data_dir DATA --model_dir "
-               f"{model_dir}` (docs/synthesis.md)")
-        if path == Path(SYNTHESIS_DIR) and not path.exists():
-            how = (f"this checkout has no trained synthesis model in {SYNTHESIS_DIR}/ "
-                   f"yet; {how}")
-    elif path != Path(FREE_MODEL_DIR):
-        how += f", or leave out --model_dir to use the shipped model in {FREE_MODEL_DIR}/"
-    elif not path.exists():
-        how = f"run from the project folder, whose {FREE_MODEL_DIR}/ holds the shipped " \
-              f"model, or {how}"
-    if not path.exists():
-        parser.error(f"--model_dir {model_dir} does not exist: {how}")
-    if not path.is_dir():
-        parser.error(f"--model_dir {model_dir} is a file, not a folder: {how}")
-    if not any(path.iterdir()):
-        parser.error(f"--model_dir {model_dir} is empty: {how}")
     try:
-        return load_model(model_dir)
-    except FileNotFoundError as err:
-        parser.error(f"--model_dir {model_dir}: {err}")
-    except (ValueError, TypeError, tf.errors.OpError) as err:
-        # weights that do not fit config.json, a corrupt config or checkpoint
-        parser.error(f"--model_dir {model_dir}: cannot load the model: {err}")
+        return opened(model_dir, kind)
+    except ValueError as err:
+        parser.error(f"{flag} {err}")
 
 
 # ---------------------------------------------------------------- main
@@ -444,17 +420,17 @@ def main(argv=None):
     text = read_text(parser, args) if writing else None
     style = read_style(parser, args)
     quiet_tensorflow(args.verbose)
-    model = open_model(parser, args.model_dir, writing)
+    model = open_model(parser, "--model_dir", args.model_dir, SYNTHESIS if writing else None)
 
     seed = args.seed if args.seed is not None else fresh_seed()
     if writing:
-        if args.style is None and model.config.kind == SYNTHESIS:  # as the web page: its first hand
+        if args.style is None:  # as the web page: its first hand
             style = model.first_hand
         hand = style if isinstance(style, str) else "its own hand" if style is None else args.style
         if isinstance(style, str):  # a named hand, looked up
             style = model.hand(style)
         if holds_model(args.recognizer_dir):
-            model.reader = open_model(parser, args.recognizer_dir)
+            model.reader = open_model(parser, "--recognizer_dir", args.recognizer_dir, READER)
         if args.sheet is not None:
             text = "\n".join(check_alphabet(parser, args, model, text.splitlines(), style,
                                              keep_lines=True))

@@ -16,9 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from config import CONFIG_NAME, LOG_NAME, RECOGNIZER_DIR, STYLES_NAME, holds_model, save_styles
+from config import (
+    CONFIG_NAME,
+    LOG_NAME,
+    RECOGNIZER_DIR,
+    STYLES_NAME,
+    folder_problem,
+    holds_model,
+    save_styles,
+)
 from flags import ArgumentParser, ranged
-from kinds import SYNTHESIS
+from kinds import READER, SYNTHESIS
 from quiet import add_verbose_flag, quiet_tensorflow
 from text import SEED_RANGE
 
@@ -110,22 +118,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not holds_model(args.run_dir):
         parser.error(f"{args.run_dir} holds no {CONFIG_NAME}: give a folder train.py wrote")
-    if args.styles and not holds_model(args.recognizer_dir):
+    problem = folder_problem(args.recognizer_dir, READER) if args.styles else None
+    if problem:
         parser.error(f"--styles needs a recogniser: --recognizer_dir {args.recognizer_dir} "
-                     f"holds none")
+                     f"{problem}")
     quiet_tensorflow(args.verbose)
     try:
         step = ship(args.run_dir, args.dest)
     except (ValueError, FileNotFoundError) as err:
         parser.error(str(err))
     if args.styles:
-        from model import load_model
+        from model import open_model
 
         try:
-            writer = load_model(args.dest, kind=SYNTHESIS)
+            writer, reader = open_model(args.dest, SYNTHESIS), open_model(args.recognizer_dir,
+                                                                          READER)
         except ValueError as err:
             parser.error(f"--styles: {err}")
-        styles, scores = pick_styles(writer, load_model(args.recognizer_dir), args.styles)
+        styles, scores = pick_styles(writer, reader, args.styles)
         save_styles(args.dest, styles)
         print("named hands: " + ", ".join(f"{name} (CER {score:.3f})"
                                            for name, score in zip(styles, scores)))

@@ -35,7 +35,6 @@ from config import (
     FREE_MODEL_DIR,
     RECOGNIZER_DIR,
     SYNTHESIS_DIR,
-    holds_model,
 )
 from drawing import page_as_drawn
 from kinds import FREE, READER, SYNTHESIS
@@ -113,17 +112,13 @@ class Models:
 
 def load_reader(recognizer_dir):
     """(the recogniser, "") if recognizer_dir holds one, else (None, why not)."""
-    from model import load_model
+    from model import open_model
 
-    how = (f"train one with `python train.py --recognizer --model_dir {recognizer_dir}`; "
-           f"until then type what you wrote")
-    if not holds_model(recognizer_dir):
-        return None, f"reading handwriting needs the recogniser, and {recognizer_dir} holds " \
-                     f"none: {how}"
     try:
-        return load_model(recognizer_dir, kind=READER), ""
-    except (OSError, ValueError) as err:
-        return None, f"the recogniser in {recognizer_dir} cannot be loaded ({err}): {how}"
+        return open_model(recognizer_dir, kind=READER), ""
+    except ValueError as err:
+        return None, f"reading handwriting needs the recogniser: {err}; until then type " \
+                     f"what you wrote"
 
 
 def load_models(model_dir, synthesis_dir, recognizer_dir=RECOGNIZER_DIR):
@@ -138,25 +133,19 @@ def load_models(model_dir, synthesis_dir, recognizer_dir=RECOGNIZER_DIR):
 
 def load_writers(model_dir, synthesis_dir):
     """The free-writing model (which must load) and the synthesis model if there is one."""
-    from model import load_model
+    from model import open_model
 
     try:
-        free = load_model(model_dir, kind=FREE)
+        free = open_model(model_dir, kind=FREE)
     except ValueError as err:
-        raise ValueError(f"--model_dir: {err}; a synthesis model goes to --synthesis_dir, "
-                         f"and an unconditional model (such as {FREE_MODEL_DIR}/) to "
+        raise ValueError(f"--model_dir {err}; a synthesis model goes to --synthesis_dir, and "
+                         f"an unconditional model (such as {FREE_MODEL_DIR}/) to "
                          f"--model_dir") from None
-    path = Path(synthesis_dir)
-    how = (f"train one with `python train.py --synthesis --model_dir {synthesis_dir}`; "
-           f"until then the page writes freely only")
-    if not holds_model(path):
-        return Models(free, None, f"writing a given text needs the synthesis model, and "
-                                  f"{synthesis_dir} holds none yet: {how}")
     try:
-        return Models(free, load_model(path, kind=SYNTHESIS))
-    except (OSError, ValueError) as err:
-        return Models(free, None, f"the synthesis model in {synthesis_dir} cannot be loaded "
-                                  f"({err}): {how}")
+        return Models(free, open_model(synthesis_dir, kind=SYNTHESIS))
+    except ValueError as err:
+        return Models(free, None, f"writing a given text needs the synthesis model: {err}; "
+                                  f"until then the page writes freely only")
 
 
 class DataStyles:
