@@ -320,10 +320,12 @@ class Writer:
         strokes, infos = [], []
         for (line, info, reading), tried, as_typed, (letters, marks) in zip(
                 kept, candidates, typed, split):
-            line, source = add_marks(line, info["phi"], marks, letters)
+            phi, params = info["phi"], info["params"]
+            if marks:  # the window and the mixture follow the points the marks moved
+                line, source = add_marks(line, phi, marks, letters)
+                phi, params = phi[source], {k: v[source] for k, v in params.items()}
             strokes.append(line)
-            infos.append({**info, "text": as_typed, "marks": marks, "phi": info["phi"][source],
-                          "params": {k: v[source] for k, v in info["params"].items()},
+            infos.append({**info, "text": as_typed, "marks": marks, "phi": phi, "params": params,
                           "reading": reading, "tries": len(tried),
                           "read_right": None if reading is None else reads_as(reading, letters)})
         return (strokes[0], infos[0]) if isinstance(text, str) else (strokes, infos)
