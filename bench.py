@@ -34,6 +34,7 @@ from config import (
 from evaluate import report
 from flags import ArgumentParser
 from quiet import add_verbose_flag, quiet_tensorflow
+from utils import LineBatch, WindowBatch
 
 SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "tries", "paper",
             "app", "precision")
@@ -109,9 +110,9 @@ def bench_train(steps):
     with tempfile.TemporaryDirectory() as ours, tempfile.TemporaryDirectory() as peephole:
         ours, peephole = trainer(ours, config), trainer(peephole, Config(peephole=True))
         baseline_step = plain_keras_baseline(config)
-        candidates = {"train": lambda: ours.train_step((x, y)),
+        candidates = {"train": lambda: ours.train_step(WindowBatch(x, y)),
                       "baseline_train": lambda: baseline_step(x, y),
-                      "peephole_train": lambda: peephole.train_step((x, y))}
+                      "peephole_train": lambda: peephole.train_step(WindowBatch(x, y))}
         result = {}
         for name, step in candidates.items():
             step(), step()  # tracing and compilation
@@ -139,9 +140,9 @@ def bench_synthesis(steps, lines=32, points=640, chars=29):
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, (lines, points + 1, 3)).astype(np.float32)
     x[..., 2] = rng.random(x.shape[:2]) < 0.05
-    batch = (x[:, :-1], x[:, 1:], np.ones((lines, points), np.float32),
-             np.pad(rng.integers(1, 80, (lines, chars)).astype(np.int32),
-                    [(0, 0), (0, 64 - chars)], constant_values=-1))
+    batch = LineBatch(x[:, :-1], x[:, 1:], np.ones((lines, points), np.float32),
+                      np.pad(rng.integers(1, 80, (lines, chars)).astype(np.int32),
+                             [(0, 0), (0, 64 - chars)], constant_values=-1))
 
     class Loader:  # what the trainer asks of a loader
         chars_per_point = chars / points
@@ -207,9 +208,9 @@ def bench_recognizer(steps, recognizer_dir, data_dir=None, lines=64):
 
     with tempfile.TemporaryDirectory() as model_dir:
         trainer = train.Trainer(config, Loader(), model_dir, tf.distribute.get_strategy(), 0)
-        trainer.train_step((x, lengths, labels)), trainer.train_step((x, lengths, labels))
-        seconds, _ = timed(lambda: [trainer.train_step((x, lengths, labels))
-                                    for _ in range(steps)])
+        batch = recognizer.ReadingBatch(x, lengths, labels)
+        trainer.train_step(batch), trainer.train_step(batch)
+        seconds, _ = timed(lambda: [trainer.train_step(batch) for _ in range(steps)])
     try:
         reader = load_model(recognizer_dir)
     except FileNotFoundError:

@@ -52,10 +52,10 @@ class MixtureNetwork(keras.Model):
         training=True trains with dropout."""
         return masked_mean(self.nll_per_point(x, y, training, chars)[0], mask)
 
-    def batch_loss(self, x, y, mask=None, chars=None, training=False):
-        """nll of a training batch as the DataLoader gives it: (x, y), or for a
-        synthesis model (x, y, mask, chars)."""
-        return self.nll(x, y, mask, training=training, chars=chars)
+    def batch_loss(self, batch, training=False):
+        """nll of a training batch as the DataLoader gives it: a utils.WindowBatch, or
+        for a synthesis model a utils.LineBatch (with its mask and texts)."""
+        return self.nll(batch.x, batch.y, batch.mask, training=training, chars=batch.chars)
 
     def nll_per_point(self, x, y, training=False, chars=None):
         """nll's terms: -log Pr(y_t | x_1..t) for every point [B, T] (eq. 26), and the

@@ -23,6 +23,8 @@ within its own length (tf.reverse_sequence), so a line reads the same alone as i
 a padded batch without masks.
 """
 
+from typing import NamedTuple
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -189,9 +191,10 @@ class Recognizer(keras.Model):
             x = dropout(tf.concat([ahead, flip(behind)], -1), training=training)
         return tf.transpose(self.head(x), [1, 0, 2]), lengths
 
-    def batch_loss(self, x, lengths, labels, training=False):
-        """The training loss: the mean CTC loss per line, in nats."""
-        logits, frames = self(x, lengths, training=training)
+    def batch_loss(self, batch, training=False):
+        """The training loss of a ReadingBatch: the mean CTC loss per line, in nats."""
+        logits, frames = self(batch.features, batch.lengths, training=training)
+        labels = batch.labels
         label_lengths = tf.reduce_sum(tf.cast(labels > 0, tf.int32), -1)
         return tf.reduce_mean(ctc_loss(logits, frames, labels, label_lengths))
 
@@ -227,6 +230,15 @@ def build_recognizer(config):
 # ---------------------------------------------------------------- training data
 
 
+class ReadingBatch(NamedTuple):
+    """A batch of ReadingBatches: the lines' features [B, T, F], their lengths [B] and
+    their texts' labels [B, U] (0 pads)."""
+
+    features: np.ndarray
+    lengths: np.ndarray
+    labels: np.ndarray
+
+
 class ReadingBatches:
     """Training batches for the recogniser from a DataLoader(texts=True): its
     length-sorted whole lines, back in tablet units (a share of them of UNIPEN's
@@ -248,11 +260,11 @@ class ReadingBatches:
         lines = [distort(line, self.loader.rng) for line in lines]
         x, lengths = pad_features([line_features(line) for line in lines])
         labels, _ = encode_labels(texts, self.alphabet)
-        return x, lengths, labels
+        return ReadingBatch(x, lengths, labels)
 
     @staticmethod
     def points_in(batch):
-        return int(batch[1].sum())
+        return int(batch.lengths.sum())
 
     def get_state(self):
         return self.loader.get_state()

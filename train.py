@@ -213,11 +213,11 @@ class Trainer:
 
     # ------------------------------------------------ one step
 
-    def _compute_gradients(self, *batch):
+    def _compute_gradients(self, batch):
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
-            loss = self.model.batch_loss(*batch, training=True)
+            loss = self.model.batch_loss(batch, training=True)
         grads = tape.gradient(loss, self.model.trainable_variables)
         ctx = tf.distribute.get_replica_context()
         # average over replicas ourselves, so that clipping sees the true global norm
@@ -248,11 +248,11 @@ class Trainer:
                                           (ctx.replica_id_in_sync_group + 1) * per]))
 
     def train_step(self, batch):
-        """One update on a batch as loader.next_batch gives it: (x, y), for synthesis
-        (x, y, mask, chars), for a recogniser (features, lengths, labels). Returns
+        """One update on a batch as loader.next_batch gives it: a utils.WindowBatch, for
+        synthesis a utils.LineBatch, for a recogniser a recognizer.ReadingBatch. Returns
         (loss, applied); a non-finite loss or gradient is skipped."""
-        loss, norm, grads = self.strategy.run(self._compute,
-                                              tuple(map(self._per_replica, batch)))
+        loss, norm, grads = self.strategy.run(
+            self._compute, (type(batch)(*map(self._per_replica, batch)),))
         loss = float(self.strategy.experimental_local_results(loss)[0])
         norm_value = float(self.strategy.experimental_local_results(norm)[0])
         if not (math.isfinite(loss) and math.isfinite(norm_value)):

@@ -13,6 +13,7 @@ import sys
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -444,9 +445,29 @@ class DataLoader:
         self.rng.bit_generator.state = state
 
 
+class WindowBatch(NamedTuple):
+    """A batch of Windows: inputs x and targets y (x one point later), float32 [B, T, 3]
+    in model units; every point counts, and no text is read."""
+
+    x: np.ndarray
+    y: np.ndarray
+    mask = None  # (class attributes: the fields a LineBatch has and this one has not)
+    chars = None
+
+
+class LineBatch(NamedTuple):
+    """A batch of WholeLines: x, y [B, T, 3], mask [B, T] (1 on the points of a line,
+    0 on padding) and the lines' texts chars [B, U] (padded with -1)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+    chars: np.ndarray
+
+
 class Windows:
-    """Random windows of seq_length points, (x, y) float32 [B, seq_length, 3] with y =
-    x one point later: the original's training. A line is picked with probability
+    """Random windows of seq_length points, WindowBatch(x, y) float32 [B, seq_length, 3]
+    with y = x one point later: the original's training. A line is picked with probability
     proportional to its length, so that every point of the data set is equally likely
     to be trained on; an epoch is as many windows as the data holds points."""
 
@@ -472,11 +493,11 @@ class Windows:
         line = rng.choice(len(self.lengths), size=B, p=self.p)
         start = (rng.random(B) * (self.lengths[line] - T)).astype(np.int64)
         window = self.flat[(self.offsets[line] + start)[:, None] + np.arange(T + 1)]
-        return window[:, :-1], window[:, 1:]
+        return WindowBatch(window[:, :-1], window[:, 1:])
 
     @staticmethod
     def points_in(batch):
-        return batch[0].size // 3
+        return batch.x.size // 3
 
 
 def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):
@@ -503,8 +524,8 @@ def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):
 
 
 class WholeLines:
-    """Whole lines with their texts, (x, y, mask, chars) as pad_lines and pad_texts lay
-    them out (chars padded to the data's text_width): a batch is batch_size neighbours
+    """Whole lines with their texts, LineBatch(x, y, mask, chars) as pad_lines and
+    pad_texts lay them out (chars padded to the data's text_width): a batch is batch_size neighbours
     in length, from a random place of the length order (ties in a fixed random order);
     an epoch is every training line once, on average, or as often as loader.repeats
     says."""
@@ -554,8 +575,8 @@ class WholeLines:
         chars = pad_texts(chars)
         chars = np.pad(chars, [(0, 0), (0, max(0, self.text_width - chars.shape[1]))],
                        constant_values=-1)
-        return x, y, mask, chars
+        return LineBatch(x, y, mask, chars)
 
     @staticmethod
     def points_in(batch):
-        return int(batch[2].sum())
+        return int(batch.mask.sum())

@@ -110,6 +110,25 @@ def test_a_model_folder_names_its_kind_and_the_shipped_folders_load_as_theirs(tm
 
 def test_load_model_asked_for_another_kind_says_what_the_folder_holds(tmp_path):
     save_model(M.build_model(tiny_config()), tmp_path)
-    with pytest.raises(ValueError, match="writes freely, not a synthesis model.*--synthesis"):
+    with pytest.raises(ValueError, match="writes freely and reads no text, not a synthesis "
+                                         "model.*--synthesis"):
         M.load_model(tmp_path, kind="synthesis")
     assert M.load_model(tmp_path, kind="free").config == tiny_config()
+
+
+def test_open_model_says_what_is_wrong_with_a_folder_and_how_to_get_a_model(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "no_ckpt").mkdir()
+    tiny_config().save(tmp_path / "no_ckpt")
+    (tmp_path / "free").mkdir()
+    save_model(M.build_model(tiny_config()), tmp_path / "free")
+    cases = {"nowhere": "does not exist", "file": "is a file, not a folder",
+             "empty": "is empty", "no_ckpt": "no checkpoint", "free": "not a recogniser"}
+    for name, problem in cases.items():
+        with pytest.raises(ValueError) as err:  # (a free model's config, without weights)
+            M.open_model(tmp_path / name, kind=None if name == "no_ckpt" else "reader")
+        message = str(err.value)
+        assert message.startswith(str(tmp_path / name)) and problem in message, message
+        assert "train one with `python train.py" in message
+    assert M.open_model(tmp_path / "free").config == tiny_config()

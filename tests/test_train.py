@@ -24,7 +24,7 @@ import tiny
 import train
 from model import load_network
 from ship import ship
-from utils import DataLoader
+from utils import DataLoader, WindowBatch
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--rnn_size", "16", "--num_mixture", "3", "--batch_size", "8", "--seq_length", "20",
@@ -64,7 +64,7 @@ def test_the_training_loss_is_eq_26_of_the_model_outputs(tmp_path):
     config = Config(rnn_size=8, num_mixture=3, keep_prob=1.0)  # no dropout: deterministic
     trainer = train.Trainer(config, None, tmp_path, tf.distribute.get_strategy(), seed=0)
     z = trainer.model(tf.constant(x))[0].numpy()
-    loss, applied = trainer.train_step((x, y))
+    loss, applied = trainer.train_step(WindowBatch(x, y))
     assert applied
     assert loss == pytest.approx(float(reference.nll(z, y).mean()), rel=1e-5)
 
@@ -137,16 +137,17 @@ def test_a_given_architecture_flag_must_match_the_saved_model(random_data_dir, t
     assert read_log(tmp_path)[-1]["step"] == "3"
 
 
+def poison_the_batches(monkeypatch):
+    """From now on every batch the DataLoader gives has NaN inputs, whatever its kind."""
+    real = train.DataLoader.next_batch
+    monkeypatch.setattr(train.DataLoader, "next_batch",
+                        lambda self: (batch := real(self))._replace(x=batch.x * np.nan))
+
+
 def test_non_finite_steps_are_skipped_then_stop_the_run(random_data_dir, tmp_path, monkeypatch):
     run(random_data_dir, tmp_path, "--max_steps", 3, "--seed", 1)
     before = [w.numpy() for w in load_network(tmp_path).weights]
-    real = train.DataLoader.next_batch
-
-    def poisoned(self):
-        x, y = real(self)
-        return x * np.nan, y
-
-    monkeypatch.setattr(train.DataLoader, "next_batch", poisoned)
+    poison_the_batches(monkeypatch)
     with pytest.raises(FloatingPointError, match="non-finite"):
         run(random_data_dir, tmp_path, "--max_steps", 100)
     after = load_network(tmp_path)
@@ -192,13 +193,13 @@ def test_mirrored_strategy_step_gives_the_single_device_loss(random_data_dir, tm
         from utils import DataLoader
         config = Config(rnn_size=16, num_mixture=3, batch_size=8, seq_length=20, keep_prob=1.0)
         loader = DataLoader({str(random_data_dir)!r}, 8, 20, seed=0, progress=False)
-        x, y = loader.next_batch()
+        batch = loader.next_batch()
         losses = []
         for strategy in (tf.distribute.get_strategy(),
                          tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
             trainer = train.Trainer(config, loader, {str(tmp_path)!r}, strategy, seed=5)
-            losses.append(trainer.train_step((x, y))[0])
-            losses.append(trainer.train_step((x, y))[0])
+            losses.append(trainer.train_step(batch)[0])
+            losses.append(trainer.train_step(batch)[0])
         print(strategy.num_replicas_in_sync, *losses)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -579,13 +580,7 @@ def test_non_finite_synthesis_steps_are_skipped_then_stop_the_run(font_data, tmp
     data_dir, _ = font_data
     run(data_dir, tmp_path, *SYNTHESIS, "--max_steps", 2, "--seed", 1)
     before = [w.numpy() for w in load_network(tmp_path).weights]
-    real = train.DataLoader.next_batch
-
-    def poisoned(self):
-        x, y, mask, chars = real(self)
-        return x * np.nan, y, mask, chars
-
-    monkeypatch.setattr(train.DataLoader, "next_batch", poisoned)
+    poison_the_batches(monkeypatch)
     with pytest.raises(FloatingPointError, match="non-finite"):
         run(data_dir, tmp_path, *SYNTHESIS, "--max_steps", 100)
     for a, b in zip(before, load_network(tmp_path).weights, strict=True):
