@@ -24,6 +24,7 @@ from text import (
     SEED_RANGE,
     TYPOGRAPHY,
     WHITESPACE,
+    end_mark,
     seed_message,
     unwritable_message,
 )
@@ -168,9 +169,16 @@ def synthesis_module(model):
     lookup = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(keys, tf.range(1, len(model.alphabet) + 1)), 0)
 
+    space = model.alphabet.find(" ") + 1
+    ends_in_letter = tf.constant([i + 1 for i, c in enumerate(model.alphabet) if end_mark(c)])
+
     @takes_either_seed(INPUTS["write"])
     def write(text, seed, bias):
         chars = writable_codes(text, model.alphabet, lookup)
+        written = tf.shape(chars)[1]
+        # text.end_mark: a space read after a last letter or digit
+        marked = tf.reduce_any(tf.equal(chars[0, -1], ends_in_letter)) & (space > 0)
+        chars = tf.concat([chars, tf.fill([1, tf.cast(marked, tf.int32)], space)], 1)
         length = tf.shape(chars)[1]
         budget = POINTS_PER_CHAR * length
         noise = sampling_noise(checked_seed(seed), budget, 1, config.num_mixture)  # model.write's
@@ -178,7 +186,7 @@ def synthesis_module(model):
             model, budget[None], bias, tf.constant([START]), model.zero_state(1), chars,
             length[None], noise)
         strokes, params = in_tablet_units(points, mixtures, lengths[0], config.data_scale)
-        return {"strokes": strokes[0], "phi": phis[:lengths[0], 0], "stop": stops[0],
+        return {"strokes": strokes[0], "phi": phis[:lengths[0], 0, :written], "stop": stops[0],
                 **{k: v[0] for k, v in params.items()}}
 
     @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="point"),

@@ -247,7 +247,7 @@ def fill_lines(paragraphs, paper, write, seed, char_width, chunk=None, progress=
     from which every other line is planned and written in one call; then refill plans
     again where a line does not fit, MAX_ROUNDS rounds in all at most. chunk: write a
     round's lines this many at a time (a server answers others in between), telling
-    progress(lines written, lines planned) after each.
+    progress(lines written, those and the lines planned but not written yet) after each.
     Returns ({(paragraph, plan): Shape}, [[Plan] a paragraph], mm a tablet unit, stats)."""
     room = paper.text_width
     plans = [plan_lines(w, [char_width * paper.size * len(x) for x in w],
@@ -267,9 +267,9 @@ def fill_lines(paragraphs, paper, write, seed, char_width, chunk=None, progress=
                           [bias_share(paper, paragraphs, p, plan.start) for p, plan in part])
             for key, line in zip(part, lines):
                 shapes[key] = shape_of(line)
-            if progress is not None:
+            if progress is not None:  # every line written, of them and those still planned
                 planned = {(p, plan) for p, ps in enumerate(plans) for plan in ps}
-                progress(len(planned & set(shapes)), len(planned))
+                progress(len(shapes), len(shapes) + len(planned - set(shapes)))
         stats["write_s" if round_ < 2 else "reflow_s"] += time.perf_counter() - began
         stats["lines" if round_ < 2 else "rewritten"] += len(todo)
         stats["rounds"] = round_ + 1

@@ -37,6 +37,7 @@ from text import (
     check_seed,
     check_seeds,
     encode_text,
+    end_mark,
     fresh_seed,
     hand_of,
     letters_of,
@@ -132,11 +133,15 @@ def write_loop(network, budget, bias, first, state, chars, text_lengths, noise):
     """The writer in TensorFlow ops: from input first [B, 3] and state, points are
     drawn from network (a model.SynthesisModel) and fed back until each row stops (the
     window past its text_lengths[b] characters and the pen lifted) or reaches
-    budget[b] points. chars: int [B, U]; bias: a scalar, or [B, 1] a row.
+    budget[b] points. chars: int [B, U]; bias: a scalar, or [B, 1] a row. A text that
+    ends in a space (text.end_mark, after a last letter) ends once the window has rested
+    on that space, rather than once it has left the letter before it.
     Returns (points [capacity, B, 3] in model units, the mixture of every step
     {e, pi, mu1, ...} [capacity, B, ...], phi [capacity, B, U], the length of each
     row, its stop: 1 by the rule, 2 by the budget)."""
     capacity = tf.shape(noise["uniform"])[0]
+    space = network.alphabet.find(" ") + 1  # its code; 0 (never a text's) without one
+    marked = tf.gather(chars, text_lengths - 1, axis=1, batch_dims=1) == space
     chars = network.one_hot(chars)
     positions = char_positions(tf.shape(chars)[1])
     in_text = positions[None] <= tf.cast(text_lengths, tf.float32)[:, None]
@@ -144,22 +149,25 @@ def write_loop(network, budget, bias, first, state, chars, text_lengths, noise):
     new = lambda: tf.TensorArray(tf.float32, size=capacity)  # noqa: E731
     noise_t = {k: new().unstack(v) for k, v in noise.items()}
 
-    def step(t, x, state, done, run, peak, lengths, stops, points, history, phis):
+    def step(t, x, state, done, run, peak, reached, lengths, stops, points, history, phis):
         z, state, (phi, alpha, beta, kappa) = network.step(x, chars, state)
         phi_text = tf.where(in_text, phi, -1.0)
         phi_last = tf.gather(phi, text_lengths - 1, axis=1, batch_dims=1)
         # the window's peak has stayed on the last character (peak > 0), two steps
         # at least, so that a component running ahead of the others for a moment
         # cannot end the line early ...
-        on_last = tf.argmax(phi_text, axis=-1, output_type=tf.int32) == text_lengths - 1
-        run = tf.where(on_last, run + 1, 0)
+        at = tf.argmax(phi_text, axis=-1, output_type=tf.int32)
+        run = tf.where(at == text_lengths - 1, run + 1, 0)
         peak = tf.where(run >= 2, tf.maximum(peak, phi_last), peak)
+        reached = reached | (at >= text_lengths - 2)
         # ... and has moved past it: Graves' rule, phi(t, U + 1) > phi(t, u) for every
         # u <= U, or gone from it altogether (a window can jump past U + 1, where
-        # phi stays small)
+        # phi stays small). With an end mark, resting on it is enough: the window
+        # comes to it once the last letter is finished (or jumps past it from there)
         graves = (window_weights(alpha, beta, kappa, after_text)[:, 0]
                   > tf.reduce_max(phi_text, axis=-1))
-        past_end = (peak > 0) & (graves | (phi_last < 0.5 * peak))
+        past_end = tf.where(marked, (run >= 2) | (reached & graves),
+                            (peak > 0) & (graves | (phi_last < 0.5 * peak)))
         # the window has read the last stroke and the pen is up: nothing more to draw
         ended = ~done & past_end & (x[:, 2] > 0.5) & (t > 0)
         done = done | ended
@@ -171,15 +179,15 @@ def write_loop(network, budget, bias, first, state, chars, text_lengths, noise):
         out_of_budget = ~done & ~ended_now & (t + 1 >= budget)
         lengths = tf.where(done, lengths, t + 1)
         stops = tf.where(ended | ended_now, 1, tf.where(out_of_budget, 2, stops))
-        return (t + 1, x, state, done | ended_now | out_of_budget, run, peak, lengths,
-                stops, points.write(t, x), history, phis.write(t, phi))
+        return (t + 1, x, state, done | ended_now | out_of_budget, run, peak, reached,
+                lengths, stops, points.write(t, x), history, phis.write(t, phi))
 
     batch = tf.shape(first)[0]
-    zeros = tf.zeros([batch], tf.int32)
+    zeros, no = tf.zeros([batch], tf.int32), tf.zeros([batch], tf.bool)
     *_, lengths, stops, points, history, phis = tf.while_loop(
         lambda t, x, state, done, *_: (t < capacity) & ~tf.reduce_all(done), step,
-        (0, first, state, tf.zeros([batch], tf.bool), zeros, tf.zeros([batch]), zeros,
-         zeros, new(), {k: new() for k in PARAM_KEYS}, new()))
+        (0, first, state, no, zeros, tf.zeros([batch]), no, zeros, zeros, new(),
+         {k: new() for k in PARAM_KEYS}, new()))
     return (points.stack(), {k: v.stack() for k, v in history.items()}, phis.stack(),
             lengths, stops)
 
@@ -369,7 +377,7 @@ class Writer:
         seeds: the seed each text's info reports; bias: [lines], one a text."""
         tries, lines = len(try_noise_seeds), len(texts)
         rows = lines * tries  # try k of line i is row k * lines + i
-        indices = [encode_text(t, self.alphabet) for t in texts] * tries
+        indices = [encode_text(t + end_mark(t), self.alphabet) for t in texts] * tries
         prefix = self._style_prefix(style)
         chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
         if style is None:

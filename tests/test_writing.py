@@ -16,7 +16,7 @@ from text import encode_text
 from utils import to_model_units
 from writer import POINTS_PER_CHAR, Writer
 
-ALPHABET = " abcdefghijklmnopqrstuvwxyz"
+ALPHABET = " .abcdefghijklmnopqrstuvwxyz"
 PEN_UP_EVERY = 4  # the scripted writer lifts its pen on every 4th point
 
 
@@ -56,13 +56,20 @@ def scripted(pace, mixture=None):
     return Writer(ScriptedNetwork(pace, mixture))
 
 
-@pytest.mark.parametrize("text", ["abc", "hello", "a b"])
+@pytest.mark.parametrize("text", ["abc", "hello", "a b", "ab", "abcdef", "ab.", "a b c."])
 def test_the_line_ends_at_the_first_pen_lift_after_the_window_passes_the_text(text):
-    pace = 0.25
+    pace = 0.2
     strokes, info = scripted(pace).write(text, seed=0)
-    # kappa_t = pace (t + 1): phi(U + 1) > phi(U) from kappa > U + 1/2 on
+    # kappa_t = pace (t + 1), the window's peak on character round(kappa): phi(U + 1) >
+    # phi(U) from kappa > U + 1/2 on
     past = next(t for t in range(1000) if pace * (t + 1) > len(text) + 0.5)
-    end = next(t for t in range(past, 1000) if (t + 1) % PEN_UP_EVERY == 0)
+    # the line ends at the first pen lift from the step before the rule holds on (the
+    # point that step drew is the input the rule looks at)
+    lift = lambda t: next(s for s in range(t - 1, 1000) if (s + 1) % PEN_UP_EVERY == 0)  # noqa: E731
+    # text.end_mark: a space after a last letter, on which the peak must rest a second step
+    end = lift(past + 1) if text[-1].isalnum() else lift(past)
+    if len(text) % PEN_UP_EVERY == 2 and text[-1].isalnum():  # here a stroke longer
+        assert end > lift(past)
     assert info["stop"] == "end"
     assert len(strokes) == end + 1  # the stroke in hand is finished, nothing after it
     assert strokes[-1, 2] == 1
@@ -71,7 +78,8 @@ def test_the_line_ends_at_the_first_pen_lift_after_the_window_passes_the_text(te
 
 def test_a_window_that_never_reaches_the_end_stops_at_the_budget():
     strokes, info = scripted(pace=0.01).write("abc", seed=0)
-    assert info["stop"] == "budget" and len(strokes) == POINTS_PER_CHAR * 3
+    # the budget counts the end mark a character (text.end_mark)
+    assert info["stop"] == "budget" and len(strokes) == POINTS_PER_CHAR * 4
 
 
 def test_rows_of_a_batch_stop_on_their_own():

@@ -461,9 +461,10 @@ def warm_up(batcher, models, line_length):
         alphabet = models.synthesis.alphabet
         words = [w for w in PAGE_TEXT.split() if set(w) <= set(alphabet)] or [alphabet[-1]]
         # the page's own text first, then a line of each width a line can pad to
-        # (model.write compiles once per padded width: 16 characters, 32, ...)
-        for n in [len(PAGE_TEXT)] + list(range(17, line_length + 1, 16)):
-            text = " ".join(words * n)[:n - 1] + words[0][0]  # n characters, no end space
+        # (model.write compiles once per padded width, 16 characters, 32, ..., of the
+        # text and the end mark a last letter has: text.end_mark)
+        for n in [len(PAGE_TEXT)] + list(range(15, line_length + 16, 16)):
+            text = " ".join(words * n)[:n - 1] + words[0][0]  # n characters, a last letter
             jobs.append(Job(("warm-up", "write", n), [text], lambda texts: (
                 models.synthesis.write(texts, seed=[0] * len(texts), tries=DEFAULT_TRIES)[0])))
     for job in jobs:  # only a head start: a failure is logged, and requests say the rest
