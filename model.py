@@ -284,6 +284,11 @@ def grow_alphabet(model, grown):
         grown_variables[name].assign(out)
 
 
+# The key of the batch RNG's state (train.py) in a checkpoint: "sampler_state", its name in
+# every checkpoint saved since the first runs (the shipped ones too), kept so they resume
+BATCH_RNG = "sampler_state"
+
+
 def checkpoint_for(model, optimizer=None, **extra):
     """The object graph saved by training and read by load_model."""
     objects = {"model": tf.train.Checkpoint(**model_variables(model))}

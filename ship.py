@@ -36,7 +36,7 @@ def ship(run_dir, dest):
     replacing it. Returns the step shipped."""
     import tensorflow as tf
 
-    from model import checkpoint_for, checkpoint_manager, load_network
+    from model import BATCH_RNG, checkpoint_for, checkpoint_manager, load_network
 
     run_dir, dest = Path(run_dir), Path(dest)
     if dest.resolve() == run_dir.resolve():
@@ -45,12 +45,12 @@ def ship(run_dir, dest):
     # the step and the batch sampler beside the weights load_network has read
     step = tf.Variable(0, dtype=tf.int64)
     rng = tf.Variable("", dtype=tf.string)
-    tf.train.Checkpoint(step=step, sampler_state=rng) \
+    tf.train.Checkpoint(step=step, **{BATCH_RNG: rng}) \
         .read(tf.train.latest_checkpoint(str(run_dir))).expect_partial()
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        checkpoint_manager(checkpoint_for(model, step=step, sampler_state=rng), staging,
+        checkpoint_manager(checkpoint_for(model, step=step, **{BATCH_RNG: rng}), staging,
                            max_to_keep=1).save(checkpoint_number=int(step.numpy()))
         shutil.copy(run_dir / CONFIG_NAME, staging / CONFIG_NAME)
         for kept in (LOG_NAME, STYLES_NAME):  # the run's log, and its named hands if any

@@ -157,7 +157,7 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        from model import build_model, checkpoint_for, checkpoint_manager
+        from model import BATCH_RNG, build_model, checkpoint_for, checkpoint_manager
 
         self.config, self.loader, self.strategy = config, loader, strategy
         # the step a warm-up of the learning rate starts from (restore sets it)
@@ -175,9 +175,8 @@ class Trainer:
         # process alone, outside the strategy, which cannot broadcast a string between
         # workers (--strategy multi_worker)
         self.batch_rng_state = tf.Variable("", dtype=tf.string, trainable=False)
-        # "sampler_state": the checkpoint key of the batch RNG since the first saved runs
         self.checkpoint = checkpoint_for(self.model, self.optimizer, step=self.step,
-                                         sampler_state=self.batch_rng_state)
+                                         **{BATCH_RNG: self.batch_rng_state})
         self.manager = checkpoint_manager(self.checkpoint, self.model_dir)
         self._compute = tf.function(self._compute_gradients, reduce_retracing=True)
         self._apply = tf.function(self._apply_gradients)
@@ -189,13 +188,13 @@ class Trainer:
             return False
         import tensorflow as tf
 
-        from model import checkpoint_for
+        from model import BATCH_RNG, checkpoint_for
 
         latest = self.manager.latest_checkpoint
         if any(name.startswith("optimizer/") for name, _ in tf.train.list_variables(latest)):
             self.checkpoint.read(latest).assert_existing_objects_matched()
         else:  # weights, step and batch RNG only (a checkpoint kept small): Adam starts afresh
-            checkpoint_for(self.model, step=self.step, sampler_state=self.batch_rng_state) \
+            checkpoint_for(self.model, step=self.step, **{BATCH_RNG: self.batch_rng_state}) \
                 .read(latest).assert_existing_objects_matched()
             # fresh moments make the first steps large: the learning rate warms up again
             self.warmup_from = int(self.step.numpy())
@@ -394,17 +393,23 @@ def grow_checkpoint(model_dir, config, alphabet):
     without optimizer state (the run warms up afresh), and its config.json: the config."""
     import tensorflow as tf
 
-    from model import build_model, checkpoint_for, checkpoint_manager, grow_alphabet
+    from model import (
+        BATCH_RNG,
+        build_model,
+        checkpoint_for,
+        checkpoint_manager,
+        grow_alphabet,
+    )
 
     latest = tf.train.latest_checkpoint(str(model_dir))
     model = build_model(config)
     step = tf.Variable(0, dtype=tf.int64, trainable=False)
     rng = tf.Variable("", dtype=tf.string, trainable=False)
-    checkpoint_for(model, step=step, sampler_state=rng).read(latest).expect_partial()
+    checkpoint_for(model, step=step, **{BATCH_RNG: rng}).read(latest).expect_partial()
     grown_config = dataclasses.replace(config, alphabet=alphabet)
     grown = build_model(grown_config)
     grow_alphabet(model, grown)
-    checkpoint_manager(checkpoint_for(grown, step=step, sampler_state=rng), model_dir).save(
+    checkpoint_manager(checkpoint_for(grown, step=step, **{BATCH_RNG: rng}), model_dir).save(
         checkpoint_number=int(step.numpy()))
     grown_config.save(model_dir)
     return grown_config
