@@ -247,3 +247,35 @@ def export_saved_model(model, export_dir):
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return str(target)
+
+
+# ---------------------------------------------------------------- for the browser
+
+
+def web_weights(model):
+    """A network's weights for a step of our own in the browser (static/step.js): a
+    manifest ({"config": config.json's fields, "weights": {name: {"shape", "offset"}}},
+    names as model.model_variables gives them, offsets in float32s) and the weights, one
+    float32 little-endian buffer in that order."""
+    from model import model_variables
+
+    arrays = {name: v.numpy().astype("<f4") for name, v in model_variables(model).items()}
+    weights, offset = {}, 0
+    for name, array in arrays.items():
+        weights[name] = {"shape": list(array.shape), "offset": offset}
+        offset += array.size
+    manifest = {"config": dataclasses.asdict(model.config), "weights": weights}
+    return manifest, b"".join(a.tobytes() for a in arrays.values())
+
+
+def export_web(model, folder, name):
+    """web_weights as folder/NAME.json and folder/NAME.bin -> the two paths."""
+    from files import write_atomic
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest, data = web_weights(model)
+    paths = folder / f"{name}.json", folder / f"{name}.bin"
+    write_atomic(paths[0], json.dumps(manifest).encode())
+    write_atomic(paths[1], data)
+    return paths

@@ -1,0 +1,94 @@
+"""static/step.js, the synthesis network's step in plain JavaScript for a page that writes
+in the browser, against model.SynthesisModel.step in TensorFlow: the same inputs give the
+same outputs and window, step after step, in headless Chromium (tests/browser.py). The
+weights reach the page as export.web_weights writes them."""
+
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import browser
+import numpy as np
+import pytest
+import tiny
+
+from export import export_web
+from model import load_network
+from text import encode_text
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+
+RUN = """
+const [name, xs, codes, done] = arguments;
+(async () => {
+  const step = await import('/step.js');
+  const manifest = await (await fetch(`/${name}.json`)).json();
+  const buffer = await (await fetch(`/${name}.bin`)).arrayBuffer();
+  const net = step.loadNetwork(manifest, buffer);
+  let state = step.zeroState(net);
+  const out = [];
+  for (const x of xs) {
+    const r = step.synthesisStep(net, Float32Array.from(x), Int32Array.from(codes), state);
+    state = r.state;
+    out.push({z: Array.from(r.z), phi: Array.from(r.phi), kappa: Array.from(r.kappa)});
+  }
+  return out;
+})().then(done, (err) => done({error: String(err)}));
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A folder served over HTTP on 127.0.0.1 (ES modules do not load from file://), with
+    step.js, and a headless Chromium on its empty page: (folder, driver)."""
+    folder = tmp_path_factory.mktemp("web")
+    shutil.copy(ROOT / "static" / "step.js", folder)
+    (folder / "index.html").write_text("<!doctype html><title>step</title>")
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(folder))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    driver = browser.chrome()
+    try:
+        driver.get(f"http://127.0.0.1:{server.server_port}/index.html")
+        yield folder, driver
+    finally:
+        driver.quit()
+        server.shutdown()
+
+
+def tensorflow_steps(network, xs, codes):
+    """z, phi and kappa of network.step along xs, teacher-forced, from a zero state."""
+    import tensorflow as tf
+
+    chars = network.one_hot(tf.constant([codes]))
+    state, out = network.zero_state(1), []
+    for x in xs:
+        z, state, (phi, _, _, kappa) = network.step(tf.constant([x], tf.float32), chars, state)
+        out.append((z[0].numpy(), phi[0].numpy(), kappa[0].numpy()))
+    return out
+
+
+@pytest.mark.parametrize("which", ["tiny", "shipped"])
+def test_the_browser_step_gives_tensorflow_s_outputs(served, tmp_path, which):
+    folder, driver = served
+    if which == "tiny":
+        tiny.save_tiny_model(tmp_path / "m", synthesis=True, alphabet=tiny.ALPHABET,
+                             num_layers=3)
+        network = load_network(tmp_path / "m")
+    else:
+        network = load_network(ROOT / "save" / "synthesis")
+    export_web(network, folder, which)
+    rng = np.random.default_rng(0)
+    xs = rng.normal(0, 1, (40, 3)).astype(np.float32)
+    xs[:, 2] = rng.random(40) < 0.2
+    codes = encode_text("ab cab", network.alphabet).tolist() + [-1, -1]  # padded, as written
+    got = driver.execute_async_script(RUN, which, xs.tolist(), codes)
+    assert not isinstance(got, dict), got
+    want = tensorflow_steps(network, xs, codes)
+    for t, (mine, (z, phi, kappa)) in enumerate(zip(got, want, strict=True)):
+        np.testing.assert_allclose(mine["z"], z, atol=1e-4, err_msg=f"z at step {t}")
+        np.testing.assert_allclose(mine["phi"], phi, atol=1e-4, err_msg=f"phi at step {t}")
+        np.testing.assert_allclose(mine["kappa"], kappa, atol=1e-4, err_msg=f"kappa at {t}")
+    assert np.ptp([g["kappa"][0] for g in got]) > 0.1  # the window moved along the text
