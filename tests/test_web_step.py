@@ -1,7 +1,9 @@
-"""static/step.js, the synthesis network's step in plain JavaScript for a page that writes
-in the browser, against model.SynthesisModel.step in TensorFlow: the same inputs give the
-same outputs and window, step after step, in headless Chromium (tests/browser.py). The
-weights reach the page as export.web_weights writes them."""
+"""The writer in plain JavaScript for a page that writes in the browser, in headless
+Chromium (tests/browser.py), against TensorFlow: static/step.js (the synthesis network's
+step) gives model.SynthesisModel.step's outputs and window for the same inputs, and
+static/writer.js (the loop, the mixture of static/mixture.js, the stop rule), given the
+noise Python drew, writes the points writer.Writer.write writes and stops where it stops.
+The weights reach the page as export.web_weights writes them."""
 
 import http.server
 import shutil
@@ -14,8 +16,10 @@ import pytest
 import tiny
 
 from export import export_web
-from model import load_network
-from text import encode_text
+from mixture import sampling_noise
+from model import load_model, load_network
+from text import encode_text, end_mark, pad_texts
+from writer import POINTS_PER_CHAR
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
@@ -46,7 +50,11 @@ def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("web")
     shutil.copy(ROOT / "static" / "step.js", folder)
     (folder / "index.html").write_text("<!doctype html><title>step</title>")
-    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(folder))  # noqa: E731
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = lambda *a: Quiet(*a, directory=str(folder))  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     driver = browser.chrome()
@@ -92,3 +100,43 @@ def test_the_browser_step_gives_tensorflow_s_outputs(served, tmp_path, which):
         np.testing.assert_allclose(mine["phi"], phi, atol=1e-4, err_msg=f"phi at step {t}")
         np.testing.assert_allclose(mine["kappa"], kappa, atol=1e-4, err_msg=f"kappa at {t}")
     assert np.ptp([g["kappa"][0] for g in got]) > 0.1  # the window moved along the text
+
+
+WRITE = """
+const [name, codes, noise, bias, budget, done] = arguments;
+(async () => {
+  const step = await import('/step.js');
+  const writer = await import('/writer.js');
+  const manifest = await (await fetch(`/${name}.json`)).json();
+  const buffer = await (await fetch(`/${name}.bin`)).arrayBuffer();
+  const net = step.loadNetwork(manifest, buffer);
+  const draw = (t) => ({uniform: noise.uniform[t], gumbel: noise.gumbel[t],
+                        normal: noise.normal[t]});
+  return writer.writeLine(net, Int32Array.from(codes), draw,
+                          {bias, budget, state: step.zeroState(net)});
+})().then(done, (err) => done({error: String(err)}));
+"""
+
+
+@pytest.mark.parametrize("text, seed", [("hello", 3), ("Quiz: 42 boxes.", 1), ("a dog", 8)])
+def test_the_browser_writes_the_line_python_writes_from_the_same_noise(served, text, seed):
+    folder, driver = served
+    for name in ("mixture.js", "writer.js"):
+        shutil.copy(ROOT / "static" / name, folder)
+    writer = load_model(ROOT / "save" / "synthesis")
+    if not (folder / "shipped.json").exists():
+        export_web(writer.network, folder, "shipped")
+    strokes, info = writer.write(text, bias=0.75, seed=seed)
+    # the noise Writer.write drew for the line: its capacity is the padded text's
+    codes = encode_text(text + end_mark(text), writer.alphabet)
+    capacity = POINTS_PER_CHAR * pad_texts([codes]).shape[1]
+    budget = POINTS_PER_CHAR * len(codes)
+    noise = {k: v.numpy()[:budget, 0].tolist()
+             for k, v in sampling_noise(seed, capacity, 1, writer.config.num_mixture).items()}
+    got = driver.execute_async_script(WRITE, "shipped", codes.tolist(), noise, 0.75, budget)
+    assert "error" not in got, got
+    assert got["stop"] == info["stop"]
+    scale = writer.config.data_scale
+    points = np.array(got["points"]) * [scale, scale, 1.0]  # model units -> tablet units
+    assert points.shape == strokes.shape
+    np.testing.assert_allclose(points, strokes, atol=1e-3)
