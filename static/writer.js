@@ -7,7 +7,23 @@
 // or left the text from its last letter; and the pen is up.
 
 import {drawPoint, mixtureFromOutputs, withoutRestingPen} from "./mixture.js";
-import {synthesisStep} from "./step.js";
+import {synthesisStep, zeroState} from "./step.js";
+
+const START = [0, 0, 1]; // the first input of every line: pen lifted at the origin
+
+// writer.priming_line and Writer.prime_state: a hand's line (strokes [[dx, dy, eos]] in
+// tablet units) run through the network reading codes (the hand's text, a space, then
+// the text to write) -> {state, first: the input that follows it} to write on from
+export function primed(net, strokes, codes) {
+  const {limit, data_scale: scale} = net.config;
+  const clip = (v) => Math.min(limit, Math.max(-limit, v)) / scale;
+  const line = strokes.map(([dx, dy, eos]) => [clip(dx), clip(dy), eos]);
+  let state = zeroState(net);
+  for (const x of [START, ...line.slice(1, -1)]) {
+    state = synthesisStep(net, Float32Array.from(x), codes, state).state;
+  }
+  return {state, first: line[line.length - 1]};
+}
 
 // phi(U + 1): the window's weight just past the text (lstm.window_weights)
 function weightAfter(alpha, beta, kappa, position) {
@@ -21,7 +37,7 @@ function weightAfter(alpha, beta, kappa, position) {
 // codes: the text's codes (with its end mark), U of them; noise(t) -> {uniform, gumbel,
 // normal} of step t; budget: points at most. -> {points: [[dx, dy, eos]] in model units,
 // stop: "end" | "budget"}
-export function writeLine(net, codes, noise, {bias = 0, budget, state, first = [0, 0, 1]}) {
+export function writeLine(net, codes, noise, {bias = 0, budget, state, first = START}) {
   const length = codes.length;
   const space = net.config.alphabet.indexOf(" ") + 1;
   const marked = codes[length - 1] === space;

@@ -103,7 +103,7 @@ def test_the_browser_step_gives_tensorflow_s_outputs(served, tmp_path, which):
 
 
 WRITE = """
-const [name, codes, noise, bias, budget, done] = arguments;
+const [name, codes, noise, bias, budget, hand, done] = arguments;
 (async () => {
   const step = await import('/step.js');
   const writer = await import('/writer.js');
@@ -112,28 +112,35 @@ const [name, codes, noise, bias, budget, done] = arguments;
   const net = step.loadNetwork(manifest, buffer);
   const draw = (t) => ({uniform: noise.uniform[t], gumbel: noise.gumbel[t],
                         normal: noise.normal[t]});
-  return writer.writeLine(net, Int32Array.from(codes), draw,
-                          {bias, budget, state: step.zeroState(net)});
+  const chars = Int32Array.from(codes);
+  const start = hand ? writer.primed(net, hand, chars) : {state: step.zeroState(net)};
+  return writer.writeLine(net, chars, draw, {bias, budget, ...start});
 })().then(done, (err) => done({error: String(err)}));
 """
 
 
-@pytest.mark.parametrize("text, seed", [("hello", 3), ("Quiz: 42 boxes.", 1), ("a dog", 8)])
-def test_the_browser_writes_the_line_python_writes_from_the_same_noise(served, text, seed):
+@pytest.mark.parametrize("text, seed, hand", [("hello", 3, None), ("Quiz: 42 boxes.", 1, None),
+                                             ("a dog", 8, "hand-1"), ("in a hand.", 2, "hand-1")])
+def test_the_browser_writes_the_line_python_writes_from_the_same_noise(served, text, seed,
+                                                                        hand):
     folder, driver = served
     for name in ("mixture.js", "writer.js"):
         shutil.copy(ROOT / "static" / name, folder)
     writer = load_model(ROOT / "save" / "synthesis")
     if not (folder / "shipped.json").exists():
         export_web(writer.network, folder, "shipped")
-    strokes, info = writer.write(text, bias=0.75, seed=seed)
-    # the noise Writer.write drew for the line: its capacity is the padded text's
-    codes = encode_text(text + end_mark(text), writer.alphabet)
+    strokes, info = writer.write(text, bias=0.75, seed=seed, style=hand)
+    # what the window reads: a hand's text and a space, the text, its end mark
+    prefix = writer.styles[hand][1] + " " if hand else ""
+    codes = encode_text(prefix + text + end_mark(text), writer.alphabet)
+    # the noise Writer.write drew for the line: its capacity is the padded codes'
     capacity = POINTS_PER_CHAR * pad_texts([codes]).shape[1]
-    budget = POINTS_PER_CHAR * len(codes)
+    budget = POINTS_PER_CHAR * (len(codes) - len(prefix))
     noise = {k: v.numpy()[:budget, 0].tolist()
              for k, v in sampling_noise(seed, capacity, 1, writer.config.num_mixture).items()}
-    got = driver.execute_async_script(WRITE, "shipped", codes.tolist(), noise, 0.75, budget)
+    strokes_of_hand = writer.styles[hand][0].tolist() if hand else None
+    got = driver.execute_async_script(WRITE, "shipped", codes.tolist(), noise, 0.75, budget,
+                                      strokes_of_hand)
     assert "error" not in got, got
     assert got["stop"] == info["stop"]
     scale = writer.config.data_scale
