@@ -4,56 +4,20 @@
 // head reading every layer. Weights as export.web_weights writes them: a manifest and one
 // Float32Array. One row at a time; the state is {h, c: one Float32Array a layer, kappa, w}.
 
+import {addProduct, lstmUpdate, weightsOf} from "./layers.js";
+
 // A network from a manifest ({config, weights: {name: {shape, offset}}}) and its buffer.
 export function loadNetwork(manifest, buffer) {
-  const all = new Float32Array(buffer);
-  const w = {};
-  for (const [name, {shape, offset}] of Object.entries(manifest.weights)) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    w[name] = {data: all.subarray(offset, offset + size), shape};
-  }
   const config = manifest.config;
-  const units = config.rnn_size;
-  const layers = config.num_layers;
-  const mixtures = config.window_mixtures;
-  const vocab = config.alphabet.length + 1; // code 0: unknown
-  return {config, w, units, layers, mixtures, vocab};
+  return {config, w: weightsOf(manifest, buffer), units: config.rnn_size,
+    layers: config.num_layers, mixtures: config.window_mixtures,
+    vocab: config.alphabet.length + 1}; // code 0: unknown
 }
 
 export function zeroState(net) {
   const zeros = (n) => Array.from({length: net.layers}, () => new Float32Array(n));
   return {h: zeros(net.units), c: zeros(net.units), kappa: new Float32Array(net.mixtures),
     w: new Float32Array(net.vocab)};
-}
-
-// out += v M[rows from..from + v.length], M row-major [rows, cols]
-function addProduct(out, v, m, from = 0) {
-  const cols = m.shape[1];
-  const data = m.data;
-  for (let i = 0; i < v.length; i++) {
-    const vi = v[i];
-    if (vi === 0) continue;
-    const row = (from + i) * cols;
-    for (let j = 0; j < cols; j++) out[j] += vi * data[row + j];
-  }
-}
-
-const sigmoid = (a) => 1 / (1 + Math.exp(-a));
-
-// lstm.lstm_gates and lstm_update: pre-activations a = [i, f, o, g] -> new (h, c)
-function lstmUpdate(a, c) {
-  const n = c.length;
-  const h = new Float32Array(n);
-  const next = new Float32Array(n);
-  for (let j = 0; j < n; j++) {
-    const i = sigmoid(a[j]);
-    const f = sigmoid(a[n + j]);
-    const o = sigmoid(a[2 * n + j]);
-    const g = Math.tanh(a[3 * n + j]);
-    next[j] = f * c[j] + i * g;
-    h[j] = o * Math.tanh(next[j]);
-  }
-  return [h, next];
 }
 
 // The window of eq. 46-51 from the first layer's h: its parameters, phi over the text's

@@ -48,7 +48,8 @@ def served(tmp_path_factory):
     """A folder served over HTTP on 127.0.0.1 (ES modules do not load from file://), with
     step.js, and a headless Chromium on its empty page: (folder, driver)."""
     folder = tmp_path_factory.mktemp("web")
-    shutil.copy(ROOT / "static" / "step.js", folder)
+    for name in ("step.js", "layers.js"):
+        shutil.copy(ROOT / "static" / name, folder)
     (folder / "index.html").write_text("<!doctype html><title>step</title>")
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -147,3 +148,34 @@ def test_the_browser_writes_the_line_python_writes_from_the_same_noise(served, t
     points = np.array(got["points"]) * [scale, scale, 1.0]  # model units -> tablet units
     assert points.shape == strokes.shape
     np.testing.assert_allclose(points, strokes, atol=1e-3)
+
+
+READ = """
+const [lines, done] = arguments;
+(async () => {
+  const reader = await import('/reader.js');
+  const manifest = await (await fetch('/reader.json')).json();
+  const buffer = await (await fetch('/reader.bin')).arrayBuffer();
+  const net = reader.loadReader(manifest, buffer);
+  return lines.map((line) => ({text: reader.readLine(net, line),
+                               features: reader.lineFeatures(line).slice(0, 50)}));
+})().then(done, (err) => done({error: String(err)}));
+"""
+
+
+def test_the_browser_reads_what_the_shipped_reader_reads(served):
+    from recognizer import line_features
+
+    folder, driver = served
+    shutil.copy(ROOT / "static" / "reader.js", folder)
+    reader = load_model(ROOT / "save" / "recognizer")
+    export_web(reader, folder, "reader")
+    writer = load_model(ROOT / "save" / "synthesis")
+    texts = [t for t in (ROOT / "docs" / "sentences.txt").read_text().splitlines() if t][:20]
+    lines, _ = writer.write(texts, bias=0.75, seed=list(range(20)))
+    lines = [np.round(line, 1) for line in lines]  # as the page sends them: tenths
+    got = driver.execute_async_script(READ, [line.tolist() for line in lines])
+    assert not isinstance(got, dict), got
+    for line, mine in zip(lines, got, strict=True):
+        np.testing.assert_allclose(mine["features"], line_features(line)[:50], atol=1e-5)
+    assert [g["text"] for g in got] == reader.read(lines)
