@@ -170,7 +170,8 @@ def synthesis_module(model):
         tf.lookup.KeyValueTensorInitializer(keys, tf.range(1, len(model.alphabet) + 1)), 0)
 
     space = model.alphabet.find(" ") + 1
-    ends_in_letter = tf.constant([i + 1 for i, c in enumerate(model.alphabet) if end_mark(c)])
+    ends_in_letter = tf.constant([i + 1 for i, c in enumerate(model.alphabet)
+                                  if end_mark(c, model.alphabet)], tf.int32)
 
     @takes_either_seed(INPUTS["write"])
     def write(text, seed, bias):

@@ -208,15 +208,15 @@ def wrap_text(text, line_length=50):
                                       break_on_hyphens=False)]
 
 
-def end_mark(line):
-    """What the writer reads after a line: a space when its last character is a letter or
-    a digit, else nothing. The window leaves a last letter before its late strokes (a
-    t's bar, a k's arm, an x's second stroke, a d's stem) are drawn, and a line ends at
-    the first pen lift after; a space after the letter holds the window until the
-    letter is finished (writer.write_loop). After a mark (. , ; ...) the writer begins a
-    new stroke before the window settles on a space, so there none is read.
-    (docs/experiments.md, "The end mark".)"""
-    return " " if line[-1:].isalnum() else ""
+def end_mark(line, alphabet):
+    """What the writer reads after a line: a space when its last character is a letter
+    or a digit (and the alphabet holds a space), else nothing. The window leaves a last
+    letter before its late strokes (a t's bar, a k's arm, an x's second stroke, a d's
+    stem) are drawn, and a line ends at the first pen lift after; a space after the
+    letter holds the window until the letter is finished (writer.write_loop). After a
+    mark (. , ; ...) the writer begins a new stroke before the window settles on a
+    space, so there none is read. (docs/experiments.md, "The end mark".)"""
+    return " " if line[-1:].isalnum() and " " in alphabet else ""
 
 
 def check_line(line):

@@ -377,7 +377,8 @@ class Writer:
         seeds: the seed each text's info reports; bias: [lines], one a text."""
         tries, lines = len(try_noise_seeds), len(texts)
         rows = lines * tries  # try k of line i is row k * lines + i
-        indices = [encode_text(t + end_mark(t), self.alphabet) for t in texts] * tries
+        indices = [encode_text(t + end_mark(t, self.alphabet), self.alphabet)
+                   for t in texts] * tries
         prefix = self._style_prefix(style)
         chars = pad_texts([np.concatenate([prefix, i]) for i in indices])
         if style is None:

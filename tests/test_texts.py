@@ -300,3 +300,12 @@ def test_real_iam_ondb_pairs_its_lines_with_their_texts(tmp_path):
     assert len(without.valid_ids) - len(loader.valid_ids) <= 2
     x, y, mask, chars = loader.next_batch()
     assert x.shape[0] == 32 and chars.shape == (32, loader.text_width)
+
+
+def test_the_end_mark_is_a_space_after_a_last_letter_or_digit_only():
+    from text import end_mark
+
+    alphabet = " .,abc1"
+    assert [end_mark(t, alphabet) for t in ("abc", "a 1", "ab.", "a,", "a b!")] == \
+        [" ", " ", "", "", ""]
+    assert end_mark("abc", "abc") == ""  # an alphabet without a space reads none

@@ -133,7 +133,7 @@ def test_the_browser_writes_the_line_python_writes_from_the_same_noise(served, t
     strokes, info = writer.write(text, bias=0.75, seed=seed, style=hand)
     # what the window reads: a hand's text and a space, the text, its end mark
     prefix = writer.styles[hand][1] + " " if hand else ""
-    codes = encode_text(prefix + text + end_mark(text), writer.alphabet)
+    codes = encode_text(prefix + text + end_mark(text, writer.alphabet), writer.alphabet)
     # the noise Writer.write drew for the line: its capacity is the padded codes'
     capacity = POINTS_PER_CHAR * pad_texts([codes]).shape[1]
     budget = POINTS_PER_CHAR * (len(codes) - len(prefix))
