@@ -9,6 +9,7 @@ The folder is written beside DEST and then put in its place, so an interrupted c
 leaves DEST as it was.
 """
 
+import os
 import shutil
 import sys
 import tempfile
@@ -49,6 +50,7 @@ def ship(run_dir, dest):
         .read(tf.train.latest_checkpoint(str(run_dir))).expect_partial()
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    os.chmod(staging, 0o755)  # mkdtemp makes it private, unlike a folder made as usual
     try:
         checkpoint_manager(checkpoint_for(model, step=step, **{BATCH_RNG: rng}), staging,
                            max_to_keep=1).save(checkpoint_number=int(step.numpy()))

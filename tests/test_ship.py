@@ -32,6 +32,7 @@ def test_the_shipped_folder_replaces_what_was_there_and_loads_the_same_weights(r
         np.testing.assert_array_equal(shipped, trained)
     assert (dest / "log.csv").read_text() == (run_dir / "log.csv").read_text()
     assert [p.name for p in dest.parent.iterdir()] == ["synthesis"]  # nothing left beside it
+    assert dest.stat().st_mode & 0o777 == 0o755  # a folder as any other, not a private one
 
 
 def test_an_interrupted_copy_leaves_the_folder_as_it_was(run_dir, tmp_path, monkeypatch):
