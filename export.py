@@ -11,9 +11,11 @@ import dataclasses
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 import kinds
@@ -253,30 +255,87 @@ def export_saved_model(model, export_dir):
 # ---------------------------------------------------------------- for the browser
 
 
-def web_weights(model):
-    """A network's weights for a step of our own in the browser (static/step.js): a
-    manifest ({"config": config.json's fields, "weights": {name: {"shape", "offset"}}},
-    names as model.model_variables gives them, offsets in float32s) and the weights, one
-    float32 little-endian buffer in that order."""
+# The kernel of static/layers.js, compiled from static/kernel.wat by WABT's JavaScript
+# build, pinned here and fetched from the npm registry into the cache at build time
+WABT = "wabt@1.0.39"
+COMPILE_WAT = """
+const fs = require("fs");
+require("wabt")().then((wabt) => {
+  const wat = wabt.parseWat("kernel.wat", fs.readFileSync(process.argv[1], "utf8"), {simd: true});
+  fs.writeFileSync(process.argv[2], Buffer.from(wat.toBinary({}).buffer));
+});
+"""
+PRECISIONS = ("float32", "int8")
+
+
+def quantized(array):
+    """A matrix as int8 with one float32 scale a column of its last axis (symmetric: the
+    column's largest magnitude is 127), -> (q, scales); q * scales gives it back."""
+    flat = array.reshape(-1, array.shape[-1])
+    scales = np.abs(flat).max(axis=0) / 127
+    scales = np.where(scales > 0, scales, 1).astype("<f4")
+    q = np.clip(np.round(array / scales), -127, 127).astype(np.int8)
+    return q, scales
+
+
+def web_weights(model, precision="float32"):
+    """A network's weights for a step of our own in the browser (static/layers.js): a
+    manifest ({"config": config.json's fields, "weights": {name: {"shape", "dtype",
+    "offset", and for int8 "scales"}}}, names as model.model_variables gives them,
+    offsets in bytes) and the weights, one little-endian buffer in that order. int8
+    quantizes the matrices (quantized); biases stay float32."""
     from model import model_variables
 
-    arrays = {name: v.numpy().astype("<f4") for name, v in model_variables(model).items()}
-    weights, offset = {}, 0
-    for name, array in arrays.items():
-        weights[name] = {"shape": list(array.shape), "offset": offset}
-        offset += array.size
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: give one of {', '.join(PRECISIONS)}")
+    weights, chunks, offset = {}, [], 0
+
+    def add(array):
+        nonlocal offset
+        data = array.tobytes() + bytes(-array.nbytes % 4)  # float32s start 4-aligned
+        chunks.append(data)
+        offset += len(data)
+        return offset - len(data)
+
+    for name, v in model_variables(model).items():
+        array = v.numpy().astype("<f4")
+        entry = {"shape": list(array.shape), "dtype": "float32"}
+        if precision == "int8" and array.ndim > 1:
+            q, scales = quantized(array)
+            entry.update(dtype="int8", offset=add(q), scales=add(scales))
+        else:
+            entry["offset"] = add(array)
+        weights[name] = entry
     manifest = {"config": dataclasses.asdict(model.config), "weights": weights}
-    return manifest, b"".join(a.tobytes() for a in arrays.values())
+    return manifest, b"".join(chunks)
 
 
-def export_web(model, folder, name):
+def export_web(model, folder, name, precision="float32"):
     """web_weights as folder/NAME.json and folder/NAME.bin -> the two paths."""
     from files import write_atomic
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest, data = web_weights(model)
+    manifest, data = web_weights(model, precision)
     paths = folder / f"{name}.json", folder / f"{name}.bin"
     write_atomic(paths[0], json.dumps(manifest).encode())
     write_atomic(paths[1], data)
     return paths
+
+
+def compile_kernel(wat, wasm, cache=None):
+    """static/kernel.wat -> wasm, by WABT from the npm registry (node and npm needed),
+    installed once into cache (~/.cache/write-rnn/npm)."""
+    cache = Path(cache or Path.home() / ".cache" / "write-rnn" / "npm")
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        raise RuntimeError(f"building the page's WebAssembly needs {' and '.join(missing)}: "
+                           "install Node.js (https://nodejs.org)")
+    if not (cache / "node_modules" / "wabt").exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(cache), "--no-save", "--no-audit",
+                        "--no-fund", WABT], check=True, capture_output=True)
+    paths = [str(Path(wat).resolve()), str(Path(wasm).resolve())]
+    subprocess.run(["node", "-e", COMPILE_WAT, *paths], check=True, cwd=cache,
+                   capture_output=True)
+    return Path(wasm)

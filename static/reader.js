@@ -1,16 +1,17 @@
 // The recogniser (recognizer.py) in plain JavaScript: a line's features, two 1-D
 // convolutions, bidirectional LSTM layers, the head's logits and best-path CTC decoding.
-// Weights as export.web_weights writes them. One line at a time, as read alone.
+// Weights as export.web_weights writes them. One line at a time, as read alone; each
+// layer's products over all the line's frames at once.
 
-import {addProduct, lstmUpdate, weightsOf} from "./layers.js";
+import {addProducts, biasRows, lstmUpdate, weightsOf} from "./layers.js";
 
 const STEP_LIMIT = 500; // tablet units, as recognizer.STEP_LIMIT
 const FEATURE_LIMIT = 4; // line heights, as recognizer.FEATURE_LIMIT
 const CONV_WIDTH = 5;
 const STRIDES = [1, 2];
 
-export function loadReader(manifest, buffer) {
-  return {config: manifest.config, w: weightsOf(manifest, buffer)};
+export function loadReader(manifest, buffer, kernel = null) {
+  return {config: manifest.config, w: weightsOf(manifest, buffer, kernel)};
 }
 
 // numpy's percentile (linear interpolation) of sorted values, q in [0, 1]
@@ -53,66 +54,74 @@ export function lineFeatures(strokes) {
   ]);
 }
 
-// a Keras Conv1D (kernel [width, in, out]) over frames zero-padded by width / 2 each
-// side, strided, with relu
-function conv(frames, kernel, bias, stride) {
+// a Keras Conv1D (kernel [width, in, out]) over frames [T, in] zero-padded by width / 2
+// each side, strided, with relu -> [count, out]: each tap a product over every frame
+function conv(frames, count0, kernel, bias, stride) {
   const [width, inputs, outputs] = kernel.shape;
   const half = Math.floor(width / 2);
-  const count = Math.floor((frames.length + 2 * half - width) / stride) + 1;
-  const out = [];
-  for (let f = 0; f < count; f++) {
-    const o = Float32Array.from(bias.data);
-    for (let k = 0; k < width; k++) {
+  const count = Math.floor((count0 + 2 * half - width) / stride) + 1;
+  const out = biasRows(bias, count);
+  for (let k = 0; k < width; k++) {
+    const taken = new Float32Array(count * inputs);
+    for (let f = 0; f < count; f++) {
       const at = f * stride + k - half;
-      if (at < 0 || at >= frames.length) continue;
-      addProduct(o, frames[at], {data: kernel.data.subarray(k * inputs * outputs,
-        (k + 1) * inputs * outputs), shape: [inputs, outputs]});
+      if (at >= 0 && at < count0) taken.set(frames.subarray(at * inputs, (at + 1) * inputs), f * inputs);
     }
-    out.push(o.map((v) => Math.max(v, 0)));
+    addProducts(out, taken, kernel, count, k * inputs);
   }
-  return out;
+  return [out.map((v) => Math.max(v, 0)), count, outputs];
 }
 
-// one direction of an LSTM layer over frames -> its h at every frame
-function lstmRun(frames, w, name) {
-  const n = w[`${name}.recurrent_kernel`].shape[0];
+// one direction of an LSTM layer over frames [T, in] -> its h at every frame [T, n]; the
+// inputs' products for every frame at once, then the recurrence frame by frame
+function lstmRun(frames, count, w, name, reverse) {
+  const n = w[`${name}.recurrent_kernel`].rows;
+  const inputs = biasRows(w[`${name}.bias`], count);
+  addProducts(inputs, frames, w[`${name}.kernel`], count);
+  const out = new Float32Array(count * n);
   let h = new Float32Array(n);
   let c = new Float32Array(n);
-  return frames.map((x) => {
-    const a = Float32Array.from(w[`${name}.bias`].data);
-    addProduct(a, x, w[`${name}.kernel`]);
-    addProduct(a, h, w[`${name}.recurrent_kernel`]);
+  for (let s = 0; s < count; s++) {
+    const t = reverse ? count - 1 - s : s;
+    const a = inputs.slice(t * 4 * n, (t + 1) * 4 * n);
+    addProducts(a, h, w[`${name}.recurrent_kernel`]);
     [h, c] = lstmUpdate(a, c);
-    return h;
-  });
+    out.set(h, t * n);
+  }
+  return out;
 }
 
 // recognizer.Recognizer.read for one line of strokes [[dx, dy, eos]] in tablet units
 export function readLine(reader, strokes) {
   const w = reader.w;
-  let frames = lineFeatures(strokes).map((row) => Float32Array.from(row));
+  let frames = Float32Array.from(lineFeatures(strokes).flat());
+  let count = strokes.length;
+  let size = 5;
   STRIDES.forEach((stride, i) => {
-    frames = conv(frames, w[`conv${i}.kernel`], w[`conv${i}.bias`], stride);
+    [frames, count, size] = conv(frames, count, w[`conv${i}.kernel`], w[`conv${i}.bias`], stride);
   });
   for (let i = 0; i < reader.config.num_layers; i++) {
-    const ahead = lstmRun(frames, w, `forward${i}`);
-    const behind = lstmRun([...frames].reverse(), w, `backward${i}`).reverse();
-    frames = ahead.map((h, t) => {
-      const both = new Float32Array(h.length * 2);
-      both.set(h);
-      both.set(behind[t], h.length);
-      return both;
-    });
+    const ahead = lstmRun(frames, count, w, `forward${i}`, false);
+    const behind = lstmRun(frames, count, w, `backward${i}`, true);
+    size = ahead.length / count;
+    frames = new Float32Array(count * size * 2);
+    for (let t = 0; t < count; t++) {
+      frames.set(ahead.subarray(t * size, (t + 1) * size), 2 * t * size);
+      frames.set(behind.subarray(t * size, (t + 1) * size), (2 * t + 1) * size);
+    }
   }
   // the head's most likely class a frame, repeats merged, blanks (0) dropped
   const alphabet = reader.config.alphabet;
+  const head = w["head.kernel"];
+  const logits = biasRows(w["head.bias"], count);
+  addProducts(logits, frames, head, count);
   let text = "";
   let last = -1;
-  for (const x of frames) {
-    const logits = Float32Array.from(w["head.bias"].data);
-    addProduct(logits, x, w["head.kernel"]);
+  for (let t = 0; t < count; t++) {
     let best = 0;
-    for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+    for (let j = 1; j < head.cols; j++) {
+      if (logits[t * head.cols + j] > logits[t * head.cols + best]) best = j;
+    }
     if (best !== last && best > 0) text += alphabet[best - 1];
     last = best;
   }
