@@ -5,7 +5,7 @@
 // (static/kernel.wat, built to kernel.wasm) where the browser has it, else in JavaScript.
 
 const SCRATCH_FLOATS = 1 << 18; // kernel memory for the rows of one call: 1 MB
-const LANES = 16; // kernel.wat's columns a pass: a matrix's rows are padded to this
+const LANES = 4; // kernel.wat's columns a pass: a matrix's rows are padded to this
 
 // The compiled kernel from its URL, or null where it cannot run (no file, no SIMD): the
 // products then run in JavaScript, the same sums in another order.
@@ -26,7 +26,11 @@ function tensorOf(buffer, entry) {
   const q = new Int8Array(buffer, entry.offset, size);
   const cols = entry.shape[entry.shape.length - 1];
   const scales = new Float32Array(buffer, entry.scales, cols);
-  return Float32Array.from(q, (v, i) => v * scales[i % cols]);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i += cols) {
+    for (let j = 0; j < cols; j++) out[i + j] = q[i + j] * scales[j];
+  }
+  return out;
 }
 
 // {name: {data, shape, rows, cols, stride}} from a manifest ({config, weights: {name:
