@@ -238,18 +238,23 @@ def export_saved_model(model, export_dir):
         signature = getattr(module, first).get_concrete_function(*INPUTS[first])  # int64
         tf.saved_model.save(module, str(staging),
                             signatures={first: signature, "step": module.step})
-        os.chmod(staging, 0o755)  # mkdtemp makes it private, unlike a normal folder
-        if target.exists():
-            old = staging.with_name(staging.name + ".old")
-            os.replace(target, old)
-            os.replace(staging, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(staging, target)
+        put_in_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return str(target)
+
+
+def put_in_place(staging, target):
+    """A finished folder in target's place, an earlier target removed only after."""
+    os.chmod(staging, 0o755)  # mkdtemp makes it private, unlike a normal folder
+    if target.exists():
+        old = staging.with_name(staging.name + ".old")
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, target)
 
 
 # ---------------------------------------------------------------- for the browser
@@ -339,3 +344,94 @@ def compile_kernel(wat, wasm, cache=None):
     subprocess.run(["node", "-e", COMPILE_WAT, *paths], check=True, cwd=cache,
                    capture_output=True)
     return Path(wasm)
+
+
+STATIC = Path(__file__).resolve().parent / "static"
+SITE = "site.json"  # what marks a folder as a build of the page
+
+
+def site_facts(writer, limits):
+    """What the page reads of a static site (site.json), as it reads GET /api/health of
+    app.py: the same fields, for a page that writes in the browser alone."""
+    from text import accented_letters
+    from webapp.schema import MAX_BIAS
+
+    return {"status": "ok", "backend": "browser", "free_writing": False, "writing": True,
+            "why_not_writing": None, "reading": True, "why_not_reading": None,
+            "alphabet": writer.alphabet, "styles": sorted(writer.styles),
+            "limits": dataclasses.asdict(limits), "bias_max": MAX_BIAS,
+            "seed_range": SEED_RANGE, "typography": TYPOGRAPHY,
+            "accented": accented_letters(writer.alphabet),
+            "styles_from_data": "a server's only (app.py --data_dir)",
+            "models": {"writer": "models/writer", "reader": "models/reader",
+                       "hands": "models/hands.json"}}
+
+
+def build_web(folder, synthesis_dir, recognizer_dir, precision="int8"):
+    """The page as a static site in folder, which any static file server serves: the
+    page and its scripts, the WebAssembly kernel, the writer and the reader as
+    web_weights writes them, the writer's named hands, and site.json. Written beside
+    folder, then put in its place. -> {file: bytes} of the models."""
+    from files import write_atomic
+    from kinds import READER, SYNTHESIS
+    from model import open_model
+    from webapp.schema import Limits
+
+    target = Path(folder)
+    if target_problem(target, SITE):
+        raise FileExistsError(f"{target} {target_problem(target, SITE)}")
+    writer, reader = open_model(synthesis_dir, SYNTHESIS), open_model(recognizer_dir, READER)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        shutil.copy(STATIC / "index.html", staging)
+        shutil.copytree(STATIC, staging / "static",
+                        ignore=shutil.ignore_patterns("index.html", "*.wat"))
+        compile_kernel(STATIC / "kernel.wat", staging / "static" / "kernel.wasm")
+        models = staging / "models"
+        export_web(writer.network, models, "writer", precision)
+        export_web(reader, models, "reader", precision)
+        hands = {name: {"text": text, "strokes": np.round(strokes, 1).tolist()}
+                 for name, (strokes, text) in writer.styles.items()}
+        write_atomic(models / "hands.json", json.dumps(hands).encode())
+        write_atomic(staging / SITE,
+                     json.dumps(site_facts(writer, Limits()), indent=1).encode())
+        sizes = {f.name: f.stat().st_size for f in sorted(models.iterdir())}
+        put_in_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return sizes
+
+
+def main(argv=None):
+    from config import RECOGNIZER_DIR, SYNTHESIS_DIR
+    from flags import ArgumentParser
+    from quiet import add_verbose_flag, quiet_tensorflow
+
+    parser = ArgumentParser(description="Build the web page as a static site that writes "
+                                        "and reads in the browser alone.")
+    parser.add_argument("--web", required=True, metavar="DIR",
+                        help="the folder to write (replaced if it holds an earlier build)")
+    parser.add_argument("--synthesis_dir", default=SYNTHESIS_DIR,
+                        help=f"the writer (default {SYNTHESIS_DIR})")
+    parser.add_argument("--recognizer_dir", default=RECOGNIZER_DIR,
+                        help=f"the reader (default {RECOGNIZER_DIR})")
+    parser.add_argument("--precision", choices=PRECISIONS, default="int8",
+                        help="the weights' type: int8 (default) reads as float32 does "
+                             "(docs/browser.md) at a quarter of the size")
+    add_verbose_flag(parser)
+    args = parser.parse_args(argv)
+    quiet_tensorflow(args.verbose)
+    try:
+        sizes = build_web(args.web, args.synthesis_dir, args.recognizer_dir, args.precision)
+    except (ValueError, FileExistsError, RuntimeError) as err:
+        parser.error(str(err))
+    total = sum(sizes.values())
+    print(f"wrote {args.web}: the models {total / 1e6:.1f} MB "
+          f"({', '.join(f'{k} {v / 1e6:.1f} MB' for k, v in sizes.items())}). Serve it with "
+          f"`python -m http.server -d {args.web}` and open http://localhost:8000")
+
+
+if __name__ == "__main__":
+    main()

@@ -23,11 +23,13 @@ def write_atomic(path, data):
         raise
 
 
-def target_problem(folder):
-    """Why folder cannot take a SavedModel export (export.py), or None if it can:
-    replacing an earlier export is fine, anything else in the way is left alone."""
+def target_problem(folder, marker="saved_model.pb"):
+    """Why folder cannot take an export (export.py: a SavedModel, or the page's static
+    build, whose marker is site.json), or None if it can: replacing an earlier export
+    (a folder holding marker) is fine, anything else in the way is left alone."""
     target = Path(folder)
-    if target.exists() and not (target / "saved_model.pb").is_file() and (
+    if target.exists() and not (target / marker).is_file() and (
             not target.is_dir() or any(target.iterdir())):
-        return "exists and is not a SavedModel: choose a new folder"
+        what = "a SavedModel" if marker == "saved_model.pb" else f"a build (no {marker})"
+        return f"exists and is not {what}: choose a new folder"
     return None
