@@ -1,11 +1,14 @@
 // "On pages, in mm": the text written on pages of paper by POST /api/paper (docs/paper.md),
-// its progress read from the answer's stream of JSON lines, each page shown as the SVG in
-// mm the server made (what a plotter takes), with the PDF of every page to download. It
-// uses app.js's helpers: $, state, currentStyle, seedToSend, setStatus, save and
-// unknownCharacters.
-"use strict";
+// its progress shown as its lines are written, each page shown as the SVG in mm the server
+// made (what a plotter takes), with the PDF of every page to download.
 
-const sheets = {document: null, urls: []};
+import {server} from "./api.js";
+import {save} from "./drawing.js";
+import {currentStyle, seedToSend, textToWrite, updateTextHint} from "./form.js";
+import {$, setStatus, state} from "./state.js";
+import {unknownCharacters} from "./textrules.js";
+
+export const sheets = {document: null, urls: []};
 
 function paperChoice() {
   const size = Number($("size").value);
@@ -16,24 +19,6 @@ function paperChoice() {
   };
 }
 
-// the answer's JSON lines, one by one, as they come
-async function* jsonLines(response) {
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const {value, done} = await reader.read();
-    buffer += decoder.decode(value || new Uint8Array(), {stream: !done});
-    let end;
-    while ((end = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, end).trim();
-      buffer = buffer.slice(end + 1);
-      if (line) yield JSON.parse(line);
-    }
-    if (done) return;
-  }
-}
-
 function showProgress(done, of) {
   const bar = $("paper-progress");
   bar.hidden = false;
@@ -42,17 +27,19 @@ function showProgress(done, of) {
   setStatus(`Writing on paper: ${done} of ${of} lines…`);
 }
 
-async function writeOnPaper() {
+// the request's body, or an Error that says what is wrong with the form
+function paperRequest() {
+  const text = textToWrite();
+  const limit = state.health.limits.max_paper_length;
+  if (text.length > limit) throw new Error(`at most ${limit} characters on paper`);
+  return {text, bias: Number($("bias").value), seed: seedToSend(), ...currentStyle(),
+    ...paperChoice()};
+}
+
+export async function writeOnPaper() {
   let body;
   try {
-    const text = $("text").value;
-    if (!text.trim()) throw new Error("type something to write");
-    const unknown = unknownCharacters(text.replace(/\s/g, " "));
-    if (unknown.length) throw new Error(`the model cannot write ${unknown.join(" ")}`);
-    const limit = state.health.limits.max_paper_length;
-    if (text.length > limit) throw new Error(`at most ${limit} characters on paper`);
-    body = {text, bias: Number($("bias").value), seed: seedToSend(), ...currentStyle(),
-      ...paperChoice()};
+    body = paperRequest();
   } catch (err) {
     setStatus(err.message, true);
     return;
@@ -63,16 +50,7 @@ async function writeOnPaper() {
   setStatus("Writing on paper…");
   const started = performance.now();
   try {
-    const response = await fetch("/api/paper", {
-      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
-    });
-    if (!response.ok) {
-      const answer = await response.json().catch(() => null);
-      throw new Error(answer && typeof answer.detail === "string" ? answer.detail
-        : `the server answered ${response.status}`);
-    }
-    for await (const event of jsonLines(response)) {
-      if (event.error) throw new Error(event.error);
+    for await (const event of server.paper(body)) {
       if (event.progress) showProgress(event.progress.lines, event.progress.of);
       if (event.document) {
         showSheets(event.document);
@@ -90,32 +68,35 @@ async function writeOnPaper() {
   }
 }
 
+// a page as a figure: its SVG, and a button that saves it
+function sheetFigure(doc, page, k) {
+  const figure = document.createElement("figure");
+  const img = document.createElement("img");
+  const url = URL.createObjectURL(new Blob([page.svg], {type: "image/svg+xml"}));
+  sheets.urls.push(url);
+  img.src = url;
+  img.alt = `Page ${k + 1}: ${page.lines.join(" ")}`;
+  const caption = document.createElement("figcaption");
+  const label = document.createElement("span");
+  label.textContent = `Page ${k + 1} of ${doc.pages.length}`;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "page-svg";
+  button.textContent = "SVG (mm)";
+  button.addEventListener("click", () => save(new Blob([page.svg], {type: "image/svg+xml"}),
+    `handwriting-${doc.seed}.page-${k + 1}.svg`));
+  caption.append(label, button);
+  figure.append(img, caption);
+  return figure;
+}
+
 function showSheets(doc) {
   sheets.document = doc;
   for (const url of sheets.urls) URL.revokeObjectURL(url);
   sheets.urls = [];
   const box = $("sheets");
   box.replaceChildren();
-  doc.pages.forEach((page, k) => {
-    const figure = document.createElement("figure");
-    const img = document.createElement("img");
-    const url = URL.createObjectURL(new Blob([page.svg], {type: "image/svg+xml"}));
-    sheets.urls.push(url);
-    img.src = url;
-    img.alt = `Page ${k + 1}: ${page.lines.join(" ")}`;
-    const caption = document.createElement("figcaption");
-    const label = document.createElement("span");
-    label.textContent = `Page ${k + 1} of ${doc.pages.length}`;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "page-svg";
-    button.textContent = "SVG (mm)";
-    button.addEventListener("click", () => save(new Blob([page.svg], {type: "image/svg+xml"}),
-      `handwriting-${doc.seed}.page-${k + 1}.svg`));
-    caption.append(label, button);
-    figure.append(img, caption);
-    box.append(figure);
-  });
+  doc.pages.forEach((page, k) => box.append(sheetFigure(doc, page, k)));
   box.dataset.pages = String(doc.pages.length);
   box.dataset.state = "done";
   $("seed").value = String(doc.seed);
@@ -132,7 +113,8 @@ function downloadPdf() {
 function updatePaperHint() {
   if (!$("on-paper").checked || state.mode !== "write" || !state.health) return;
   const text = $("text").value;
-  if (unknownCharacters(text.replace(/\s/g, " ")).length) return; // app.js's hint stands
+  // the hint of unknown characters (updateTextHint's) stands
+  if (unknownCharacters(text.replace(/\s/g, " ")).length) return;
   const hint = $("text-hint");
   const limit = state.health.limits.max_paper_length;
   hint.classList.toggle("error", text.length > limit);
@@ -156,9 +138,12 @@ function showPaperMode() {
   updatePaperHint();
 }
 
-$("on-paper").addEventListener("change", showPaperMode);
-$("text").addEventListener("input", updatePaperHint);
-$("mode-write").addEventListener("click", showPaperMode);
-$("mode-free").addEventListener("click", showPaperMode);
-$("download-pdf").addEventListener("click", downloadPdf);
-window.writeRnn.sheets = sheets;
+// Bound after the form's own listeners, so that the mode is set and the screen's hint
+// written before the paper's take their turn.
+export function bindPaper() {
+  $("on-paper").addEventListener("change", showPaperMode);
+  $("text").addEventListener("input", updatePaperHint);
+  $("mode-write").addEventListener("click", showPaperMode);
+  $("mode-free").addEventListener("click", showPaperMode);
+  $("download-pdf").addEventListener("click", downloadPdf);
+}

@@ -411,14 +411,33 @@ def test_a_data_set_line_is_a_style_for_this_machine_only(tiny_models, tmp_path)
 STATIC = STATIC_DIR
 
 
+def page_modules():
+    """The page's ES modules: static/main.js and every module it imports, and so on."""
+    found, todo = set(), ["main.js"]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo += re.findall(r'from "\./([\w.]+\.js)"', (STATIC / name).read_text())
+    return sorted(found)
+
+
 def test_the_page_and_its_files_are_served_and_fetch_nothing_from_elsewhere(server):
     page = server.get("/")
     assert page.status_code == 200 and "<textarea" in page.text
     local = re.findall(r'(?:src|href)="(/[^"]*)"', page.text)
-    assert {"/static/app.js", "/static/app.css", "/docs"} <= set(local)
+    assert {"/static/main.js", "/static/app.css", "/docs"} <= set(local)
+    assert '<script type="module" src="/static/main.js">' in page.text
     for path in local:
         assert server.get(path).status_code == 200, path
-    for name in ("index.html", "app.js", "paper.js", "app.css"):
+    modules = page_modules()
+    assert {"api.js", "pad.js", "paper.js", "state.js"} <= set(modules)
+    for name in modules:
+        # a browser runs a module only if it comes as JavaScript
+        served = server.get(f"/static/{name}")
+        assert served.status_code == 200, name
+        assert "javascript" in served.headers["content-type"], (name, served.headers)
+    for name in ("index.html", "app.css", *modules):
         text = (STATIC / name).read_text()
         # the only addresses elsewhere: the SVG namespace, and a link to the paper
         for url in re.findall(r"https?://[^\s\"'`)]+", text):

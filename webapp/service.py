@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import mimetypes
 import random
 import threading
 import time
@@ -417,6 +418,9 @@ def add_routes(app, service):
     async def page():
         return FileResponse(STATIC_DIR / "index.html")
 
+    # the page is ES modules, which a browser runs only if they come as JavaScript; some
+    # machines' MIME tables (a Windows registry) say text/plain for .js
+    mimetypes.add_type("text/javascript", ".js")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
