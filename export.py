@@ -353,15 +353,16 @@ SITE = "site.json"  # what marks a folder as a build of the page
 def site_facts(writer, limits):
     """What the page reads of a static site (site.json), as it reads GET /api/health of
     app.py: the same fields, for a page that writes in the browser alone."""
-    from text import accented_letters
+    from config import DEFAULT_TRIES
     from webapp.schema import MAX_BIAS
 
+    # no accented letters: the marks are added by accents.py, which has no JavaScript twin
     return {"status": "ok", "backend": "browser", "free_writing": False, "writing": True,
             "why_not_writing": None, "reading": True, "why_not_reading": None,
             "alphabet": writer.alphabet, "styles": sorted(writer.styles),
             "limits": dataclasses.asdict(limits), "bias_max": MAX_BIAS,
-            "seed_range": SEED_RANGE, "typography": TYPOGRAPHY,
-            "accented": accented_letters(writer.alphabet),
+            "seed_range": SEED_RANGE, "typography": TYPOGRAPHY, "accented": {},
+            "tries": DEFAULT_TRIES,
             "styles_from_data": "a server's only (app.py --data_dir)",
             "models": {"writer": "models/writer", "reader": "models/reader",
                        "hands": "models/hands.json"}}
@@ -384,7 +385,10 @@ def build_web(folder, synthesis_dir, recognizer_dir, precision="int8"):
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
-        shutil.copy(STATIC / "index.html", staging)
+        page = (STATIC / "index.html").read_text()
+        marked = page.replace('<meta charset="utf-8">',
+                              '<meta charset="utf-8">\n<meta name="backend" content="browser">')
+        write_atomic(staging / "index.html", marked.encode())
         shutil.copytree(STATIC, staging / "static",
                         ignore=shutil.ignore_patterns("index.html", "*.wat"))
         compile_kernel(STATIC / "kernel.wat", staging / "static" / "kernel.wasm")

@@ -139,8 +139,17 @@ export function play() {
   canvas.dataset.points = String(points.length);
   canvas.dataset.strokes = String(splitStrokes(points).length);
   canvas.dataset.drawn = "0";
-  const animation = {frame: 0, drawn: 0, paper, pen: paper.pen, start: performance.now()};
+  // waited: ms the pen has stood waiting for lines still being written; since: from when
+  const animation = {frame: 0, drawn: 0, paper, pen: paper.pen, start: performance.now(),
+    waited: 0, since: null};
   const step = (now) => {
+    const points = state.result.points; // lines still being written are added to it
+    if (animation.since !== null && points.length > animation.drawn) {
+      // the next line has come: the pen takes up its pace from where it waited
+      animation.waited += now - animation.since;
+      animation.since = null;
+      animation.start = now - animation.drawn / pointsPerSecond() * 1000;
+    }
     // (a frame's time can be a little before the start)
     const target = Math.max(animation.drawn, Math.min(points.length,
       Math.floor((now - animation.start) / 1000 * pointsPerSecond()) + 1));
@@ -149,8 +158,13 @@ export function play() {
     canvas.dataset.drawn = String(target);
     if (target < points.length) {
       animation.frame = requestAnimationFrame(step);
+    } else if (state.result.pending) {
+      // the pen has caught up with the writer: it waits, and the wait is counted
+      animation.since = animation.since ?? now;
+      animation.frame = requestAnimationFrame(step);
     } else {
       canvas.dataset.state = "done";
+      canvas.dataset.waited = String(Math.round(animation.waited));
       state.animation = null;
     }
   };

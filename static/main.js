@@ -1,11 +1,12 @@
 // The page of app.py, put together: the form's modes and panels, Write, and what the
 // server's health says the page can do. The other modules each do one job for it.
 
-import {server} from "./api.js";
+import {server, standIn} from "./api.js";
 import {downloadPng, downloadSvg, drawPreview, play, pointsPerSecond, redraw, svgText}
   from "./drawing.js";
 import {currentStyle, seedToSend, textToWrite, updateTextHint} from "./form.js";
 import {scheduleReading, setupPad} from "./pad.js";
+import {inBrowser, siteFacts} from "./inbrowser.js";
 import {bindPaper, sheets, writeOnPaper} from "./paper.js";
 import {$, pad, reading, setStatus, state} from "./state.js";
 import {absolute, splitStrokes, toSteps} from "./strokes.js";
@@ -95,19 +96,37 @@ function writeRequest() {
   return {call: "sample", body, prime};
 }
 
-function showResult(answer, prime, started) {
+// The page so far, as a backend that writes in the browser gives it a line at a time:
+// the pen starts on the first line and goes on with the others as they come.
+function showPart(answer, prime) {
   const start = prime.length ? prime[prime.length - 1] : [0, 0];
-  state.result = {
+  const points = absolute(answer.strokes, start[0], start[1]);
+  if (state.result && state.result.pending) {
+    Object.assign(state.result, {points, answer});
+    redraw(); // laid out again: a new line can change the line height
+  } else {
+    state.result = {prime, points, seed: answer.seed, answer, pending: true};
+    play();
+  }
+  setStatus(`Writing… ${answer.lines.length} line${answer.lines.length === 1 ? "" : "s"} ` +
+    "written.");
+}
+
+function showResult(answer, prime, started) {
+  const streamed = state.result && state.result.pending;
+  const start = prime.length ? prime[prime.length - 1] : [0, 0];
+  state.result = Object.assign(streamed ? state.result : {}, {
     prime, points: absolute(answer.strokes, start[0], start[1]), seed: answer.seed,
-    answer,
-  };
+    answer, pending: false,
+  });
   $("seed").value = String(answer.seed);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   // what the text's typography was written as, if the server folded it
   setStatus(`Written in ${seconds} s.` + (answer.note ? ` Its ${answer.note}.` : ""));
   describe(answer);
   for (const id of ["replay", "download-svg", "download-png"]) $(id).disabled = false;
-  play();
+  if (streamed) redraw();
+  else play();
 }
 
 async function write() {
@@ -125,8 +144,11 @@ async function write() {
   setStatus("Writing…");
   const started = performance.now();
   try {
-    showResult(await server[request.call](request.body), request.prime, started);
+    const answer = await server[request.call](request.body,
+      (part) => showPart(part, request.prime));
+    showResult(answer, request.prime, started);
   } catch (err) {
+    if (state.result) state.result.pending = false;
     $("paper").dataset.state = state.result ? "done" : "empty";
     setStatus(err.message, true);
   } finally {
@@ -217,16 +239,31 @@ function showHealth(health) {
   showNamedHands(health.styles);
 }
 
+// Where the writing is done, said at the foot of the page: in this browser (a static
+// build, export.py --web) or by the server (app.py)
+function showBackend(health) {
+  const alone = health.backend === "browser";
+  $("backend").textContent = !alone ? "Written by the server (app.py)."
+    : "Written in this browser: nothing you type or draw leaves it" +
+      (health.kernel ? "." : " (without WebAssembly SIMD: slowly).");
+  $("api-link").hidden = alone;
+  $("mode-free").hidden = !health.free_writing;
+  $("paper-choice").hidden = alone;
+}
+
 async function init() {
   bindOutputs();
   bindControls();
   bindPaper();
+  const site = await siteFacts();
+  if (site) standIn(inBrowser(site));
   try {
     state.health = await server.health();
   } catch (err) {
     setStatus(`The server does not answer: ${err.message}`, true);
     return;
   }
+  showBackend(state.health);
   showHealth(state.health);
   updateTextHint();
   document.body.dataset.ready = "true";

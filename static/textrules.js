@@ -18,7 +18,7 @@ const fold = (text) =>
 
 // A line as the server writes it (text.as_written): its typography folded, every run of
 // white space one space, none at the ends.
-const cleanLine = (line) => fold(line).split(PY_SPACES).filter((word) => word).join(" ");
+export const cleanLine = (line) => fold(line).split(PY_SPACES).filter((word) => word).join(" ");
 
 // Python's textwrap.wrap(line, width, break_on_hyphens=False) of a clean line, as the
 // server wraps it: at spaces, into lines of at most `width` characters; a word longer

@@ -42,7 +42,7 @@ self.onmessage = async ({data}) => {
   try {
     if (type === "load") {
       models = await load(data.base, data.site);
-      postMessage({type: "ready", kernel: models.kernel, seconds: seconds()});
+      postMessage({type: "ready", id, kernel: models.kernel, seconds: seconds()});
     } else if (type === "write") {
       const options = {bias: data.bias, seed: data.seed, hand: handOf(data.hand), tries: data.tries};
       writePage(models, data.lines, options,

@@ -3,7 +3,10 @@ chromium-driver) driven by selenium, and the app served in a subprocess on a fre
 port of 127.0.0.1 (webapp.harness.running). Used by tests/test_browser.py and
 docs/make_app_screenshot.py."""
 
+import contextlib
+import http.server
 import shutil
+import threading
 import time
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
@@ -23,9 +26,10 @@ def missing():
     return None
 
 
-def chrome(download_dir=None, width=1280, height=900):
+def chrome(download_dir=None, width=1280, height=900, proxy=None):
     """Headless Chromium through Debian's chromedriver (never a driver downloaded by
-    selenium). download_dir: where downloads go, without asking."""
+    selenium). download_dir: where downloads go, without asking. proxy: a URL that
+    every request goes through, to this machine's too (serving's server records them)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -36,6 +40,10 @@ def chrome(download_dir=None, width=1280, height=900):
                 "--disable-extensions", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"):
         options.add_argument(arg)
+    if proxy is not None:
+        options.add_argument(f"--proxy-server={proxy.split('/')[2]}")  # host:port
+        options.add_argument("--proxy-bypass-list=<-loopback>")
+        options.add_argument("--disable-features=NetworkTimeServiceQuerying")
     if download_dir is not None:
         options.add_experimental_option("prefs", {
             "download.default_directory": str(download_dir),
@@ -47,6 +55,58 @@ def chrome(download_dir=None, width=1280, height=900):
         driver.execute_cdp_cmd("Page.setDownloadBehavior",
                                {"behavior": "allow", "downloadPath": str(download_dir)})
     return driver
+
+
+# Chromium's own calls home (component updates, sign-in, autofill, network time) go to
+# Google's hosts whatever page is open, and the page never does: what a test of a page's
+# requests leaves out
+BROWSER_OWN = (".google.com", ".googleapis.com")
+
+
+def pages_own(requests):
+    """The requests a page made, of those serving's server recorded."""
+    host = lambda url: url.split("/")[2].split(":")[0]  # noqa: E731
+    return [r for r in requests if not host(r).endswith(BROWSER_OWN)]
+
+
+@contextlib.contextmanager
+def serving(folder):
+    """folder served as static files over HTTP on a free port of 127.0.0.1, as
+    `python -m http.server` serves it (ES modules do not load from file://). The server
+    is a proxy too: a browser from chrome(proxy=url) sends it every request, its workers'
+    as well, and what lies outside the folder is refused. Yields (its URL, the requests
+    it was sent: absolute URLs, a list that grows)."""
+    requests = []
+
+    class Recording(http.server.SimpleHTTPRequestHandler):
+        def parse_request(self):
+            if not super().parse_request():
+                return False
+            requests.append(self.path if self.path.startswith("http")
+                            else f"{origin}{self.path.lstrip('/')}"
+                            if self.command != "CONNECT" else f"https://{self.path}/")
+            if self.path.startswith(origin):  # asked as a proxy
+                self.path = "/" + self.path[len(origin):]
+            elif self.path.startswith("http"):
+                self.send_error(403, "outside the folder")
+                return False
+            return True
+
+        def do_CONNECT(self):
+            self.send_error(403, "outside the folder")
+
+        def log_message(self, *args):
+            pass
+
+    handler = lambda *a: Recording(*a, directory=str(folder))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    origin = f"http://127.0.0.1:{server.server_port}/"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield origin, requests
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def wait_for(driver, script, timeout=60, poll=0.1):

@@ -3,9 +3,7 @@ Python: static/pagelayout.js smooths and levels a line as drawing.as_drawn does,
 its guides as drawing.line_guides does, and lays a page out as drawing.page_as_drawn
 does, so that a page written in the browser looks as the server's pictures."""
 
-import http.server
 import shutil
-import threading
 from pathlib import Path
 
 import browser
@@ -42,20 +40,13 @@ def served(tmp_path_factory):
     shutil.copy(ROOT / "static" / "pagelayout.js", folder)
     (folder / "index.html").write_text("<!doctype html><title>layout</title>")
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = lambda *a: Quiet(*a, directory=str(folder))  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    driver = browser.chrome()
-    try:
-        driver.get(f"http://127.0.0.1:{server.server_port}/index.html")
-        yield driver
-    finally:
-        driver.quit()
-        server.shutdown()
+    with browser.serving(folder) as (url, _):
+        driver = browser.chrome()
+        try:
+            driver.get(url + "index.html")
+            yield driver
+        finally:
+            driver.quit()
 
 
 def rows(points, eos):

@@ -5,9 +5,7 @@ static/writer.js (the loop, the mixture of static/mixture.js, the stop rule), gi
 noise Python drew, writes the points writer.Writer.write writes and stops where it stops.
 The weights reach the page as export.web_weights writes them."""
 
-import http.server
 import shutil
-import threading
 from pathlib import Path
 
 import browser
@@ -57,28 +55,21 @@ const [name, xs, codes, wasm, done] = arguments;
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """A folder served over HTTP on 127.0.0.1 (ES modules do not load from file://), with
-    step.js, and a headless Chromium on its empty page: (folder, driver)."""
+    """A folder served over HTTP with the networks' scripts and the kernel, and a headless
+    Chromium on its empty page: (folder, driver)."""
     folder = tmp_path_factory.mktemp("web")
     for name in ("step.js", "layers.js", "mixture.js", "writer.js", "reader.js"):
         shutil.copy(ROOT / "static" / name, folder)
     if shutil.which("node") and shutil.which("npm"):
         compile_kernel(ROOT / "static" / "kernel.wat", folder / "kernel.wasm")
     (folder / "index.html").write_text("<!doctype html><title>step</title>")
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = lambda *a: Quiet(*a, directory=str(folder))  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    driver = browser.chrome()
-    try:
-        driver.get(f"http://127.0.0.1:{server.server_port}/index.html")
-        yield folder, driver
-    finally:
-        driver.quit()
-        server.shutdown()
+    with browser.serving(folder) as (url, _):
+        driver = browser.chrome()
+        try:
+            driver.get(url + "index.html")
+            yield folder, driver
+        finally:
+            driver.quit()
 
 
 def tensorflow_steps(network, xs, codes):
