@@ -8,7 +8,8 @@ against a per-point loop), eval (evaluate.py's throughput), synthesis (training 
 network that writes text), recognizer (training the reader, and reading), tries (a
 three-line page written once and as the best of DEFAULT_TRIES, the recogniser picking),
 paper (a 400-word letter on A4, and its share spent re-flowing lines), app (app.py
-under 16 concurrent clients, batched and one request at a time). Pick some with
+under 16 concurrent clients, batched and one request at a time), browser (the page as a
+static build writing a three-line page in headless Chromium, against Python). Pick some with
 --only data,train,... The data and eval sections need IAM-OnDB: --data_dir, or the IAM_ONDB
 environment variable (as the notebook and the tests read it), else data/.
 """
@@ -37,7 +38,7 @@ from quiet import add_verbose_flag, quiet_tensorflow
 from utils import LineBatch, WindowBatch
 
 SECTIONS = ("data", "train", "sample", "eval", "synthesis", "recognizer", "tries", "paper",
-            "app", "precision")
+            "app", "precision", "browser")
 # a page of three lines of 42-44 characters (the first three of docs/page.txt)
 TRIES_PAGE = ("Rain fell on the old harbour town all night,",
               "and by morning the boats lay still and grey.",
@@ -309,6 +310,64 @@ def bench_paper(synthesis_dir, recognizer_dir):
             "letter_reflow_share": stats["reflow_s"] / (stats["write_s"] + stats["reflow_s"])}
 
 
+def bench_browser(synthesis_dir, recognizer_dir):
+    """The page as a static build (export.py --web) in headless Chromium, writing
+    TRIES_PAGE at the page's default (the first named hand, bias 0.75, best of
+    DEFAULT_TRIES, the default drawing pace): when the pen starts, when every line is
+    written, and how long the pen stood waiting for the writer; then Writer.write_page
+    of the same page in Python in the same run (best of three, warm) for the ratio."""
+    import sys
+
+    from export import build_web
+    from model import load_model
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
+    import browser  # tests/browser.py: Debian's Chromium through selenium
+
+    if browser.missing():
+        return {"browser_skipped": browser.missing()}
+    with tempfile.TemporaryDirectory() as folder:
+        sizes = build_web(Path(folder) / "site", synthesis_dir, recognizer_dir)
+        with browser.serving(Path(folder) / "site") as (url, _):
+            driver = browser.chrome()
+            driver.set_script_timeout(600)
+            try:
+                driver.get(url)
+                browser.wait_for(driver, "return document.body.dataset.ready === 'true'")
+                times = driver.execute_async_script(PAGE_TIMES, "\n".join(TRIES_PAGE))
+            finally:
+                driver.quit()
+    writer = load_model(synthesis_dir)
+    writer.reader = load_model(recognizer_dir)
+    page = lambda: writer.write_page(list(TRIES_PAGE), bias=0.75, seed=0,  # noqa: E731
+                                     style=writer.first_hand, tries=DEFAULT_TRIES)
+    page()  # the first call compiles
+    python_s, _ = timed(page, repeat=3)
+    return {"browser_models_mb": sum(sizes.values()) / 1e6, **times,
+            "browser_page3_python_s": python_s,
+            "browser_page3_ratio": times["browser_page3_written_s"] / python_s}
+
+
+# Write on the page and time it: Write clicked, the pen's first point drawn, every line
+# written (the status says so), the pen done; and the ms it stood waiting for lines
+PAGE_TIMES = """
+const [text, done] = arguments;
+const $ = (id) => document.getElementById(id);
+const [t0, times] = [performance.now(), {}];
+const mark = (name) => { times[name] = times[name] || (performance.now() - t0) / 1000; };
+const watch = () => {
+  if (Number($("paper").dataset.drawn) > 0) mark("browser_page3_first_stroke_s");
+  if ($("status").textContent.startsWith("Written")) mark("browser_page3_written_s");
+  if ($("paper").dataset.state !== "done") return requestAnimationFrame(watch);
+  mark("browser_page3_drawn_s");
+  done({...times, browser_pen_waited_s: Number($("paper").dataset.waited) / 1000});
+};
+$("text").value = text;
+$("write").click();
+requestAnimationFrame(watch);
+"""
+
+
 def matmul_floor(model, batch, steps):
     """Seconds for just the matrix products of `steps` sampling steps, in one XLA
     loop: what no sampler on this machine can beat."""
@@ -524,6 +583,9 @@ def main(argv=None):
                                  requests=args.app_requests))
     if "precision" in only:
         figures.update(bench_precision())
+    if "browser" in only:
+        if holds_model(args.synthesis_dir) and holds_model(args.recognizer_dir):
+            figures.update(bench_browser(args.synthesis_dir, args.recognizer_dir))
     report(figures, args.json)
     return figures
 

@@ -608,6 +608,11 @@ def test_write_stays_in_view_with_the_pad_open(page):
         page.find_element("css selector", 'input[name="style"][value="model"]').click()
 
 
+def test_the_page_says_the_server_writes(page):
+    assert page.find_element("id", "backend").text == "Written by the server (app.py)."
+    assert page.find_element("id", "mode-free").is_displayed()
+
+
 def test_no_errors_in_the_console(page):
     errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors

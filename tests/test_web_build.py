@@ -129,6 +129,16 @@ def test_a_line_drawn_on_the_static_page_s_pad_is_read_there(page):
                             timeout=60)
     # drawn in real time, sampled as the pad samples a hand: a letter may go astray
     assert edit_distance(read.replace(" ", ""), "hello") <= 1, read
+    # and a text written in that hand, primed with the pad's line in the browser
+    driver.execute_script("document.getElementById('text').value = 'a new line';"
+                          "document.getElementById('write').click()")
+    browser.wait_for(driver, "return document.getElementById('paper').dataset.state === "
+                             "'done'", timeout=240)
+    sent = driver.execute_script("return window.writeRnn.state.lastRequest.style")
+    assert sent["text"] == read and len(sent["strokes"]) > 100
+    answer = driver.execute_script("return window.writeRnn.state.result.answer")
+    assert [line["text"] for line in answer["lines"]] == ["a new line"]
+    assert answer["lines"][0]["stop"] == "end"
     assert not outside(url, requests)
 
 
