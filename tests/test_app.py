@@ -498,8 +498,11 @@ def test_max_tries_is_at_least_tries_and_each_line_says_whether_it_read_right(se
     assert answer.status_code == 200
     for line in answer.json()["lines"]:
         assert line["read_right"] == (line["reading"].replace(" ", "") == "ab")
-    refused = server.post("/api/write", json={"text": "ab", "tries": 3, "max_tries": 2})
-    assert refused.status_code == 422 and "fewer than tries" in refused.json()["detail"]
+    for path in ("/api/write", "/api/paper"):  # checked with the request's other fields
+        refused = server.post(path, json={"text": "ab", "tries": 3, "max_tries": 2})
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == ("max_tries (2) is fewer than tries (3): give at "
+                                            "least as many")
 
 
 # ---------------------------------------------------------------- paper

@@ -5,7 +5,7 @@ sees it, each failing with a BadInput (a 422) that says what is wrong."""
 import dataclasses
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from config import DEFAULT_TRIES, MAX_TRIES
 from flags import check_fields, flag
@@ -67,7 +67,18 @@ class Style(Strict):
     text: str = Field(description="what the strokes write")
 
 
-class WriteRequest(Strict):
+class Tried(Strict):
+    """A request with tries and max_tries: max_tries, when given, at least tries."""
+
+    @model_validator(mode="after")
+    def max_tries_at_least_tries(self):
+        if self.max_tries is not None and self.max_tries < self.tries:
+            raise ValueError(f"max_tries ({self.max_tries}) is fewer than tries "
+                             f"({self.tries}): give at least as many")
+        return self
+
+
+class WriteRequest(Tried):
     text: str | None = Field(None, description="the text; long lines are wrapped")
     lines: list[str] | None = Field(None, description="or its lines (each wrapped if long)")
     bias: Bias = 0.0
@@ -83,7 +94,7 @@ class WriteRequest(Strict):
                                                "(hand-1, ...; GET /api/health lists them)")
 
 
-class PaperRequest(Strict):
+class PaperRequest(Tried):
     text: str = Field(description="the text: a blank line starts a paragraph, the lines "
                                   "between run on (docs/paper.md)")
     paper: str = Field("a4", description="a4, a5, a6, a3, letter, legal or WIDTHxHEIGHTmm")

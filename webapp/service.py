@@ -230,9 +230,6 @@ class Service:
         lines = lines_of(request, self.limits, synthesis.alphabet)
         style = style_of(request.style, self.limits, synthesis.alphabet, request.hand,
                          synthesis.styles)
-        if request.max_tries is not None and request.max_tries < request.tries:
-            raise BadInput(f"max_tries ({request.max_tries}) is fewer than tries "
-                           f"({request.tries}): give at least as many")
         seed = fresh_seed() if request.seed is None else request.seed
         tries, max_tries = request.tries, request.max_tries
         written = list(zip(*await self.in_thread(lambda: synthesis.write_page(
@@ -260,9 +257,6 @@ class Service:
         if not request.text.strip():
             raise BadInput("nothing to write: the text is empty")
         writable([" ".join(request.text.split())], synthesis.alphabet)
-        if request.max_tries is not None and request.max_tries < request.tries:
-            raise BadInput(f"max_tries ({request.max_tries}) is fewer than tries "
-                           f"({request.tries}): give at least as many")
         try:  # the flags' messages, with the API's field names
             sheet = Paper.of(request.paper, request.landscape, request.margins, request.size,
                              request.pitch, align=request.align, lifelike=request.lifelike)
