@@ -318,8 +318,8 @@ def bench_browser(synthesis_dir, recognizer_dir):
     of the same page in Python in the same run (best of three, warm) for the ratio."""
     import sys
 
-    from export import build_web
     from model import load_model
+    from webexport import build_web
 
     sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
     import browser  # tests/browser.py: Debian's Chromium through selenium

@@ -1,9 +1,11 @@
-"""Files written so that an interruption never leaves half of one (write_atomic), and
-whether a folder may take a SavedModel export (target_problem): what the caches, the
-model folders, the pictures and the exports are written with. No TensorFlow.
+"""Files written so that an interruption never leaves half of one (write_atomic, and
+put_in_place for a folder), and whether a folder may take an export (target_problem): what
+the caches, the model folders, the pictures and the exports are written with. No
+TensorFlow.
 """
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -33,3 +35,15 @@ def target_problem(folder, marker="saved_model.pb"):
         what = "a SavedModel" if marker == "saved_model.pb" else f"a build (no {marker})"
         return f"exists and is not {what}: choose a new folder"
     return None
+
+
+def put_in_place(staging, target):
+    """A finished folder in target's place, an earlier target removed only after."""
+    os.chmod(staging, 0o755)  # mkdtemp makes it private, unlike a normal folder
+    if target.exists():
+        old = staging.with_name(staging.name + ".old")
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, target)

@@ -21,8 +21,8 @@ import browser  # noqa: E402
 
 from config import DEFAULT_TRIES, RECOGNIZER_DIR, SYNTHESIS_DIR  # noqa: E402
 from evaluate import legibility_figures  # noqa: E402
-from export import PRECISIONS, build_web  # noqa: E402
 from model import load_model  # noqa: E402
+from webexport import PRECISIONS, build_web  # noqa: E402
 
 # every sentence a line of one page a round, primed with the hand in one batch, as the
 # worker writes a page; the lines in tablet units, as they came

@@ -8,8 +8,8 @@ import {cleanLine, pageLines} from "./textrules.js";
 
 const SITE = new URL("../site.json", import.meta.url); // beside index.html
 
-// What the build says of itself (export.site_facts), or null: not a static build (whose
-// index.html export.build_web marks), so app.py's page asks nothing of site.json
+// What the build says of itself (webexport.site_facts), or null: not a static build (whose
+// index.html webexport.build_web marks), so app.py's page asks nothing of site.json
 export async function siteFacts() {
   if (!document.querySelector('meta[name="backend"][content="browser"]')) return null;
   try {

@@ -1,5 +1,5 @@
 // What the networks in JavaScript share (static/step.js, static/reader.js): weights by
-// name from export.web_weights' manifest and buffer, the vector-matrix products of a
+// name from webexport.web_weights' manifest and buffer, the vector-matrix products of a
 // batch of rows, and one LSTM update in Graves' gate layout [i, f, o, g] (lstm.lstm_gates,
 // lstm_update). The products, nearly all of a step's time, run in WebAssembly SIMD
 // (static/kernel.wat, built to kernel.wasm) where the browser has it, else in JavaScript.
@@ -19,7 +19,7 @@ export async function loadKernel(url) {
 }
 
 // One tensor of the buffer as float32: float32 as stored, or int8 times its column's
-// scale (export.quantized: symmetric, one scale a column of the last axis).
+// scale (webexport.quantized: symmetric, one scale a column of the last axis).
 function tensorOf(buffer, entry) {
   const size = entry.shape.reduce((a, b) => a * b, 1);
   if (entry.dtype !== "int8") return new Float32Array(buffer, entry.offset, size);

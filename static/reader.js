@@ -1,6 +1,6 @@
 // The recogniser (recognizer.py) in plain JavaScript: a line's features, two 1-D
 // convolutions, bidirectional LSTM layers, the head's logits and best-path CTC decoding.
-// Weights as export.web_weights writes them. One line at a time, as read alone; each
+// Weights as webexport.web_weights writes them. One line at a time, as read alone; each
 // layer's products over all the line's frames at once.
 
 import {addProducts, biasRows, lstmUpdate, weightsOf} from "./layers.js";

@@ -1,7 +1,7 @@
 // One step of the synthesis network (model.SynthesisModel.step) in plain JavaScript, for a
 // page that writes in the browser: the window layer (Graves eq. 46-51 on an LSTM, eq. 7-11),
 // the LSTM layers above it, each reading (x, w, h of the layer below), and the mixture
-// head reading every layer. Weights as export.web_weights writes them. A batch of rows at
+// head reading every layer. Weights as webexport.web_weights writes them. A batch of rows at
 // a time, each reading its own text; the state is {h, c: one Float32Array [batch, units]
 // a layer, kappa [batch, mixtures], w [batch, vocab]}.
 

@@ -33,6 +33,7 @@ USAGE_ERRORS = {
     "evaluate.py": ["--model_dir", "nowhere"],
     "bench.py": ["--only", "nothing"],
     "app.py": ["--port", "0"],
+    "export.py": ["--web", "site", "--precision", "fp8"],
 }
 
 

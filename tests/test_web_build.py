@@ -11,7 +11,7 @@ import browser
 import numpy as np
 import pytest
 
-import export
+import webexport
 from measures import edit_distance
 from model import load_model
 
@@ -27,7 +27,7 @@ TEXT = "Quiz: 42 boxes.\nThe page writes alone,\nwithout a server."
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("build") / "site"
-    sizes = export.build_web(folder, ROOT / "save" / "synthesis", ROOT / "save" / "recognizer")
+    sizes = webexport.build_web(folder, ROOT / "save" / "synthesis", ROOT / "save" / "recognizer")
     return folder, sizes
 
 
@@ -79,10 +79,10 @@ def test_site_json_has_what_the_page_reads_of_api_health(site, tiny_models):
 def test_a_folder_that_is_not_a_build_is_left_alone(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match=str(tmp_path)):
-        export.build_web(tmp_path, ROOT / "save" / "synthesis", ROOT / "save" / "recognizer")
+        webexport.build_web(tmp_path, ROOT / "save" / "synthesis", ROOT / "save" / "recognizer")
     assert [f.name for f in tmp_path.iterdir()] == ["notes.txt"]
     with pytest.raises(SystemExit):
-        export.main(["--web", str(tmp_path)])
+        webexport.main(["--web", str(tmp_path)])
 
 
 def outside(url, requests):

@@ -3,7 +3,7 @@ Chromium (tests/browser.py), against TensorFlow: static/step.js (the synthesis n
 step) gives model.SynthesisModel.step's outputs and window for the same inputs, and
 static/writer.js (the loop, the mixture of static/mixture.js, the stop rule), given the
 noise Python drew, writes the points writer.Writer.write writes and stops where it stops.
-The weights reach the page as export.web_weights writes them."""
+The weights reach the page as webexport.web_weights writes them."""
 
 import shutil
 from pathlib import Path
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import tiny
 
-from export import compile_kernel, export_web, quantized
 from mixture import sampling_noise
 from model import load_model, load_network
 from text import encode_text, end_mark, pad_texts
+from webexport import compile_kernel, export_web, quantized
 from writer import POINTS_PER_CHAR
 
 ROOT = Path(__file__).resolve().parents[1]
