@@ -17,6 +17,7 @@ from model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing())),
     pytest.mark.skipif(not (shutil.which("node") and shutil.which("npm")),
                        reason="no node and npm to build the WebAssembly kernel"),

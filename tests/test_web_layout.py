@@ -14,7 +14,8 @@ import drawing
 from cleaning import SMOOTHING_WINDOW
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))]
 
 # every line as drawn and its guides, raw and as drawn, and each page laid out
 LAYOUT = """

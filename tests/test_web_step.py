@@ -20,7 +20,8 @@ from webexport import compile_kernel, export_web, quantized
 from writer import POINTS_PER_CHAR
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))]
 
 # a network from NAME.json and NAME.bin, its products in the WebAssembly kernel or not
 LOAD = """
