@@ -110,6 +110,17 @@ def test_the_static_page_writes_three_lines_in_the_browser_alone(page):
     assert int(drawn) == len(answer["strokes"]) > 300
     svg = driver.execute_script("return window.writeRnn.svgText()")
     assert svg.count("<path") >= 3
+    # the seed shown writes the same page again (noise.js: the same draws in any browser)
+    driver.execute_script("document.getElementById('fresh-seed').checked = false;"
+                          "document.getElementById('write').click()")
+    # (Write marks the paper "waiting" at once, so "done" is the new page's)
+    browser.wait_for(driver, "return document.getElementById('paper').dataset.state === "
+                             "'done'", timeout=240)
+    again = driver.execute_script("return window.writeRnn.state.result.answer")
+    # written anew: this time the page sent the seed it showed
+    assert driver.execute_script("return window.writeRnn.state.lastRequest.seed") == \
+        answer["seed"]
+    assert again["seed"] == answer["seed"] and again["strokes"] == answer["strokes"]
     assert not outside(url, requests)
 
 
