@@ -47,12 +47,13 @@ function workerCalls(site) {
   return {call, loaded};
 }
 
-// The answer of /api/write for the lines written so far (webapp.service.write's shape)
-function answerOf(lines, seed) {
+// The answer of /api/write for the lines written so far (webapp.service.write's shape);
+// line i's seed wraps round at the seed range, as writepage.js draws it
+export function answerOf(lines, seed, seedRange) {
   const written = lines.filter(Boolean);
   return {strokes: pageAsDrawn(written.map((l) => l.strokes)), seed,
     stop: written.every((l) => l.stop === "end") ? "end" : "budget", note: "",
-    lines: written.map((l, i) => ({text: l.text, strokes: l.strokes, seed: seed + i,
+    lines: written.map((l, i) => ({text: l.text, strokes: l.strokes, seed: (seed + i) % seedRange,
       stop: l.stop, reading: l.reading, read_right: l.read_right}))};
 }
 
@@ -72,9 +73,11 @@ export function inBrowser(site) {
       await call({type: "write", lines, bias: body.bias, seed, hand, tries: site.tries},
         ({index, line}) => {
           written[index] = line;
-          if (written.filter(Boolean).length === index + 1) onPart(answerOf(written, seed));
+          if (written.filter(Boolean).length === index + 1) {
+            onPart(answerOf(written, seed, site.seed_range));
+          }
         });
-      return answerOf(written, seed);
+      return answerOf(written, seed, site.seed_range);
     },
     read: async (strokes) => ({text: (await call({type: "read", strokes})).text}),
     sample: serverOnly("free writing"),

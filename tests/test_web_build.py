@@ -77,6 +77,28 @@ def test_site_json_has_what_the_page_reads_of_api_health(site, tiny_models):
     assert not missing
 
 
+ANSWER_SEEDS = """
+const {answerOf} = await import(process.argv[1]);
+const line = {text: "a", strokes: [[1, 2, 1]], stop: "end", reading: "a", read_right: true};
+const range = Number(process.argv[2]);
+const answer = answerOf([line, line, line], range - 2, range);
+console.log(JSON.stringify(answer.lines.map((l) => l.seed)));
+"""
+
+
+def test_a_page_s_line_seeds_wrap_at_the_seed_range_as_python_s_do():
+    """inbrowser.js reports each line's seed as writepage.js drew it: text.line_seeds."""
+    import subprocess
+
+    from text import SEED_RANGE, line_seeds
+
+    script = (ROOT / "static" / "inbrowser.js").as_uri()
+    out = subprocess.run(["node", "--input-type=module", "-e", ANSWER_SEEDS, script,
+                          str(SEED_RANGE)], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == list(line_seeds(SEED_RANGE - 2, 3)) == \
+        [SEED_RANGE - 2, SEED_RANGE - 1, 0]
+
+
 def test_a_folder_that_is_not_a_build_is_left_alone(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match=str(tmp_path)):
