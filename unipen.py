@@ -239,12 +239,42 @@ def release_files(kind, path, categories=CATEGORIES):
 # ---------------------------------------------------------------- parsing
 
 
-def _numbers(line, name, number):
-    try:
-        return [float(v) for v in line.split()]
-    except ValueError:
-        raise UnipenError(f"{name}, line {number}: a pen block holds {line.strip()!r}, "
-                          "not numbers") from None
+_KEYWORD = re.compile(r"^\..*$", re.M)  # a line that starts with a dot: a keyword's
+_ROW = re.compile(r"^[ \t]*\S", re.M)  # a line that holds something
+
+
+def _rows_of(width, data):
+    """How many lines of data hold exactly `width` values."""
+    return len(re.findall(rf"^[ \t]*\S+(?:[ \t]+\S+){{{width - 1}}}[ \t]*$", data, re.M))
+
+
+def block_points(data, columns, name, number):
+    """A pen block's rows (the text after its .PEN_DOWN or .PEN_UP line `number`) -> the
+    points [n, 2] (x, y) of the .COORD columns. Parsed in one go; a block whose rows are
+    not all numbers, or not all as long, is read row by row to name the row at fault."""
+    x, y = columns.index("X"), columns.index("Y")
+    values = data.split()
+    rows = len(_ROW.findall(data))
+    width = len(values) // max(rows, 1)
+    if rows and len(values) == rows * width > max(x, y) and _rows_of(width, data) == rows:
+        try:
+            return np.array(values, np.float64).reshape(rows, width)[:, [x, y]]
+        except ValueError:
+            pass  # a row is not numbers: say which
+    points = []
+    for offset, line in enumerate(data.split("\n")[1:], number + 1):
+        if not line.strip():
+            continue
+        try:
+            row = [float(v) for v in line.split()]
+        except ValueError:
+            raise UnipenError(f"{name}, line {offset}: a pen block holds {line.strip()!r}, "
+                              "not numbers") from None
+        if len(row) <= max(x, y):
+            raise UnipenError(f"{name}: a pen block's rows do not hold the .COORD "
+                              f"{' '.join(columns)} columns")
+        points.append((row[x], row[y]))
+    return np.array(points, np.float64).reshape(-1, 2)
 
 
 def stream(files, name, state=None, depth=0):
@@ -256,30 +286,26 @@ def stream(files, name, state=None, depth=0):
     if name not in files:
         raise UnipenError(f"{name}: no such file in the release")
     state = {"coord": ["X", "Y"]} if state is None else state
-    blocks, segments, rows, down = [], [], None, None
+    text = files[name]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks, segments, block, number, at = [], [], None, 1, 0
 
-    def close():
-        if rows:
-            columns = state["coord"]
-            x, y = columns.index("X"), columns.index("Y")
-            try:
-                xy = np.array([(r[x], r[y]) for r in rows])
-            except IndexError:
-                raise UnipenError(f"{name}: a pen block's rows do not hold the .COORD "
-                                  f"{' '.join(columns)} columns") from None
-            blocks.append((down, xy, name))
+    def close(end):
+        down, first, columns, start = block
+        if text[start:end].strip():
+            blocks.append((down, block_points(text[start:end], columns, name, first), name))
 
-    for number, line in enumerate(files[name].splitlines(), 1):
-        if not line.startswith("."):
-            if rows is not None and line.strip():
-                rows.append(_numbers(line, name, number))
-            continue
+    for found in _KEYWORD.finditer(text):
+        number += text.count("\n", at, found.start())
+        at = found.start()
+        line = found.group()
         keyword = line.split(None, 1)[0]
-        if rows is not None:
-            close()
-            rows = None
+        if block is not None:
+            close(found.start())
+            block = None
         if keyword in (".PEN_DOWN", ".PEN_UP"):
-            rows, down = [], keyword == ".PEN_DOWN"
+            block = (keyword == ".PEN_DOWN", number, state["coord"], found.end())
         elif keyword == ".COORD":
             state["coord"] = line.split()[1:]
             if "X" not in state["coord"] or "Y" not in state["coord"]:
@@ -295,14 +321,14 @@ def stream(files, name, state=None, depth=0):
             blocks += more
             segments += [(_shifted(ref, offset), label) for ref, label in more_segments]
         elif keyword == ".SEGMENT":
-            found = _SEGMENT.match(line)
-            if not found:
+            segment = _SEGMENT.match(line)
+            if not segment:
                 raise UnipenError(f"{name}, line {number}: cannot read {line.strip()!r}")
-            if found.group(1) == "CHARACTER":
-                segments.append((parse_reference(found.group(2), name, number),
-                                 found.group(4)))
-    if rows is not None:
-        close()
+            if segment.group(1) == "CHARACTER":
+                segments.append((parse_reference(segment.group(2), name, number),
+                                 segment.group(4)))
+    if block is not None:
+        close(len(text))
     return blocks, segments
 
 

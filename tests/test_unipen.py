@@ -139,6 +139,27 @@ def test_a_broken_reference_is_refused_naming_the_file_or_skipped_and_counted(tm
         read(tmp_path / "rows", files, strict=True)
 
 
+@pytest.mark.parametrize("data", [
+    "\n10 20 1\n11 21 2\n\n12 22 3\n",  # three columns, a blank row
+    "\n10 20 1\n11 21\n12 22 3 9\n",  # rows of different lengths
+    "\n10 20\n11 21 5 6\n",  # 6 values in 2 rows, yet no row of 3
+    "\n  10\t20  \n-1.5e1 2.\n",  # tabs, signs, exponents
+])
+@pytest.mark.parametrize("columns", [["X", "Y"], ["Y", "X"]])
+def test_a_pen_block_s_rows_are_read_as_one_row_at_a_time_reads_them(data, columns):
+    x, y = columns.index("X"), columns.index("Y")
+    rows = [[float(v) for v in line.split()] for line in data.splitlines() if line.strip()]
+    want = [(r[x], r[y]) for r in rows]
+    np.testing.assert_array_equal(unipen.block_points(data, columns, "f.dat", 3), want)
+
+
+def test_a_pen_block_row_too_short_for_its_coord_is_refused_naming_the_file():
+    with pytest.raises(unipen.UnipenError, match="f.dat: .*T X Y columns"):
+        unipen.block_points("\n1 2 3\n4 5\n6 7 8\n", ["T", "X", "Y"], "f.dat", 3)
+    with pytest.raises(unipen.UnipenError, match="f.dat, line 5: .*'4 y'"):
+        unipen.block_points("\n1 2\n4 y\n", ["X", "Y"], "f.dat", 3)
+
+
 def test_archive_and_folder_read_alike_and_the_cache_is_used_and_rebuilt(tmp_path):
     files = {"include/s/a.dat": pen_file([(True, s) for s in X_STROKES] + [(True, O_STROKE)]),
              "data/1b/s/a.dat": label_file(["s/a.dat"], [("0-1", "X"), ("2", "O")]),
