@@ -9,6 +9,7 @@ No TensorFlow at import: the command answers --help and usage errors without it.
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -97,8 +98,15 @@ def compile_kernel(wat, wasm, cache=None):
                            "install Node.js (https://nodejs.org)")
     if not (cache / "node_modules" / "wabt").exists():
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", str(cache), "--no-save", "--no-audit",
-                        "--no-fund", WABT], check=True, capture_output=True)
+        # installed beside and moved in whole, so that an interrupted install, or another
+        # build installing at the same time, never leaves a half-installed WABT in use
+        with tempfile.TemporaryDirectory(dir=cache) as fresh:
+            subprocess.run(["npm", "install", "--prefix", fresh, "--no-save", "--no-audit",
+                            "--no-fund", WABT], check=True, capture_output=True)
+            try:
+                os.rename(Path(fresh) / "node_modules", cache / "node_modules")
+            except OSError:
+                pass  # another build's is in place
     paths = [str(Path(wat).resolve()), str(Path(wasm).resolve())]
     subprocess.run(["node", "-e", COMPILE_WAT, *paths], check=True, cwd=cache,
                    capture_output=True)

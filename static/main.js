@@ -8,7 +8,7 @@ import {currentStyle, seedToSend, textToWrite, updateTextHint} from "./form.js";
 import {scheduleReading, setupPad} from "./pad.js";
 import {inBrowser, siteFacts} from "./inbrowser.js";
 import {bindPaper, sheets, writeOnPaper} from "./paper.js";
-import {$, pad, reading, setStatus, state} from "./state.js";
+import {$, pad, reading, requestOrSay, setStatus, state} from "./state.js";
 import {absolute, splitStrokes, toSteps} from "./strokes.js";
 import {measureText, pageLines} from "./textrules.js";
 
@@ -131,13 +131,8 @@ function showResult(answer, prime, started) {
 
 async function write() {
   if (state.mode === "write" && $("on-paper").checked) return writeOnPaper();
-  let request;
-  try {
-    request = writeRequest();
-  } catch (err) {
-    setStatus(err.message, true);
-    return;
-  }
+  const request = requestOrSay(writeRequest);
+  if (!request) return;
   state.lastRequest = request.body;
   $("write").disabled = true;
   $("paper").dataset.state = "waiting";

@@ -5,7 +5,7 @@
 import {server} from "./api.js";
 import {save} from "./drawing.js";
 import {currentStyle, seedToSend, textToWrite, updateTextHint} from "./form.js";
-import {$, setStatus, state} from "./state.js";
+import {$, requestOrSay, setStatus, state} from "./state.js";
 import {unknownCharacters} from "./textrules.js";
 
 export const sheets = {document: null, urls: []};
@@ -37,13 +37,8 @@ function paperRequest() {
 }
 
 export async function writeOnPaper() {
-  let body;
-  try {
-    body = paperRequest();
-  } catch (err) {
-    setStatus(err.message, true);
-    return;
-  }
+  const body = requestOrSay(paperRequest);
+  if (!body) return;
   $("write").disabled = true;
   $("sheets").dataset.state = "waiting";
   showProgress(0, 1);

@@ -31,3 +31,13 @@ export function setStatus(text, isError) {
   el.textContent = text;
   el.classList.toggle("error", Boolean(isError));
 }
+
+// build()'s request, or null once the status line says what is wrong with the form
+export function requestOrSay(build) {
+  try {
+    return build();
+  } catch (err) {
+    setStatus(err.message, true);
+    return null;
+  }
+}

@@ -99,6 +99,34 @@ def test_a_page_s_line_seeds_wrap_at_the_seed_range_as_python_s_do():
         [SEED_RANGE - 2, SEED_RANGE - 1, 0]
 
 
+def test_an_interrupted_wabt_install_is_not_used_and_two_builds_at_once_share_one(
+        tmp_path, monkeypatch):
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache, wat = tmp_path / "npm", ROOT / "static" / "kernel.wat"
+    real_run = subprocess.run
+
+    def interrupted(args, **kwargs):
+        """npm stopped by Ctrl-C half-way: a package folder without its files."""
+        if args[0] == "npm":
+            (Path(args[args.index("--prefix") + 1]) / "node_modules" / "wabt").mkdir(
+                parents=True)
+            raise KeyboardInterrupt
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(webexport.subprocess, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        webexport.compile_kernel(wat, tmp_path / "x.wasm", cache)
+    monkeypatch.undo()
+    with ThreadPoolExecutor(2) as pool:
+        built = list(pool.map(lambda k: webexport.compile_kernel(wat, tmp_path / f"{k}.wasm",
+                                                                 cache), range(2)))
+    assert built[0].read_bytes()[:4] == b"\0asm"
+    assert built[0].read_bytes() == built[1].read_bytes()
+    assert [p.name for p in cache.iterdir()] == ["node_modules"]  # no half installs left
+
+
 def test_a_folder_that_is_not_a_build_is_left_alone(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match=str(tmp_path)):
