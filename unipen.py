@@ -243,11 +243,6 @@ _KEYWORD = re.compile(r"^\..*$", re.M)  # a line that starts with a dot: a keywo
 _ROW = re.compile(r"^[ \t]*\S", re.M)  # a line that holds something
 
 
-def _rows_of(width, data):
-    """How many lines of data hold exactly `width` values."""
-    return len(re.findall(rf"^[ \t]*\S+(?:[ \t]+\S+){{{width - 1}}}[ \t]*$", data, re.M))
-
-
 def block_points(data, columns, name, number):
     """A pen block's rows (the text after its .PEN_DOWN or .PEN_UP line `number`) -> the
     points [n, 2] (x, y) of the .COORD columns. Parsed in one go; a block whose rows are
@@ -256,7 +251,9 @@ def block_points(data, columns, name, number):
     values = data.split()
     rows = len(_ROW.findall(data))
     width = len(values) // max(rows, 1)
-    if rows and len(values) == rows * width > max(x, y) and _rows_of(width, data) == rows:
+    same = rf"^[ \t]*\S+(?:[ \t]+\S+){{{width - 1}}}[ \t]*$"  # a row of `width` values
+    if rows and len(values) == rows * width > max(x, y) and \
+            len(re.findall(same, data, re.M)) == rows:
         try:
             return np.array(values, np.float64).reshape(rows, width)[:, [x, y]]
         except ValueError:

@@ -7,15 +7,18 @@ a data folder writes its parsed-data cache beside it, the same for every test) a
 train into their own --model_dir.
 """
 
-import numpy as np
-import pytest
-import tiny
-import xmlgen
-
-import train
 from quiet import quiet_tensorflow
 
-quiet_tensorflow()  # as the commands do at their entrance
+# as the commands do at their entrance, before anything loads TensorFlow (tiny does): the
+# suite's worker processes, whose output is not captured, start without its chatter
+quiet_tensorflow()
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tiny  # noqa: E402
+import xmlgen  # noqa: E402
+
+import train  # noqa: E402
 
 
 @pytest.fixture(scope="session")
