@@ -57,9 +57,11 @@ def as_line(pieces):
 class Composer:
     """Lines made of UNIPEN's characters, from the writers of `characters` (a
     unipen.Characters) that `writers` picks (a boolean mask over its samples: the training
-    writers, or the held-out ones). alphabet: the characters a line may hold."""
+    writers, or the held-out ones). alphabet: the characters a line may hold; favour:
+    {character: weight} for those a writer's run should draw more often than the rest
+    (weight 1), e.g. those IAM-OnDB's lines hold too rarely to be learnt."""
 
-    def __init__(self, characters, alphabet, samples=None):
+    def __init__(self, characters, alphabet, samples=None, favour=None):
         self.characters = characters
         allowed = set(alphabet) - {" "}
         self.by_writer = {}
@@ -73,15 +75,26 @@ class Composer:
         # files hold one character a few times, and a line of "ddd dddd" teaches little
         kinds = np.array([len(self.by_writer[w]) for w in self.writers], np.float64)
         self.writer_p = kinds / kinds.sum()
+        self.label_p = None  # each of a writer's characters alike
+        if favour:
+            self.label_p = {w: self._favoured(sorted(held), favour)
+                            for w, held in self.by_writer.items()}
+
+    @staticmethod
+    def _favoured(labels, favour):
+        weights = np.array([favour.get(c, 1.0) for c in labels], np.float64)
+        return weights / weights.sum()
 
     def _writer(self, rng):
         return self.writers[rng.choice(len(self.writers), p=self.writer_p)]
 
     def _run(self, writer, count, rng):
-        """count sample indices of one writer's characters, each label at random."""
+        """count sample indices of one writer's characters, each label at random (as
+        favour weighs them)."""
         held = self.by_writer[writer]
         labels = sorted(held)
-        picks = rng.integers(0, len(labels), count)
+        picks = (rng.integers(0, len(labels), count) if self.label_p is None
+                 else rng.choice(len(labels), count, p=self.label_p[writer]))
         return [held[labels[p]][rng.integers(0, len(held[labels[p]]))] for p in picks]
 
     def _lay_out(self, words, xheight, baseline, rng, left=0.0):

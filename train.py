@@ -383,6 +383,7 @@ def load_data(config, run, parser, exclude, characters, alphabet):
                           oversample_cap=config.oversample_cap,
                           oversample_chars=config.oversample_chars, unipen=characters,
                           unipen_lines=config.unipen_lines, unipen_beside=config.unipen_beside,
+                          unipen_rare=config.unipen_rare,
                           exclude=exclude)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--data_dir: {err}")

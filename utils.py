@@ -223,7 +223,9 @@ class DataLoader:
     unipen: with texts, UNIPEN's isolated characters (a unipen.Characters), of which
     the training writers' make a share unipen_lines of the training batches' lines
     (composing.Composer.compose) and stand before or after a share unipen_beside of them
-    (Composer.beside); their characters join the alphabet. The held-out writers'
+    (Composer.beside); their characters join the alphabet, and one that fewer than
+    oversample training lines hold is drawn unipen_rare times as often as the rest. The
+    held-out writers'
     (unipen_held_out) are left for composing.held_out_lines.
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
     so the validation, is unchanged.
@@ -236,7 +238,7 @@ class DataLoader:
                  limit=500, seed=None, cache_dir=None, strict=False, progress=True,
                  texts=False, alphabet=None, clean=(), oversample=0, oversample_cap=MAX_REPEATS,
                  oversample_chars="", unipen=None, unipen_lines=0.0, unipen_beside=0.0,
-                 exclude=()):
+                 unipen_rare=1.0, exclude=()):
         self.data_dir = data_dir
         self.batch_size = batch_size
         self.seq_length = seq_length
@@ -284,7 +286,12 @@ class DataLoader:
         self.oversample_chars = oversample_chars if texts else ""
         self.composer = None
         if self.unipen:
-            self.composer = Composer(self.unipen, self.alphabet, ~self.unipen_held_out)
+            # the characters IAM-OnDB's lines hold too rarely, drawn unipen_rare times as often
+            self.favoured = rare_characters(self.train_texts, self.alphabet, oversample)
+            self.unipen_rare = unipen_rare
+            favour = {c: unipen_rare for c in self.favoured}
+            self.composer = Composer(self.unipen, self.alphabet, ~self.unipen_held_out,
+                                     favour if unipen_rare != 1 else None)
         self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap,
                                           oversample_chars) if texts
                         else np.ones(len(self.data), np.int64))
@@ -348,6 +355,9 @@ class DataLoader:
         if self.unipen:
             parts.append(f"{self.unipen_lines:.0%} of the training lines composed of UNIPEN's "
                          f"characters, {self.unipen_beside:.0%} with some beside them")
+            if self.composer.label_p is not None:
+                parts.append(f"UNIPEN's {self.favoured} (fewer than {self.oversample:,} lines "
+                             f"hold each) drawn {self.unipen_rare:g} times as often")
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
     def _report_bad(self):
@@ -500,6 +510,17 @@ class Windows:
         return batch.x.size // 3
 
 
+def lines_holding(texts):
+    """{character: how many of texts hold it}, spaces aside."""
+    return Counter(c for t in texts for c in set(t) if not c.isspace())
+
+
+def rare_characters(texts, alphabet, target):
+    """The characters of alphabet (spaces aside) that fewer than target of texts hold."""
+    holders = lines_holding(texts)
+    return "".join(c for c in alphabet if not c.isspace() and holders[c] < target)
+
+
 def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):
     """How many times each of the training texts' lines is trained on in an epoch: a line
     whose rarest character (spaces aside) is held by n < target lines repeats
@@ -511,7 +532,7 @@ def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):
     repeats = np.ones(len(texts), np.int64)
     if not (target or weak):
         return repeats
-    holders = Counter(c for t in texts for c in set(t) if not c.isspace())
+    holders = lines_holding(texts)
     for k, t in enumerate(texts):
         if STRUCK_OUT in t:
             continue

@@ -4,7 +4,8 @@ writers' characters, and IAM-OnDB lines with some UNIPEN characters beside them
 them. Nothing of either data set is kept: the picture is written where --out says.
 
     python docs/show_training_lines.py --data_dir path/to/iam-ondb --unipen path/to/unipen \\
-        --out /tmp/lines.svg [--lines 12] [--seed 0] [--held_out]
+        --out /tmp/lines.svg [--lines 12] [--seed 0] [--held_out] \
+        [--oversample 400 --unipen_rare 10]
 """
 
 import argparse
@@ -31,13 +32,18 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--held_out", action="store_true",
                         help="compose of the held-out writers' characters (validation)")
+    parser.add_argument("--oversample", type=int, default=400, help="as train.py's")
+    parser.add_argument("--unipen_rare", type=float, default=1.0, help="as train.py's")
     args = parser.parse_args()
     characters = Characters(args.unipen, cache_dir=args.cache_dir)
     print(characters.summary(), file=sys.stderr)
     loader = DataLoader(args.data_dir, texts=True, cache_dir=args.cache_dir,
-                        unipen=characters, unipen_lines=0.5, unipen_beside=0.5)
+                        unipen=characters, unipen_lines=0.5, unipen_beside=0.5,
+                        oversample=args.oversample, unipen_rare=args.unipen_rare)
     held = characters.held_out()
-    composer = Composer(characters, loader.alphabet, held if args.held_out else ~held)
+    favour = {c: args.unipen_rare for c in loader.favoured}
+    composer = Composer(characters, loader.alphabet, held if args.held_out else ~held,
+                        favour if args.unipen_rare != 1 else None)
     rng = np.random.default_rng(args.seed)
     lines, texts = [], []
     for k in range(args.lines):

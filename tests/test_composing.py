@@ -143,6 +143,36 @@ def test_batches_hold_composed_lines_and_runs_beside_and_the_alphabet_grows(char
     assert composed.unipen_held_out.tolist() == characters.held_out().tolist()
 
 
+def test_favoured_characters_are_drawn_as_often_as_their_weight_says(characters):
+    rng = np.random.default_rng(0)
+    drawn = {}
+    for favour in (None, {"X": 8.0}):
+        composer = Composer(characters, "XO8", favour=favour)
+        texts = "".join(composer.compose(rng, points=40 * POINTS_PER_CHARACTER)[1]
+                        for _ in range(150)).replace(" ", "")
+        drawn[bool(favour)] = texts.count("X") / len(texts), len(texts)
+    # X, O and 8 alike: a third each; X favoured 8 to 1: 8 / 10 (binomial, 5 sigma)
+    for favoured, want in ((False, 1 / 3), (True, 8 / 10)):
+        share, n = drawn[favoured]
+        assert abs(share - want) < 5 * np.sqrt(want * (1 - want) / n), (favoured, share)
+
+
+def test_the_loader_favours_the_characters_fewer_than_oversample_lines_hold(characters,
+                                                                           tmp_path):
+    root = write_both(tmp_path, *make_corpus(np.random.default_rng(0)))
+    plain = load(root, batch_size=8)
+    holding = {c: sum(c in t for t in plain.train_texts) for c in "abcdef"}
+    target = sorted(holding.values())[3]  # three of a..f rarer than this
+    loader = load(root, batch_size=8, unipen=characters, unipen_lines=1.0, oversample=target,
+                  unipen_rare=5.0)
+    assert set(loader.favoured) == {c for c, n in holding.items() if n < target} | set("XO8")
+    assert f"UNIPEN's {loader.favoured} (fewer than {target} lines hold each) drawn 5 " \
+           "times as often" in loader.summary()
+    assert loader.composer.label_p is not None
+    alike = load(root, batch_size=8, unipen=characters, unipen_lines=1.0, oversample=target)
+    assert alike.composer.label_p is None and "drawn" not in alike.summary()
+
+
 def test_held_out_lines_are_the_held_out_writers_and_the_same_for_a_seed(characters,
                                                                           monkeypatch):
     two = np.array([w in ("s/w0.dat", "s/w1.dat") for w in characters.writers])
@@ -164,6 +194,9 @@ def test_unipen_shares_are_for_models_with_texts_and_add_up_to_one_at_most():
         Config(recognizer=True, unipen_lines=0.6, unipen_beside=0.6)
     with pytest.raises(FieldError, match="unipen_beside"):
         Config(recognizer=True, unipen_beside=1.5)
+    with pytest.raises(FieldError, match="unipen_rare: .*--oversample"):
+        Config(synthesis=True, unipen_lines=0.1, unipen_rare=10)
+    assert Config(synthesis=True, unipen_lines=0.1, unipen_rare=10, oversample=400).unipen_rare
 
 
 @pytest.mark.parametrize("kind", ["recognizer", "synthesis"])
