@@ -99,10 +99,10 @@ class Config:
     unipen_beside: float = flag(0.0, "the share of IAM-OnDB training lines written with a run "
                                 "of one UNIPEN writer's characters before or after them "
                                 "(needs --unipen)", check="share")
-    unipen_rare: float = flag(1.0, "how many times as often a UNIPEN writer's character is "
-                              "drawn for --unipen_lines and --unipen_beside if fewer than "
-                              "--oversample IAM-OnDB training lines hold it (1: all alike)",
-                              check="positive")
+    unipen_rare: float = flag(1.0, "for --unipen_lines and --unipen_beside, draw a UNIPEN "
+                              "writer's character that n < --oversample IAM-OnDB training "
+                              "lines hold ceil(N / n) times as often as the rest, at most "
+                              "this many times (1: all alike)", check="positive")
     exclude: str = flag("", "a file of line ids (a01-000u-01, one a line) to leave out of "
                         "training, e.g. the lines whose ink and text part ways at the end "
                         "(evaluate.py --overruns)")
@@ -124,6 +124,8 @@ class Config:
                 and not (self.synthesis or self.recognizer):
             raise FieldError("oversample, unipen: the unconditional model's windows have no "
                              "texts; they are for --synthesis or --recognizer")
+        if self.unipen_rare < 1:
+            raise FieldError("unipen_rare: at least 1 (1: every character alike)")
         if self.unipen_rare != 1 and not self.oversample:
             raise FieldError("unipen_rare: the rare characters are those fewer than "
                              "--oversample lines hold; give --oversample too")

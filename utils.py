@@ -224,7 +224,8 @@ class DataLoader:
     the training writers' make a share unipen_lines of the training batches' lines
     (composing.Composer.compose) and stand before or after a share unipen_beside of them
     (Composer.beside); their characters join the alphabet, and one that fewer than
-    oversample training lines hold is drawn unipen_rare times as often as the rest. The
+    oversample training lines hold is drawn as often as a line holding it is repeated (at
+    most unipen_rare times as often as the rest; 1: alike, utils.scarcity). The
     held-out writers'
     (unipen_held_out) are left for composing.held_out_lines.
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
@@ -286,12 +287,10 @@ class DataLoader:
         self.oversample_chars = oversample_chars if texts else ""
         self.composer = None
         if self.unipen:
-            # the characters IAM-OnDB's lines hold too rarely, drawn unipen_rare times as often
-            self.favoured = rare_characters(self.train_texts, self.alphabet, oversample)
-            self.unipen_rare = unipen_rare
-            favour = {c: unipen_rare for c in self.favoured}
+            # the characters IAM-OnDB's lines hold too rarely, drawn the more often the rarer
+            self.favour = scarcity(self.train_texts, self.alphabet, oversample, unipen_rare)
             self.composer = Composer(self.unipen, self.alphabet, ~self.unipen_held_out,
-                                     favour if unipen_rare != 1 else None)
+                                     self.favour if unipen_rare > 1 else None)
         self.repeats = (rare_line_repeats(self.train_texts, oversample, oversample_cap,
                                           oversample_chars) if texts
                         else np.ones(len(self.data), np.int64))
@@ -356,8 +355,9 @@ class DataLoader:
             parts.append(f"{self.unipen_lines:.0%} of the training lines composed of UNIPEN's "
                          f"characters, {self.unipen_beside:.0%} with some beside them")
             if self.composer.label_p is not None:
-                parts.append(f"UNIPEN's {self.favoured} (fewer than {self.oversample:,} lines "
-                             f"hold each) drawn {self.unipen_rare:g} times as often")
+                most = max(self.favour.values())
+                parts.append(f"UNIPEN's {''.join(self.favour)} (fewer than {self.oversample:,} "
+                             f"lines hold each) drawn up to {most:g} times as often")
         return "; ".join(parts) + f"; cache: {self.cache_path}"
 
     def _report_bad(self):
@@ -515,10 +515,13 @@ def lines_holding(texts):
     return Counter(c for t in texts for c in set(t) if not c.isspace())
 
 
-def rare_characters(texts, alphabet, target):
-    """The characters of alphabet (spaces aside) that fewer than target of texts hold."""
+def scarcity(texts, alphabet, target, cap):
+    """{character: weight} for the characters of alphabet (spaces aside) that n < target
+    of texts hold: ceil(target / n), at most cap, as rare_line_repeats repeats a line
+    whose rarest character it is (none held: cap)."""
     holders = lines_holding(texts)
-    return "".join(c for c in alphabet if not c.isspace() and holders[c] < target)
+    return {c: min(cap, -(-target // holders[c]) if holders[c] else cap) for c in alphabet
+            if not c.isspace() and holders[c] < target}
 
 
 def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):

@@ -5,7 +5,7 @@ them. Nothing of either data set is kept: the picture is written where --out say
 
     python docs/show_training_lines.py --data_dir path/to/iam-ondb --unipen path/to/unipen \\
         --out /tmp/lines.svg [--lines 12] [--seed 0] [--held_out] \
-        [--oversample 400 --unipen_rare 10]
+        [--oversample 400 --unipen_rare 64]
 """
 
 import argparse
@@ -41,9 +41,8 @@ def main():
                         unipen=characters, unipen_lines=0.5, unipen_beside=0.5,
                         oversample=args.oversample, unipen_rare=args.unipen_rare)
     held = characters.held_out()
-    favour = {c: args.unipen_rare for c in loader.favoured}
     composer = Composer(characters, loader.alphabet, held if args.held_out else ~held,
-                        favour if args.unipen_rare != 1 else None)
+                        loader.favour if args.unipen_rare > 1 else None)
     rng = np.random.default_rng(args.seed)
     lines, texts = [], []
     for k in range(args.lines):

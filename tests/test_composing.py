@@ -165,9 +165,11 @@ def test_the_loader_favours_the_characters_fewer_than_oversample_lines_hold(char
     target = sorted(holding.values())[3]  # three of a..f rarer than this
     loader = load(root, batch_size=8, unipen=characters, unipen_lines=1.0, oversample=target,
                   unipen_rare=5.0)
-    assert set(loader.favoured) == {c for c, n in holding.items() if n < target} | set("XO8")
-    assert f"UNIPEN's {loader.favoured} (fewer than {target} lines hold each) drawn 5 " \
-           "times as often" in loader.summary()
+    # a line-count n < target: ceil(target / n) times as often, at most 5; none held: 5
+    want = {c: min(5, -(-target // n)) for c, n in holding.items() if n < target}
+    assert loader.favour == {**want, "X": 5, "O": 5, "8": 5}
+    assert f"UNIPEN's {''.join(loader.favour)} (fewer than {target} lines hold each) drawn " \
+           f"up to 5 times as often" in loader.summary()
     assert loader.composer.label_p is not None
     alike = load(root, batch_size=8, unipen=characters, unipen_lines=1.0, oversample=target)
     assert alike.composer.label_p is None and "drawn" not in alike.summary()
@@ -194,6 +196,8 @@ def test_unipen_shares_are_for_models_with_texts_and_add_up_to_one_at_most():
         Config(recognizer=True, unipen_lines=0.6, unipen_beside=0.6)
     with pytest.raises(FieldError, match="unipen_beside"):
         Config(recognizer=True, unipen_beside=1.5)
+    with pytest.raises(FieldError, match="unipen_rare: at least 1"):
+        Config(synthesis=True, unipen_lines=0.1, unipen_rare=0.5, oversample=400)
     with pytest.raises(FieldError, match="unipen_rare: .*--oversample"):
         Config(synthesis=True, unipen_lines=0.1, unipen_rare=10)
     assert Config(synthesis=True, unipen_lines=0.1, unipen_rare=10, oversample=400).unipen_rare
