@@ -225,9 +225,8 @@ class DataLoader:
     (composing.Composer.compose) and stand before or after a share unipen_beside of them
     (Composer.beside); their characters join the alphabet, and one that fewer than
     oversample training lines hold is drawn as often as a line holding it is repeated (at
-    most unipen_rare times as often as the rest; 1: alike, utils.scarcity). The
-    held-out writers'
-    (unipen_held_out) are left for composing.held_out_lines.
+    most unipen_rare times as often as the rest; 1: alike, utils.scarcity). The held-out
+    writers' (unipen_held_out) are left for composing.held_out_lines.
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
     so the validation, is unchanged.
 
