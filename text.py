@@ -22,6 +22,7 @@ the web API (webapp/), the model in Python (model.write, write_page) and the Sav
 import random
 import textwrap
 import unicodedata
+from collections import Counter
 from typing import NamedTuple
 
 import numpy as np
@@ -324,3 +325,17 @@ def hand_of(call, style, lines, written):
     if call.hand == "first":
         return written[0], lines[0].rstrip(FINAL_MARKS) or lines[0]
     return None
+
+
+def lines_holding(texts):
+    """{character: how many of texts hold it}, spaces aside."""
+    return Counter(c for t in texts for c in set(t) if not c.isspace())
+
+
+def scarcity(texts, alphabet, target, cap):
+    """{character: weight} for the characters of alphabet (spaces aside) that n < target
+    of texts hold: ceil(target / n), at most cap, as rare_line_repeats repeats a line
+    whose rarest character it is (none held: cap)."""
+    holders = lines_holding(texts)
+    return {c: min(cap, -(-target // holders[c]) if holders[c] else cap) for c in alphabet
+            if not c.isspace() and holders[c] < target}

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cleaning import resampled
+from cleaning import dequantized, paced
 
 CATEGORIES = ("1a", "1b", "1c", "1d")  # isolated digits, capitals, lower case, symbols
 CACHE_NAME = "unipen_characters.cpkl"
@@ -423,36 +423,6 @@ def own_scale(strokes, label):
     y = np.concatenate(strokes)[:, 1]
     height = y.max() - y.min()
     return (top - bottom) * XHEIGHT / height if height > 0 else None
-
-
-def dequantized(xy, unit):
-    """A stroke recorded on a grid unit tablet units wide, its staircase smoothed away:
-    resampled every quarter unit of its path and averaged over two units of it, a
-    staircase's period (a diagonal steps across, then up), its ends kept."""
-    fine = resampled(xy, unit / 4)
-    if len(fine) < 9:
-        return fine
-    box = np.ones(8) / 8
-    padded = np.pad(fine, ((4, 3), (0, 0)), mode="edge")
-    out = np.column_stack([np.convolve(padded[:, k], box, "valid") for k in (0, 1)])
-    out[[0, -1]] = fine[[0, -1]]
-    return out
-
-
-def paced(path, raw, step):
-    """A stroke resampled at even times, its mean step about `step`: raw [n, 2], its
-    points as the tablet sampled them (at even times), says how far along the stroke the
-    pen was when; path [m, 2] is the stroke as drawn (raw itself, or raw with a coarse
-    grid's staircase smoothed away), whose points the result lies on. Slow where the pen
-    was slow: a stroke resampled along its path alone moves at one speed throughout,
-    which IAM-OnDB's writers never do. A stroke of no length is its first point."""
-    along_raw = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(raw, axis=0).T))])
-    along = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(path, axis=0).T))])
-    if along_raw[-1] == 0 or along[-1] == 0:
-        return path[:1]
-    times = np.linspace(0, len(raw) - 1, max(2, int(round(along[-1] / step)) + 1))
-    at = np.interp(times, np.arange(len(raw)), along_raw) / along_raw[-1] * along[-1]
-    return np.column_stack([np.interp(at, along, path[:, 0]), np.interp(at, along, path[:, 1])])
 
 
 def character_steps(strokes, label, scale, step=MEAN_STEP):

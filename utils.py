@@ -31,7 +31,7 @@ from iam_ondb import (
     resolve_text_source,
     source_fingerprint,
 )
-from text import alphabet_from_counts, encode_text, pad_texts
+from text import alphabet_from_counts, encode_text, lines_holding, pad_texts, scarcity
 
 CACHE_NAME = "strokes_training_data.cpkl"
 # Bump when the parse or the encoding changes, so old caches are rebuilt.
@@ -225,7 +225,7 @@ class DataLoader:
     (composing.Composer.compose) and stand before or after a share unipen_beside of them
     (Composer.beside); their characters join the alphabet, and one that fewer than
     oversample training lines hold is drawn as often as a line holding it is repeated (at
-    most unipen_rare times as often as the rest; 1: alike, utils.scarcity). The held-out
+    most unipen_rare times as often as the rest; 1: alike, text.scarcity). The held-out
     writers' (unipen_held_out) are left for composing.held_out_lines.
     exclude: line ids to leave out of training (iam_ondb.read_line_ids); the split, and
     so the validation, is unchanged.
@@ -507,20 +507,6 @@ class Windows:
     @staticmethod
     def points_in(batch):
         return batch.x.size // 3
-
-
-def lines_holding(texts):
-    """{character: how many of texts hold it}, spaces aside."""
-    return Counter(c for t in texts for c in set(t) if not c.isspace())
-
-
-def scarcity(texts, alphabet, target, cap):
-    """{character: weight} for the characters of alphabet (spaces aside) that n < target
-    of texts hold: ceil(target / n), at most cap, as rare_line_repeats repeats a line
-    whose rarest character it is (none held: cap)."""
-    holders = lines_holding(texts)
-    return {c: min(cap, -(-target // holders[c]) if holders[c] else cap) for c in alphabet
-            if not c.isspace() and holders[c] < target}
 
 
 def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):

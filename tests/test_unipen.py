@@ -9,6 +9,7 @@ import pytest
 import unipengen
 from unipengen import O_STROKE, X_STROKES, label_file, pen_file, write_release
 
+import cleaning
 import unipen
 
 REAL = os.environ.get("UNIPEN")
@@ -102,7 +103,7 @@ def test_a_stroke_is_resampled_at_the_pace_the_pen_kept():
     rng = np.random.default_rng(0)
     t = np.linspace(0, 1, 40) ** 2
     raw = np.column_stack([300 * t, 80 * np.sin(6 * t)]) + rng.normal(0, 0.5, (40, 2))
-    out = unipen.paced(raw, raw, 20.0)
+    out = cleaning.paced(raw, raw, 20.0)
     length = np.hypot(*np.diff(raw, axis=0).T).sum()
     times = np.linspace(0, 39, int(round(length / 20.0)) + 1)  # even times, as many
     want = np.column_stack([np.interp(times, np.arange(40), raw[:, k]) for k in (0, 1)])
@@ -110,11 +111,11 @@ def test_a_stroke_is_resampled_at_the_pace_the_pen_kept():
     steps = np.hypot(*np.diff(out, axis=0).T)
     assert steps[:3].mean() < steps[-3:].mean() / 3  # slow, then fast
     # a smoothed path of the same stroke is followed at the same pace, its ends kept
-    path = unipen.resampled(raw, 1.0)
-    on_path = unipen.paced(path, raw, 20.0)
+    path = cleaning.resampled(raw, 1.0)
+    on_path = cleaning.paced(path, raw, 20.0)
     assert len(on_path) == len(out) and np.allclose(on_path[[0, -1]], raw[[0, -1]])
     assert np.abs(on_path - out).max() < 2.0
-    assert len(unipen.paced(raw[:1].repeat(3, 0), raw[:1].repeat(3, 0), 20.0)) == 1
+    assert len(cleaning.paced(raw[:1].repeat(3, 0), raw[:1].repeat(3, 0), 20.0)) == 1
 
 
 def test_low_characters_take_their_writers_scale(tmp_path):
@@ -251,6 +252,6 @@ def test_a_coarse_grid_staircase_is_smoothed_and_a_fine_grid_left_as_it_is(tmp_p
     assert off_diagonal(np.cumsum(unipen.character_steps([stair], "/", unit)[:, :2], 0)) \
         == pytest.approx(off_diagonal(coarse), abs=1e-3 * float(unit))
     # the raw staircase, resampled alone, strays further
-    raw = unipen.resampled(stair * (unit, -unit), unipen.MEAN_STEP)
+    raw = cleaning.resampled(stair * (unit, -unit), unipen.MEAN_STEP)
     assert off_diagonal(raw) > 0.3 * unit
     assert len(smooth) > 2  # the fine one was read too
