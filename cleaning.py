@@ -81,10 +81,15 @@ def level_and_scale(xy):
     return slope, max(float(high - low), 1.0)
 
 
+def along_path(xy):
+    """How far along the path of points xy [n, 2] each point lies (0 at the first)."""
+    return np.concatenate([[0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+
+
 def resampled(xy, spacing):
     """Points every `spacing` (or a little less) of arc length along a stroke's points xy
     [n, 2], its ends kept; a stroke of no length is its first point."""
-    arc = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    arc = along_path(xy)
     if arc[-1] == 0:
         return xy[:1]
     at = np.linspace(0, arc[-1], max(2, int(np.ceil(arc[-1] / spacing)) + 1))
@@ -112,8 +117,7 @@ def paced(path, raw, step):
     grid's staircase smoothed away), whose points the result lies on. Slow where the pen
     was slow: a stroke resampled along its path alone moves at one speed throughout,
     which IAM-OnDB's writers never do. A stroke of no length is its first point."""
-    along_raw = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(raw, axis=0).T))])
-    along = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(path, axis=0).T))])
+    along_raw, along = along_path(raw), along_path(path)
     if along_raw[-1] == 0 or along[-1] == 0:
         return path[:1]
     times = np.linspace(0, len(raw) - 1, max(2, int(round(along[-1] / step)) + 1))
