@@ -21,6 +21,10 @@ that a writer who scribbles on past the end of the text shows as a larger share.
 
 --overruns FILE lists the training lines whose ink and text part ways at the end, as a
 synthesis model's window reads them (overrun_lines), for train.py --exclude FILE.
+
+--unipen PATH scores a synthesis model the same way on lines composed of UNIPEN's held-out
+writers' characters (capitals, digits and symbols IAM-OnDB barely holds), and reads them
+with a recogniser.
 """
 
 import functools
@@ -281,11 +285,16 @@ def build_parser():
                              "whose ink and text part ways at the end (overrun_lines), for "
                              "train.py --exclude")
     parser.add_argument("--unipen", metavar="PATH",
-                        help="a recogniser: read --lines lines composed of the held-out UNIPEN "
-                             "writers' characters (the release, as train.py --unipen takes it) "
-                             "instead of IAM-OnDB's, with the per-character table")
+                        help="--lines lines composed of the held-out UNIPEN writers' characters "
+                             "(the release, as train.py --unipen takes it): a recogniser reads "
+                             "them (with the per-character table); a synthesis model is scored "
+                             "on them with their texts, as on IAM-OnDB's lines")
     parser.add_argument("--lines", type=ranged("positive", int), default=400,
                         help="--unipen: how many composed lines (seeded by --seed)")
+    parser.add_argument("--chars", metavar="CHARS",
+                        help="--unipen: compose the lines of these characters only (default: "
+                             "every one the model knows), e.g. XZQ0123456789, or the alphabet "
+                             "of another model to score both on the same lines")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_verbose_flag(parser)
     return parser
@@ -304,11 +313,13 @@ def main(argv=None):
     if args.rounds > 1 and (args.pages or not args.sentences):
         parser.error(f"--rounds {args.rounds}: give it with --sentences and without --pages "
                      "(whose N seeds are its rounds)")
+    if args.chars is not None and not args.unipen:
+        parser.error("--chars: give it with --unipen")
     if (args.sentences or args.overruns) and cfg.kind != SYNTHESIS:
         flag = "--sentences" if args.sentences else "--overruns"
         parser.error(f"{flag}: the model in {args.model_dir} does not write text")
-    if args.unipen and cfg.kind != READER:
-        parser.error(f"--unipen: the model in {args.model_dir} is not a recogniser")
+    if args.unipen and cfg.kind not in (READER, SYNTHESIS):
+        parser.error(f"--unipen: the model in {args.model_dir} neither reads nor writes text")
     mode = (unipen_figures if args.unipen else sentence_figures if args.sentences
             else overrun_list if args.overruns else reader_figures if cfg.kind == READER
             else protocol_scores)
@@ -419,17 +430,27 @@ def protocol_scores(args, cfg, parser):
 
 def unipen_figures(args, cfg, parser):
     """evaluate.py --unipen: how well the reader reads lines composed of the characters of
-    UNIPEN's held-out writers (never trained on), character by character."""
+    UNIPEN's held-out writers (never trained on), character by character; or how well a
+    writer predicts their pens (score_lines), which tells whether it learns the characters
+    IAM-OnDB lacks apart from any reader's judgement."""
     from composing import held_out_lines
     from unipen import Characters
 
+    unknown = sorted(set(args.chars or "") - set(cfg.alphabet))
+    if unknown:
+        parser.error(f"--chars: the model in {args.model_dir} does not know "
+                     f"{''.join(unknown)!r}; leave them out")
     try:
         characters = Characters(args.unipen, cache_dir=args.cache_dir)
-        lines, texts = held_out_lines(characters, cfg.alphabet, args.lines, args.seed)
+        lines, texts = held_out_lines(characters, args.chars or cfg.alphabet, args.lines,
+                                      args.seed)
     except (FileNotFoundError, ValueError) as err:
         parser.error(f"--unipen: {err}")
-    (reader,) = open_models(args, parser, args.model_dir)
-    return {**legibility_figures(reader, lines, texts, prefix=""), "lines": len(lines)}
+    (model,) = open_models(args, parser, args.model_dir)
+    if cfg.kind == SYNTHESIS:
+        return score_lines(model.network, [to_model_units(line, cfg.limit, cfg.data_scale)
+                                           for line in lines], texts)
+    return {**legibility_figures(model, lines, texts, prefix=""), "lines": len(lines)}
 
 
 def report(figures, as_json=False):

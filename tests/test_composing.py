@@ -263,3 +263,46 @@ def test_a_reader_grown_to_unipen_characters_logs_how_it_reads_held_out_writers(
     lines, texts = held_out_lines(many, Config.load(model_dir).alphabet, 30)
     read = load_model(model_dir).read(lines)
     assert got["cer"] == measures.character_error_rate(texts, read, spaces=False)
+
+
+def test_a_writer_is_scored_on_held_out_writers_lines_as_on_iam_ondbs(tmp_path, capsys):
+    import reference
+    import tiny
+
+    import evaluate
+    from model import load_network
+
+    many = release(tmp_path / "unipen", writers=40)
+    tiny.save_tiny_model(tmp_path / "writer", synthesis=True, alphabet=" OX", num_layers=1)
+    tiny.save_tiny_model(tmp_path / "free")
+    network = load_network(tmp_path / "writer")
+
+    def scored(*flags):
+        return evaluate.main(["--model_dir", str(tmp_path / "writer"), "--unipen",
+                              str(tmp_path / "unipen"), "--cache_dir", str(tmp_path / "cache"),
+                              "--lines", "4", "--json", *flags])
+
+    def oracle(alphabet):
+        """nats per point of the held-out lines of alphabet: each line alone, clamped and
+        scaled, eq. 26 in numpy."""
+        lines, texts = held_out_lines(many, alphabet, 4)
+        scaled = [np.clip(line, -500, 500) / np.float32([20, 20, 1]) for line in lines]
+        nll, points = reference.line_by_line_nll(network, scaled, texts)
+        return "".join(texts), points, nll.sum() / points
+
+    texts, points, nats = oracle(" OX")
+    assert set(texts) == set(" OX")  # never the 8 the writer does not know
+    got = scored()
+    assert got["lines"] == 4 and got["points"] == points
+    assert got["nll_per_point_model"] == pytest.approx(nats, rel=1e-5)
+    # --chars: lines of those characters only, so that two alphabets score the same lines
+    texts, points, nats = oracle("O")
+    assert set(texts) <= set(" O")
+    only = scored("--chars", "O")
+    assert only["points"] == points and only["nll_per_point_model"] == pytest.approx(nats, 1e-5)
+    for folder, flags, said in (("writer", ["--chars", "O8"], "does not know '8'"),
+                                ("free", [], "neither reads nor writes text")):
+        with pytest.raises(SystemExit):
+            evaluate.main(["--model_dir", str(tmp_path / folder), "--unipen",
+                           str(tmp_path / "unipen"), *flags])
+        assert said in capsys.readouterr().err
