@@ -2,7 +2,7 @@
 # Every figure a new synthesis model is judged by before it is shipped (docs/recognizer.md,
 # docs/synthesis.md), one JSON file each in OUT, read by the recogniser given:
 #
-#   bash docs/measure_writer.sh MODEL_DIR OUT [RECOGNIZER_DIR]    # IAM_ONDB set for the NLL
+#   bash docs/measure_writer.sh MODEL_DIR OUT [RECOGNIZER_DIR]    # IAM_ONDB, UNIPEN: the NLLs
 #
 # - sentences_default / sentences_one: docs/sentences.txt, 4 rounds (400 lines) in hand-1 at
 #   bias 0.75, the best of 2 tries (the page's default) and one try;
@@ -12,7 +12,10 @@
 #   try: how many end by the point budget rather than the stop rule;
 # - pages: docs/page.txt as one page on 10 seeds in hand-1 at the page's default;
 # - nll_synthesis, nll_free: the validation lines' NLL (raw nats a point), beside the
-#   free-writing model's on the same lines (--paired), when IAM_ONDB says where the data is.
+#   free-writing model's on the same lines (--paired), when IAM_ONDB says where the data is;
+# - unipen_XZQ, unipen_0123456789: the NLL (model units) of 100 lines of those characters by
+#   UNIPEN's held-out writers (evaluate.py --unipen --chars), when UNIPEN says where it is:
+#   whether the writer learnt their shapes, whatever a reader makes of its writing.
 # Each takes minutes on two cores; all of them about an hour.
 set -euo pipefail
 model="${1:?give the folder of the synthesis model}"
@@ -40,4 +43,11 @@ if [ -n "${IAM_ONDB:-}" ]; then  # as docs/synthesis.md scores the two, on the s
     python evaluate.py --model_dir save --data_dir "$IAM_ONDB" --split valid --paired --json \
         > "$out/nll_free.json"
     echo "wrote $out/nll_synthesis.json and $out/nll_free.json"
+fi
+if [ -n "${UNIPEN:-}" ]; then  # the same lines for every writer: seed 0, these characters
+    for chars in XZQ 0123456789; do
+        python evaluate.py --model_dir "$model" --unipen "$UNIPEN" --lines 100 \
+            --chars "$chars" --json > "$out/unipen_$chars.json"
+        echo "wrote $out/unipen_$chars.json"
+    done
 fi
