@@ -332,10 +332,18 @@ def lines_holding(texts):
     return Counter(c for t in texts for c in set(t) if not c.isspace())
 
 
+def repeats_for(held_by, target, cap):
+    """How often to train on a character n = held_by lines hold, so that it is seen as
+    though target lines held it: ceil(target / n), at least once and at most cap (none
+    held: cap). utils.rare_line_repeats repeats a line by its rarest character's, and
+    scarcity weighs a composed line's characters by the same."""
+    return min(cap, max(1, -(-target // held_by))) if held_by else cap
+
+
 def scarcity(texts, alphabet, target, cap):
     """{character: weight} for the characters of alphabet (spaces aside) that n < target
-    of texts hold: ceil(target / n), at most cap, as rare_line_repeats repeats a line
-    whose rarest character it is (none held: cap)."""
+    of texts hold: repeats_for(n), as rare_line_repeats repeats a line whose rarest
+    character it is."""
     holders = lines_holding(texts)
-    return {c: min(cap, -(-target // holders[c]) if holders[c] else cap) for c in alphabet
+    return {c: repeats_for(holders[c], target, cap) for c in alphabet
             if not c.isspace() and holders[c] < target}

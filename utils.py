@@ -31,7 +31,7 @@ from iam_ondb import (
     resolve_text_source,
     source_fingerprint,
 )
-from text import alphabet_from_counts, encode_text, lines_holding, pad_texts, scarcity
+from text import alphabet_from_counts, encode_text, lines_holding, pad_texts, repeats_for, scarcity
 
 CACHE_NAME = "strokes_training_data.cpkl"
 # Bump when the parse or the encoding changes, so old caches are rebuilt.
@@ -528,7 +528,7 @@ def rare_line_repeats(texts, target, cap=MAX_REPEATS, weak=""):
             repeats[k] = cap
         elif target:
             rarest = min((holders[c] for c in set(t) if not c.isspace()), default=target)
-            repeats[k] = min(cap, max(1, -(-target // rarest)))
+            repeats[k] = repeats_for(rarest, target, cap)
     return repeats
 
 
