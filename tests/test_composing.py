@@ -268,6 +268,7 @@ def test_a_reader_grown_to_unipen_characters_logs_how_it_reads_held_out_writers(
 def test_a_writer_is_scored_on_held_out_writers_lines_as_on_iam_ondbs(tmp_path, capsys):
     import reference
     import tiny
+    from test_evaluate import in_model_units
 
     import evaluate
     from model import load_network
@@ -286,8 +287,7 @@ def test_a_writer_is_scored_on_held_out_writers_lines_as_on_iam_ondbs(tmp_path, 
         """nats per point of the held-out lines of alphabet: each line alone, clamped and
         scaled, eq. 26 in numpy."""
         lines, texts = held_out_lines(many, alphabet, 4)
-        scaled = [np.clip(line, -500, 500) / np.float32([20, 20, 1]) for line in lines]
-        nll, points = reference.line_by_line_nll(network, scaled, texts)
+        nll, points = reference.line_by_line_nll(network, map(in_model_units, lines), texts)
         return "".join(texts), points, nll.sum() / points
 
     texts, points, nats = oracle(" OX")
